@@ -1,0 +1,1 @@
+# Kernel micro-benchmarks.

@@ -1,0 +1,183 @@
+#include "options.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/error.h"
+#include "engine/model.h"
+
+#define MAX_IMAGE_SIZE 2048
+
+void options_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: gcbench [options]\n"
+            "\n"
+            "Trains the seed's CNN with RMSprop, without and with Gradient Centralization, from\n"
+            "identical initial weights, and compares loss, accuracy and time.\n"
+            "\n"
+            "Runs:\n"
+            "  --compare            both runs, baseline then GC (the default)\n"
+            "  --gc                 only the run with GC\n"
+            "  --no-gc              only the baseline run\n"
+            "  --gc-scope all|conv  kernels GC centralizes: every rank>1 kernel (all, default)\n"
+            "                       or conv kernels only (conv)\n"
+            "Training:\n"
+            "  --epochs N           epochs per run (10)\n"
+            "  --batch N            images per batch (128)\n"
+            "  --lr X               RMSprop learning rate (1e-4)\n"
+            "  --seed N             seed of weights, data, shuffles and dropout (42)\n"
+            "Data (the embedded synthetic set):\n"
+            "  --image-size N       side of the square input images (300; at least %d)\n"
+            "  --train-images N     training images (1027)\n"
+            "  --val-images N       validation images (256)\n"
+            "Machine and output:\n"
+            "  --threads N          OpenMP threads (default: one per physical core)\n"
+            "  --log FILE           write JSON Lines records to FILE\n"
+            "  --quiet              print only the final results\n"
+            "  --help               this text\n"
+            "  --version            the version\n"
+            "\n"
+            "Environment: GCBENCH_SIMD=scalar|avx2|avx512|neon picks the GC/RMSprop kernels.\n"
+            "Exit status: 0 success, 2 bad usage or input, 1 failure at run time.\n",
+            model_seed_cnn_min_size());
+}
+
+/* Parses a whole decimal integer in [lo, hi]. */
+static int parse_long(const char *flag, const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || errno == ERANGE)
+        return gc_fail(GC_EUSAGE, "%s: '%s' is not an integer", flag, s);
+    if (v < lo || v > hi) return gc_fail(GC_EUSAGE, "%s: %ld is out of range [%ld, %ld]", flag, v, lo, hi);
+    *out = v;
+    return GC_OK;
+}
+
+static int parse_int(const char *flag, const char *s, int lo, int hi, int *out)
+{
+    long v;
+    GC_TRY(parse_long(flag, s, lo, hi, &v));
+    *out = (int)v;
+    return GC_OK;
+}
+
+static int parse_u64(const char *flag, const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s == '-' || *s == '\0') return gc_fail(GC_EUSAGE, "%s: '%s' is not a non-negative integer", flag, s);
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end != '\0' || errno == ERANGE)
+        return gc_fail(GC_EUSAGE, "%s: '%s' is not a non-negative integer", flag, s);
+    *out = (uint64_t)v;
+    return GC_OK;
+}
+
+static int parse_positive_double(const char *flag, const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || errno == ERANGE || !isfinite(v))
+        return gc_fail(GC_EUSAGE, "%s: '%s' is not a number", flag, s);
+    if (v <= 0.0) return gc_fail(GC_EUSAGE, "%s: must be positive, got %s", flag, s);
+    *out = v;
+    return GC_OK;
+}
+
+static int parse_scope(const char *flag, const char *s, gc_scope *out)
+{
+    if (strcmp(s, "all") == 0)
+        *out = GC_SCOPE_ALL;
+    else if (strcmp(s, "conv") == 0)
+        *out = GC_SCOPE_CONV;
+    else
+        return gc_fail(GC_EUSAGE, "%s: '%s' is not a scope (expected all or conv)", flag, s);
+    return GC_OK;
+}
+
+static int check_image_size(int size)
+{
+    int min = model_seed_cnn_min_size();
+    if (size < min)
+        return gc_fail(GC_EUSAGE,
+                       "--image-size: %d is too small for the model's five conv+pool stages; the smallest valid size is %d",
+                       size, min);
+    return GC_OK;
+}
+
+int options_parse(options *o, int argc, char **argv)
+{
+    *o = (options){.scope = GC_SCOPE_ALL, .epochs = 10, .batch = 128, .lr = 1e-4, .seed = 42,
+                   .image_size = 300, .train_images = 1027, .val_images = 256};
+    bool any_run = false;
+
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        /* --flag=value and --flag value are both accepted */
+        char flag[64];
+        const char *value = NULL, *eq = strchr(arg, '=');
+        if (strncmp(arg, "--", 2) == 0 && eq && (size_t)(eq - arg) < sizeof flag) {
+            memcpy(flag, arg, (size_t)(eq - arg));
+            flag[eq - arg] = '\0';
+            value = eq + 1;
+        } else {
+            snprintf(flag, sizeof flag, "%s", arg);
+        }
+
+        /* Flags without a value: the runs, then the switches. */
+        bool is_gc = strcmp(flag, "--gc") == 0, is_no_gc = strcmp(flag, "--no-gc") == 0;
+        if (is_gc || is_no_gc || strcmp(flag, "--compare") == 0) {
+            if (value) return gc_fail(GC_EUSAGE, "%s takes no value", flag);
+            o->run_gc |= !is_no_gc;
+            o->run_baseline |= !is_gc;
+            any_run = true;
+            continue;
+        }
+        bool *toggle = NULL;
+        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) toggle = &o->help;
+        else if (strcmp(flag, "--version") == 0) toggle = &o->version;
+        else if (strcmp(flag, "--quiet") == 0) toggle = &o->quiet;
+        if (toggle) {
+            if (value) return gc_fail(GC_EUSAGE, "%s takes no value", flag);
+            *toggle = true;
+            continue;
+        }
+
+        static const char *const with_value[] = {"--threads", "--gc-scope", "--epochs", "--batch", "--lr",
+                                                 "--seed", "--image-size", "--train-images", "--val-images",
+                                                 "--log"};
+        bool known = false;
+        for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) known |= strcmp(flag, with_value[k]) == 0;
+        if (!known) return gc_fail(GC_EUSAGE, "unknown option '%s' (see gcbench --help)", arg);
+        if (!value) {
+            if (i + 1 >= argc) return gc_fail(GC_EUSAGE, "%s needs a value", flag);
+            value = argv[++i];
+        }
+
+        if (strcmp(flag, "--threads") == 0) GC_TRY(parse_int(flag, value, 1, 4096, &o->threads));
+        else if (strcmp(flag, "--gc-scope") == 0) GC_TRY(parse_scope(flag, value, &o->scope));
+        else if (strcmp(flag, "--epochs") == 0) GC_TRY(parse_int(flag, value, 1, 100000, &o->epochs));
+        else if (strcmp(flag, "--batch") == 0) GC_TRY(parse_int(flag, value, 1, 65536, &o->batch));
+        else if (strcmp(flag, "--lr") == 0) GC_TRY(parse_positive_double(flag, value, &o->lr));
+        else if (strcmp(flag, "--seed") == 0) GC_TRY(parse_u64(flag, value, &o->seed));
+        else if (strcmp(flag, "--image-size") == 0) {
+            GC_TRY(parse_int(flag, value, 1, MAX_IMAGE_SIZE, &o->image_size));
+            GC_TRY(check_image_size(o->image_size));
+        }
+        else if (strcmp(flag, "--train-images") == 0) GC_TRY(parse_long(flag, value, 1, 10000000, &o->train_images));
+        else if (strcmp(flag, "--val-images") == 0) GC_TRY(parse_long(flag, value, 1, 10000000, &o->val_images));
+        else if (strcmp(flag, "--log") == 0) {
+            if (!*value) return gc_fail(GC_EUSAGE, "--log needs a file name");
+            o->log_path = value;
+        }
+    }
+    if (!any_run) o->run_baseline = o->run_gc = true;
+    return GC_OK;
+}

@@ -1,0 +1,35 @@
+/* gcbench's command line. */
+#ifndef GCBENCH_OPTIONS_H
+#define GCBENCH_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine/optimizer.h"
+
+typedef struct {
+    int threads;        /* 0: one per physical core */
+    bool run_baseline;  /* --no-gc or --compare */
+    bool run_gc;        /* --gc or --compare */
+    gc_scope scope;     /* --gc-scope: of the GC run */
+    int epochs;
+    int batch;
+    double lr;
+    uint64_t seed;
+    int image_size;
+    long train_images;
+    long val_images;
+    const char *log_path; /* NULL: no log */
+    bool quiet;
+    bool help, version;   /* print and exit 0 */
+} options;
+
+/* Fills o from argv. On a bad flag or value returns GC_EUSAGE with a message naming it. */
+int options_parse(options *o, int argc, char **argv);
+
+/* The --help text. */
+void options_usage(FILE *f);
+
+#endif

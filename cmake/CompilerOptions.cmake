@@ -1,0 +1,22 @@
+# Warnings, optimisation and sanitizer flags shared by every target (through gcbench_options).
+add_library(gcbench_options INTERFACE)
+
+target_compile_options(gcbench_options INTERFACE
+  -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+  -Wno-unused-parameter)
+if(GCBENCH_WERROR)
+  target_compile_options(gcbench_options INTERFACE -Werror)
+endif()
+
+# Release code is built for the machine family, not the build host: the hand-vectorized
+# kernels carry their own target attributes and are chosen at run time.
+target_compile_options(gcbench_options INTERFACE $<$<CONFIG:Release,RelWithDebInfo>:-O3>)
+target_compile_options(gcbench_options INTERFACE $<$<CONFIG:RelWithDebInfo>:-fno-omit-frame-pointer>)
+
+if(GCBENCH_SANITIZE)
+  target_compile_options(gcbench_options INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(gcbench_options INTERFACE -fsanitize=address,undefined)
+endif()
+
+target_include_directories(gcbench_options INTERFACE "${PROJECT_SOURCE_DIR}")

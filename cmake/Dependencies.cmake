@@ -1,0 +1,10 @@
+# Every external package, found once. cmake/install-deps.sh installs them on Debian 12.
+find_package(OpenMP REQUIRED COMPONENTS C)
+find_package(dnnl 2.6 CONFIG REQUIRED)          # oneDNN: libdnnl-dev
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(HWLOC REQUIRED IMPORTED_TARGET hwloc)   # libhwloc-dev
+pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)    # libpng-dev
+if(GCBENCH_TESTS)
+  pkg_check_modules(CRITERION REQUIRED IMPORTED_TARGET criterion)  # libcriterion-dev
+endif()
+find_library(MATH_LIBRARY m REQUIRED)

@@ -1,0 +1,37 @@
+#include "engine/layers/layer_io.h"
+
+#include "engine/error.h"
+
+int layer_io_create(net *n, layer *l, long batch, layer_io *io)
+{
+    GC_TRY(layer_in_md(n, l, batch, &io->in_md));
+    GC_TRY(layer_out_md(n, l, batch, &io->out_md));
+    GC_TRY(dnnl_ctx_memory(&n->ctx, &io->in_md, l->in_buf, &io->in));
+    GC_TRY(dnnl_ctx_memory(&n->ctx, &io->out_md, l->out_buf, &io->out));
+    GC_TRY(dnnl_ctx_memory(&n->ctx, &io->out_md, l->d_out, &io->d_out));
+    io->d_in = NULL;
+    if (l->d_in) GC_TRY(dnnl_ctx_memory(&n->ctx, &io->in_md, l->d_in, &io->d_in));
+    return GC_OK;
+}
+
+int layer_attr(const net *n, bool relu, dnnl_primitive_attr_t *attr)
+{
+    DNNL_TRY(dnnl_primitive_attr_clone(attr, n->ctx.attr));
+    if (!relu) return GC_OK;
+    dnnl_post_ops_t po;
+    DNNL_TRY(dnnl_post_ops_create(&po));
+    dnnl_status_t st = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+    if (st == dnnl_success) st = dnnl_primitive_attr_set_post_ops(*attr, po);
+    dnnl_post_ops_destroy(po);
+    if (st != dnnl_success) {
+        dnnl_primitive_attr_destroy(*attr);
+        return gc_fail_dnnl(st, "fused ReLU post-op", __FILE__, __LINE__);
+    }
+    return GC_OK;
+}
+
+int layer_param_memory(net *n, int tensor, bool gradient, const dnnl_memory_desc_t *md, dnnl_memory_t *out)
+{
+    float *p = gradient ? param_g(&n->params, tensor) : param_w(&n->params, tensor);
+    return dnnl_ctx_memory(&n->ctx, md, p, out);
+}

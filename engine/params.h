@@ -1,0 +1,61 @@
+/* The flat parameter store: one aligned buffer each for weights, gradients and RMSprop state.
+ *
+ * Tensors are registered while the network is built and get a named view (offset, shape);
+ * their storage is allocated once, in one block per role. Kernels are stored output-major
+ * (conv: O x I x KH x KW, dense: O x I), so each output unit's fan-in is one contiguous row:
+ * Gradient Centralization is then a mean per row. */
+#ifndef GCBENCH_ENGINE_PARAMS_H
+#define GCBENCH_ENGINE_PARAMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PARAMS_MAX_TENSORS 32
+#define PARAM_NAME_MAX 48
+
+typedef enum {
+    PARAM_CONV_KERNEL,  /* rank 4, O x I x KH x KW */
+    PARAM_DENSE_KERNEL, /* rank 2, O x I */
+    PARAM_BIAS,         /* rank 1, O */
+} param_kind;
+
+typedef struct {
+    char name[PARAM_NAME_MAX]; /* "conv2d_1/kernel" */
+    param_kind kind;
+    int rank;
+    long dims[4];       /* storage order, see param_kind */
+    size_t offset;      /* in floats, from the start of each buffer; a multiple of 16 */
+    size_t count;       /* elements */
+    size_t rows, cols;  /* the GC view: output units x fan-in (a bias: count x 1) */
+    long fan_in, fan_out; /* for Glorot initialisation */
+} param_tensor;
+
+typedef struct {
+    param_tensor t[PARAMS_MAX_TENSORS];
+    int n;
+    size_t total;      /* floats in each buffer, alignment padding included */
+    size_t count;      /* parameters, padding excluded */
+    float *w, *g, *v;  /* weights, gradients, RMSprop mean squares */
+} param_store;
+
+/* Registers a tensor (before params_alloc); returns its index in *index. */
+int params_add(param_store *ps, const char *name, param_kind kind, int rank, const long *dims,
+               int *index);
+
+/* Allocates the three buffers, zeroed. */
+int params_alloc(param_store *ps);
+void params_free(param_store *ps);
+
+static inline float *param_w(const param_store *ps, int i) { return ps->w + ps->t[i].offset; }
+static inline float *param_g(const param_store *ps, int i) { return ps->g + ps->t[i].offset; }
+static inline float *param_v(const param_store *ps, int i) { return ps->v + ps->t[i].offset; }
+
+/* Keras's initialisation from the seed: kernels Glorot-uniform, limit sqrt(6/(fan_in+fan_out));
+ * biases zero; RMSprop state zero. Element k of tensor t is a pure function of (seed, t, k). */
+void params_init(param_store *ps, uint64_t seed);
+
+/* FNV-1a over the bytes of all weights: equal checksums mean identical starting points. */
+uint64_t params_checksum(const param_store *ps);
+
+#endif

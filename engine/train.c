@@ -1,0 +1,145 @@
+#include "engine/train.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/alloc.h"
+#include "engine/error.h"
+#include "engine/loss.h"
+#include "engine/rng.h"
+#include "io/loader.h"
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int train_batch_sizes(int batch, size_t train_count, size_t val_count, int sizes[4])
+{
+    int count = 0;
+    size_t counts[2] = {train_count, val_count};
+    for (int s = 0; s < 2; s++) {
+        if (counts[s] == 0) continue;
+        int full = counts[s] < (size_t)batch ? (int)counts[s] : batch;
+        int tail = (int)(counts[s] % (size_t)batch);
+        int cand[2] = {full, tail};
+        for (int c = 0; c < 2; c++) {
+            bool seen = cand[c] == 0;
+            for (int k = 0; k < count; k++) seen |= sizes[k] == cand[c];
+            if (!seen) sizes[count++] = cand[c];
+        }
+    }
+    return count;
+}
+
+/* Runs the network over the batches of ld; with opt, also trains (backward + update). */
+static int run_epoch(net *n, const loader *ld, int epoch, uint64_t seed, const optimizer *opt,
+                     uint8_t *labels, double *loss, double *accuracy,
+                     const train_observer *obs, const char *run)
+{
+    double start = now_seconds(), loss_sum = 0.0;
+    size_t correct = 0, seen = 0;
+    int steps = loader_batches(ld);
+    for (int step = 0; step < steps; step++) {
+        int b = loader_fill(ld, step, n->input_tag == dnnl_nchw, net_input(n), labels);
+        pass_ctx p = {
+            .variant = net_variant(n, b),
+            .batch = b,
+            .training = opt != NULL,
+            .noise_key = rng_key(seed, RNG_STREAM_DROPOUT, (uint64_t)epoch, (uint64_t)step),
+        };
+        if (p.variant < 0) return gc_fail(GC_ERUNTIME, "batch size %d was not planned", b);
+        GC_TRY(net_forward(n, &p));
+        loss_result r = bce_with_logits(net_output(n), labels, (size_t)b, opt ? net_output_grad(n) : NULL);
+        loss_sum += r.loss_sum;
+        correct += r.correct;
+        seen += (size_t)b;
+        if (opt) {
+            GC_TRY(net_backward(n, &p));
+            optimizer_step(opt, &n->params);
+            if (obs && obs->step_end) obs->step_end(obs->ctx, run, epoch + 1, step + 1, steps, now_seconds() - start);
+        }
+    }
+    *loss = loss_sum / (double)seen;
+    *accuracy = (double)correct / (double)seen;
+    return GC_OK;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int train_loop(net *n, loader *tl, const loader *vl, const train_config *cfg,
+                      const char *run, gc_scope scope, const train_observer *obs, run_summary *out,
+                      uint8_t *labels, double *ips)
+{
+    optimizer opt = {.hp = cfg->hp, .scope = scope, .kernels = cfg->kernels};
+    params_init(&n->params, cfg->seed);
+    *out = (run_summary){.run = run, .scope = scope, .epochs = cfg->epochs,
+                         .init_checksum = params_checksum(&n->params)};
+    if (obs && obs->run_start) obs->run_start(obs->ctx, run, scope, out->init_checksum);
+
+    for (int e = 0; e < cfg->epochs; e++) {
+        epoch_result r = {.run = run, .epoch = e + 1, .epochs = cfg->epochs};
+        loader_start_epoch(tl, e);
+        double t0 = now_seconds();
+        GC_TRY(run_epoch(n, tl, e, cfg->seed, &opt, labels, &r.loss, &r.accuracy, obs, run));
+        double t1 = now_seconds();
+        if (vl) GC_TRY(run_epoch(n, vl, e, cfg->seed, NULL, labels, &r.val_loss, &r.val_accuracy, NULL, run));
+        double t2 = now_seconds();
+        r.train_seconds = t1 - t0;
+        r.val_seconds = t2 - t1;
+        r.seconds = t2 - t0;
+        r.images_per_second = (double)tl->data->count / r.train_seconds;
+        ips[e] = r.images_per_second;
+        out->train_seconds += r.seconds;
+        out->loss = r.loss;
+        out->accuracy = r.accuracy;
+        out->val_loss = r.val_loss;
+        out->val_accuracy = r.val_accuracy;
+        if (obs && obs->epoch_end) obs->epoch_end(obs->ctx, &r);
+    }
+    /* Throughput: the median of epochs after the first, which pays for first-touch costs. */
+    int first = cfg->epochs > 1 ? 1 : 0, count = cfg->epochs - first;
+    qsort(ips + first, (size_t)count, sizeof *ips, cmp_double);
+    out->images_per_second = count % 2 ? ips[first + count / 2]
+                                       : 0.5 * (ips[first + count / 2 - 1] + ips[first + count / 2]);
+    if (obs && obs->run_end) obs->run_end(obs->ctx, out);
+    return GC_OK;
+}
+
+int train_run(net *n, const dataset *train, const dataset *val, const train_config *cfg,
+              const char *run, gc_scope scope, const train_observer *obs, run_summary *out)
+{
+    if (cfg->epochs < 1) return gc_fail(GC_EUSAGE, "epochs must be positive, got %d", cfg->epochs);
+    loader tl = {0}, vl = {0};
+    uint8_t *labels = NULL;
+    double *ips = NULL;
+    int rc = loader_init(&tl, train, cfg->batch, true, cfg->seed);
+    if (rc == GC_OK && val && val->count) rc = loader_init(&vl, val, cfg->batch, false, cfg->seed);
+    if (rc == GC_OK) rc = gc_alloc((void **)&labels, (size_t)cfg->batch, "the label batch");
+    if (rc == GC_OK) rc = gc_alloc((void **)&ips, (size_t)cfg->epochs * sizeof *ips, "the epoch timings");
+    if (rc == GC_OK) rc = train_loop(n, &tl, vl.order ? &vl : NULL, cfg, run, scope, obs, out, labels, ips);
+    gc_free(ips);
+    gc_free(labels);
+    loader_free(&vl);
+    loader_free(&tl);
+    return rc;
+}
+
+int train_evaluate(net *n, const dataset *data, int batch, double *loss, double *accuracy)
+{
+    loader ld;
+    uint8_t *labels = NULL;
+    int rc = loader_init(&ld, data, batch, false, 0);
+    if (rc == GC_OK) rc = gc_alloc((void **)&labels, (size_t)batch, "the label batch");
+    if (rc == GC_OK) rc = run_epoch(n, &ld, 0, 0, NULL, labels, loss, accuracy, NULL, NULL);
+    gc_free(labels);
+    loader_free(&ld);
+    return rc;
+}

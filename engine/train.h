@@ -1,0 +1,65 @@
+/* The training loop: epochs of shuffled mini-batches (forward, loss, backward, GC+RMSprop),
+ * then validation, reported to an observer (console, log, ...) as they happen.
+ *
+ * A run starts from params_init(seed), so two runs with the same seed start from identical
+ * weights and see the same batches and dropout masks: only the GC scope differs. */
+#ifndef GCBENCH_ENGINE_TRAIN_H
+#define GCBENCH_ENGINE_TRAIN_H
+
+#include <stdint.h>
+
+#include "engine/net.h"
+#include "engine/optimizer.h"
+#include "io/dataset.h"
+
+typedef struct {
+    int epochs;
+    int batch;
+    uint64_t seed;
+    rmsprop_hparams hp;
+    const simd_kernels *kernels;
+} train_config;
+
+/* Keras's epoch metrics: training loss/accuracy averaged over the epoch's images (dropout on),
+ * then validation loss/accuracy (dropout off). */
+typedef struct {
+    const char *run; /* "baseline" or "gc" */
+    int epoch;       /* 1-based */
+    int epochs;
+    double loss, accuracy, val_loss, val_accuracy;
+    double train_seconds;     /* the training steps */
+    double val_seconds;       /* the validation pass */
+    double seconds;           /* both */
+    double images_per_second; /* training images / train_seconds */
+} epoch_result;
+
+typedef struct {
+    const char *run;
+    gc_scope scope;
+    int epochs;
+    uint64_t init_checksum;
+    double loss, accuracy, val_loss, val_accuracy; /* of the last epoch */
+    double train_seconds;     /* all epochs, training and validation (what Keras's fit takes) */
+    double images_per_second; /* median over epochs 2.. (epoch 1 creates caches), or epoch 1 */
+} run_summary;
+
+typedef struct {
+    void *ctx;
+    void (*run_start)(void *ctx, const char *run, gc_scope scope, uint64_t init_checksum);
+    /* After every training step: for progress displays. */
+    void (*step_end)(void *ctx, const char *run, int epoch, int step, int steps, double epoch_elapsed);
+    void (*epoch_end)(void *ctx, const epoch_result *r);
+    void (*run_end)(void *ctx, const run_summary *s);
+} train_observer;
+
+/* The distinct batch sizes training and validation will use (for net_plan): at most 4. */
+int train_batch_sizes(int batch, size_t train_count, size_t val_count, int sizes[4]);
+
+/* Trains n (planned for train_batch_sizes) from freshly initialised weights. */
+int train_run(net *n, const dataset *train, const dataset *val, const train_config *cfg,
+              const char *run, gc_scope scope, const train_observer *obs, run_summary *out);
+
+/* One pass over `data` without dropout and without updates: mean loss and accuracy. */
+int train_evaluate(net *n, const dataset *data, int batch, double *loss, double *accuracy);
+
+#endif

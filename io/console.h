@@ -1,0 +1,25 @@
+/* What gcbench prints for people: epoch lines, a progress bar on terminals, the comparison. */
+#ifndef GCBENCH_IO_CONSOLE_H
+#define GCBENCH_IO_CONSOLE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "engine/train.h"
+
+/* Redraws a one-line progress bar with ETA on f (a terminal): "\r[gc] epoch 3/10 [=====>   ] 5/9 ...". */
+void console_progress(FILE *f, const char *run, int epoch, int epochs, int step, int steps, double elapsed);
+
+/* Erases the progress bar line. */
+void console_progress_clear(FILE *f);
+
+/* "[baseline] epoch  1/10  loss 0.6931  accuracy 0.5012  val_loss ...  12.3s  83.5 img/s" */
+void console_epoch(FILE *f, const epoch_result *r);
+
+/* One run's final line, when only one run was made. */
+void console_run_summary(FILE *f, const run_summary *s);
+
+/* The side-by-side block of the baseline and GC runs, and their differences. */
+void console_comparison(FILE *f, const run_summary *baseline, const run_summary *gc);
+
+#endif

@@ -1,0 +1,37 @@
+/* An in-memory image dataset: decoded once, kept as uint8 HWC, read by the loader. */
+#ifndef GCBENCH_IO_DATASET_H
+#define GCBENCH_IO_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DATASET_MAX_CLASSES 16
+#define DATASET_CLASS_NAME_MAX 64
+
+typedef struct {
+    int height, width, channels;          /* every image has this shape (channels = 3) */
+    size_t count;                         /* number of images */
+    uint8_t *pixels;                      /* count x height x width x channels, HWC per image */
+    uint8_t *labels;                      /* count class indices, 0..num_classes-1 */
+    int num_classes;
+    char class_names[DATASET_MAX_CLASSES][DATASET_CLASS_NAME_MAX];
+} dataset;
+
+/* Bytes of one image. */
+static inline size_t dataset_image_bytes(const dataset *d)
+{
+    return (size_t)d->height * (size_t)d->width * (size_t)d->channels;
+}
+
+static inline const uint8_t *dataset_image(const dataset *d, size_t i)
+{
+    return d->pixels + i * dataset_image_bytes(d);
+}
+
+/* Number of images of class c. */
+size_t dataset_class_count(const dataset *d, int c);
+
+/* Frees the buffers and zeroes the struct; safe on a zeroed struct. */
+void dataset_free(dataset *d);
+
+#endif

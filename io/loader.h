@@ -1,0 +1,37 @@
+/* The batch loader: per-epoch shuffle from the seed, uint8 HWC images -> float batches
+ * rescaled by 1/255 (NCHW or NHWC, as the network takes them), with their labels. */
+#ifndef GCBENCH_IO_LOADER_H
+#define GCBENCH_IO_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/dataset.h"
+
+typedef struct {
+    const dataset *data;
+    int batch;
+    bool shuffle;
+    uint64_t seed;
+    size_t *order; /* this epoch's order of image indices */
+} loader;
+
+int loader_init(loader *ld, const dataset *data, int batch, bool shuffle, uint64_t seed);
+void loader_free(loader *ld);
+
+/* Batches per epoch (the last may be partial). */
+int loader_batches(const loader *ld);
+
+/* Size of batch `step` (batch, or what is left for the last). */
+int loader_batch_size(const loader *ld, int step);
+
+/* Orders the images for `epoch`: a Fisher-Yates shuffle keyed by (seed, epoch), or the
+ * dataset order when not shuffling. */
+void loader_start_epoch(loader *ld, int epoch);
+
+/* Writes batch `step` into input (NCHW floats when planar, else NHWC) and labels; returns its
+ * size. */
+int loader_fill(const loader *ld, int step, bool planar, float *input, uint8_t *labels);
+
+#endif

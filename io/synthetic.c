@@ -1,0 +1,295 @@
+/* The embedded synthetic dataset: "rings" versus "asterisks".
+ *
+ * Every image is size x size RGB and a pure function of (seed, index, size). It contains,
+ * painted in this order (all lengths are fractions of `size`, so any resolution draws the
+ * same picture):
+ *   1. Background: a linear gradient between two random colours, in a random direction.
+ *      The first colour is uniform per channel in [20, 235]; the second differs from it by
+ *      at most +-60 per channel, so the background stays smooth.
+ *   2. Distractors: 2 to 4 small blobs (radius 0.03-0.07), each a filled disk or a rotated
+ *      filled square with equal probability, in a uniform random colour, anywhere (may be
+ *      clipped). They are drawn the same way for both classes, so a small round or angular
+ *      blob says nothing about the label.
+ *   3. The foreground shape, which alone decides the label:
+ *        class 0 "rings":     an annulus of outer diameter D;
+ *        class 1 "asterisks": a six-armed star of span D (three bars through the centre,
+ *                             60 degrees apart), rotated by a random angle.
+ *      D is uniform in [0.32, 0.58] and the painted area is exactly f * D^2 with f uniform
+ *      in [0.22, 0.42] for both classes (the ring's hole and the bars' width are solved
+ *      from f); the outline lengths then nearly match as well. The shape lies wholly inside
+ *      the image, and its colour, drawn the same way for both classes, is uniform random but
+ *      resampled until it differs from the mean background colour by at least 180 (sum over
+ *      channels), so it is visible.
+ *   4. Noise, over everything: each pixel gets a uniform offset in [-12, 12], the same for
+ *      its three channels.
+ * The label is one bit of the image's random stream, so classes are balanced in expectation.
+ *
+ * Why the set is not solvable from pixel statistics: the colours, the size, the painted
+ * area, the position range and the distractors follow the same distributions in both
+ * classes, so channel means, brightness, its spread and the fraction of very bright or dark
+ * pixels have the same distribution whatever the label; with outline lengths matched, so
+ * does the amount of edge. Only the shape's geometry (a hole and curved edges versus
+ * straight arms meeting at the centre) tells the classes apart, which is what a small CNN
+ * learns.
+ *
+ * Random draws: stream rng_key(seed, RNG_STREAM_SYNTHETIC, index, 0) read in order for the
+ * label and the geometry (its length varies with the colour resampling), and a second key
+ * (..., index, 1) addressed by pixel for the noise, 8 pixels per 64-bit value. */
+#include "io/synthetic.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/alloc.h"
+#include "engine/error.h"
+#include "engine/rng.h"
+
+const char *const synthetic_class_names[2] = {"rings", "asterisks"};
+
+#define PI_F 3.14159265358979f
+
+enum { NOISE_AMPLITUDE = 12, MIN_CONTRAST = 180, COLOUR_TRIES = 16 };
+
+typedef struct {
+    uint8_t *pixels;    /* size x size x 3, HWC */
+    int size;
+    uint64_t noise_key; /* noise of pixel p: byte p % 8 of rng_u64(noise_key, p / 8) */
+} canvas;
+
+static uint8_t clamp_u8(float v)
+{
+    if (v <= 0.0f) return 0;
+    if (v >= 255.0f) return 255;
+    return (uint8_t)(v + 0.5f);
+}
+
+static void random_colour(rng_stream *s, float lo, float hi, uint8_t out[3])
+{
+    for (int c = 0; c < 3; c++) out[c] = clamp_u8(rng_next_range(s, lo, hi));
+}
+
+/* Pixel rows/columns [*lo, *hi] whose centres may lie within r of c, clipped to the image. */
+static void span(float c, float r, int size, int *lo, int *hi)
+{
+    float a = floorf(c - r), b = ceilf(c + r);
+    *lo = a < 0.0f ? 0 : (int)a;
+    *hi = b > (float)(size - 1) ? size - 1 : (int)b;
+}
+
+/* A random byte mapped to an offset in [-NOISE_AMPLITUDE, NOISE_AMPLITUDE]. */
+static int noise_offset(uint64_t byte)
+{
+    return (int)((byte * (2 * NOISE_AMPLITUDE + 1)) >> 8) - NOISE_AMPLITUDE;
+}
+
+static uint8_t clamp_int(int v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); }
+
+/* Paints pixel (x, y) with col plus that pixel's noise: painted shapes stay as noisy as the
+ * background, so noise says nothing about where a shape is. */
+static void put(canvas *cv, int x, int y, const uint8_t col[3])
+{
+    size_t p = (size_t)y * (size_t)cv->size + (size_t)x;
+    int offset = noise_offset((rng_u64(cv->noise_key, p >> 3) >> (8 * (p & 7))) & 0xFF);
+    uint8_t *px = cv->pixels + 3 * p;
+    for (int c = 0; c < 3; c++) px[c] = clamp_int(col[c] + offset);
+}
+
+/* v in 16.16 fixed point. */
+static int32_t fixed(float v) { return (int32_t)lrintf(v * 65536.0f); }
+
+/* Linear gradient from c0 to c1 along a random direction, plus noise; returns the mean colour. */
+static void paint_background(canvas *cv, rng_stream *s, float bg_mean[3])
+{
+    uint8_t c0[3], c1[3];
+    random_colour(s, 20.0f, 235.0f, c0);
+    for (int c = 0; c < 3; c++) c1[c] = clamp_u8((float)c0[c] + rng_next_range(s, -60.0f, 60.0f));
+    float angle = rng_next_range(s, 0.0f, 2.0f * PI_F);
+
+    /* t = 0.5 + (p - centre) . dir / (size * sqrt 2): in [0, 1] over the image. */
+    int n = cv->size;
+    float scale = 1.0f / ((float)n * 1.41421356f);
+    float dx = cosf(angle) * scale, dy = sinf(angle) * scale;
+    float half = 0.5f * (float)n;
+    float delta[3];
+    for (int c = 0; c < 3; c++) {
+        delta[c] = (float)c1[c] - (float)c0[c];
+        bg_mean[c] = 0.5f * ((float)c0[c] + (float)c1[c]);
+    }
+    /* Along a row the colour is linear in x: step it in 16.16 fixed point, in scalars the
+     * compiler keeps in registers (the byte stores may alias an array). The +0.5 rounds,
+     * and keeps the value non-negative (every exact value is in [0, 255]). */
+    int32_t sr = fixed(dx * delta[0]), sg = fixed(dx * delta[1]), sb = fixed(dx * delta[2]);
+    for (int y = 0; y < n; y++) {
+        float t0 = 0.5f + (0.5f - half) * dx + ((float)y + 0.5f - half) * dy;
+        int32_t r = fixed((float)c0[0] + t0 * delta[0] + 0.5f);
+        int32_t g = fixed((float)c0[1] + t0 * delta[1] + 0.5f);
+        int32_t b = fixed((float)c0[2] + t0 * delta[2] + 0.5f);
+        size_t p = (size_t)y * (size_t)n;
+        uint8_t *px = cv->pixels + 3 * p;
+        uint64_t bits = rng_u64(cv->noise_key, p >> 3) >> (8 * (p & 7));
+        for (int x = 0; x < n; x++, p++, px += 3, r += sr, g += sg, b += sb) {
+            if ((p & 7) == 0) bits = rng_u64(cv->noise_key, p >> 3);
+            int offset = noise_offset(bits & 0xFF);
+            bits >>= 8;
+            px[0] = clamp_int((r >> 16) + offset);
+            px[1] = clamp_int((g >> 16) + offset);
+            px[2] = clamp_int((b >> 16) + offset);
+        }
+    }
+}
+
+/* Filled annulus r_in <= |p - centre| <= r_out (r_in = 0: a disk). */
+static void paint_ring(canvas *cv, float cx, float cy, float r_out, float r_in, const uint8_t col[3])
+{
+    int x0, x1, y0, y1;
+    span(cx, r_out, cv->size, &x0, &x1);
+    span(cy, r_out, cv->size, &y0, &y1);
+    float out2 = r_out * r_out, in2 = r_in * r_in;
+    for (int y = y0; y <= y1; y++) {
+        float py = (float)y + 0.5f - cy;
+        for (int x = x0; x <= x1; x++) {
+            float px = (float)x + 0.5f - cx;
+            float d2 = px * px + py * py;
+            if (d2 <= out2 && d2 >= in2) put(cv, x, y, col);
+        }
+    }
+}
+
+/* Union of `bars` rectangles (half-length len, half-width wid) through the centre, the
+ * first at `angle`, the others evenly spaced over a half turn: 1 bar with len == wid is a
+ * square, 3 bars a six-armed asterisk. */
+static void paint_bars(canvas *cv, float cx, float cy, float len, float wid, int bars, float angle,
+                       const uint8_t col[3])
+{
+    enum { MAX_BARS = 3 };
+    float cs[MAX_BARS], sn[MAX_BARS];
+    if (bars > MAX_BARS) bars = MAX_BARS;
+    for (int i = 0; i < bars; i++) {
+        cs[i] = cosf(angle + (float)i * PI_F / (float)bars);
+        sn[i] = sinf(angle + (float)i * PI_F / (float)bars);
+    }
+    int x0, x1, y0, y1;
+    float reach = sqrtf(len * len + wid * wid);
+    span(cx, reach, cv->size, &x0, &x1);
+    span(cy, reach, cv->size, &y0, &y1);
+    for (int y = y0; y <= y1; y++) {
+        float py = (float)y + 0.5f - cy;
+        for (int x = x0; x <= x1; x++) {
+            float px = (float)x + 0.5f - cx;
+            for (int i = 0; i < bars; i++) {
+                float u = cs[i] * px + sn[i] * py, v = cs[i] * py - sn[i] * px;
+                if (fabsf(u) <= len && fabsf(v) <= wid) {
+                    put(cv, x, y, col);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+static void paint_distractors(canvas *cv, rng_stream *s)
+{
+    float n = (float)cv->size;
+    int count = 2 + (int)rng_next_below(s, 3);
+    for (int i = 0; i < count; i++) {
+        int square = (int)rng_next_below(s, 2);
+        float r = rng_next_range(s, 0.03f, 0.07f) * n;
+        float cx = rng_next_range(s, 0.0f, n), cy = rng_next_range(s, 0.0f, n);
+        float angle = rng_next_range(s, 0.0f, 0.5f * PI_F);
+        uint8_t col[3];
+        random_colour(s, 0.0f, 255.0f, col);
+        if (square)
+            paint_bars(cv, cx, cy, r, r, 1, angle, col);
+        else
+            paint_ring(cv, cx, cy, r, 0.0f, col);
+    }
+}
+
+/* A colour far enough from the background to be seen; the same rule for both classes. */
+static void foreground_colour(rng_stream *s, const float bg_mean[3], uint8_t col[3])
+{
+    for (int attempt = 0; attempt < COLOUR_TRIES; attempt++) {
+        random_colour(s, 0.0f, 255.0f, col);
+        float dist = 0.0f;
+        for (int c = 0; c < 3; c++) dist += fabsf((float)col[c] - bg_mean[c]);
+        if (dist >= (float)MIN_CONTRAST) return;
+    }
+    for (int c = 0; c < 3; c++) col[c] = bg_mean[c] < 128.0f ? 230 : 25; /* ~never reached */
+}
+
+/* The class-defining shape: outer diameter / span D and painted area f * D^2 for either
+ * class; the edge lengths nearly match too (ring 5.28-5.81 D, asterisk 5.28-5.65 D), so
+ * counting edge pixels does not give the class away either. */
+static void paint_foreground(canvas *cv, rng_stream *s, int label, const float bg_mean[3])
+{
+    float n = (float)cv->size;
+    float d = rng_next_range(s, 0.32f, 0.58f) * n;
+    float f = rng_next_range(s, 0.22f, 0.42f);
+    float angle = rng_next_range(s, 0.0f, PI_F / 3.0f); /* the asterisk repeats every 60 deg */
+    /* Margin covers the ring (D/2) and the asterisk's arm corners (< 0.51 D). */
+    float margin = 0.55f * d;
+    float cx = rng_next_range(s, margin, n - margin), cy = rng_next_range(s, margin, n - margin);
+    uint8_t col[3];
+    foreground_colour(s, bg_mean, col);
+
+    if (label == 0) {
+        /* pi R^2 (1 - k^2) = f D^2 with R = D/2  =>  k = sqrt(1 - 4f/pi). */
+        float r = 0.5f * d;
+        paint_ring(cv, cx, cy, r, r * sqrtf(1.0f - 4.0f * f / PI_F), col);
+    } else {
+        /* Three bars D x w at 60 deg: area 3 D w - (3 sqrt 3 / 2) w^2 (pairwise rhombi out,
+         * central hexagon back in) = f D^2; with w = t D solve the quadratic for t. */
+        const float a = 1.5f * 1.7320508f;
+        float t = (3.0f - sqrtf(9.0f - 4.0f * a * f)) / (2.0f * a);
+        paint_bars(cv, cx, cy, 0.5f * d, 0.5f * t * d, 3, angle, col);
+    }
+}
+
+int synthetic_image(uint64_t seed, uint64_t index, int size, uint8_t *out)
+{
+    canvas cv = {out, size, rng_key(seed, RNG_STREAM_SYNTHETIC, index, 1)};
+    rng_stream s = rng_stream_at(rng_key(seed, RNG_STREAM_SYNTHETIC, index, 0));
+    int label = (int)rng_next_below(&s, 2);
+    float bg_mean[3];
+    paint_background(&cv, &s, bg_mean);
+    paint_distractors(&cv, &s);
+    paint_foreground(&cv, &s, label, bg_mean);
+    return label;
+}
+
+int synthetic_dataset(dataset *d, uint64_t seed, uint64_t first, size_t count, int size)
+{
+    memset(d, 0, sizeof *d);
+    if (size < SYNTHETIC_MIN_SIZE)
+        return gc_fail(GC_EUSAGE, "synthetic dataset: image size %d is too small (minimum %d)",
+                       size, SYNTHETIC_MIN_SIZE);
+    if (count == 0) return gc_fail(GC_EUSAGE, "synthetic dataset: image count is 0 (need at least 1)");
+
+    size_t image_bytes = (size_t)size * (size_t)size * 3;
+    if (count > SIZE_MAX / image_bytes)
+        return gc_fail(GC_ERUNTIME, "synthetic dataset: %zu images of %dx%d overflow memory", count,
+                       size, size);
+
+    void *pixels = NULL, *labels = NULL;
+    int rc = gc_alloc(&pixels, count * image_bytes, "synthetic dataset pixels");
+    if (rc == GC_OK) rc = gc_alloc(&labels, count, "synthetic dataset labels");
+    if (rc != GC_OK) {
+        gc_free(pixels);
+        return rc;
+    }
+    dataset tmp = {.height = size, .width = size, .channels = 3, .count = count,
+                   .pixels = pixels, .labels = labels, .num_classes = 2};
+    for (int c = 0; c < 2; c++)
+        snprintf(tmp.class_names[c], DATASET_CLASS_NAME_MAX, "%s", synthetic_class_names[c]);
+
+    /* Images are independent; dynamic scheduling absorbs uneven shape costs and busy cores. */
+    long n = (long)count;
+#pragma omp parallel for schedule(dynamic)
+    for (long i = 0; i < n; i++)
+        tmp.labels[i] = (uint8_t)synthetic_image(seed, first + (uint64_t)i, size,
+                                                 tmp.pixels + (size_t)i * image_bytes);
+
+    *d = tmp;
+    return GC_OK;
+}

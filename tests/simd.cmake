@@ -1,0 +1,1 @@
+# SIMD kernel tests (see tests/CMakeLists.txt).
