@@ -8,6 +8,7 @@
 #ifndef GCBENCH_SIMD_SIMD_H
 #define GCBENCH_SIMD_SIMD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Keras RMSprop: v = rho*v + (1-rho)*g^2;  w -= lr*g / sqrt(v + eps). */
@@ -35,6 +36,20 @@ typedef struct {
 
 /* The scalar reference: plain C, sums in double. */
 const simd_kernels *simd_kernels_scalar(void);
+
+/* The ISAs gcbench knows, worst first ("scalar", "neon", "avx2", "avx512"), for i = 0, 1, ...;
+ * NULL past the end. */
+const char *simd_isa_name(size_t i);
+
+/* The kernels of `isa` when this build has them, whether or not this CPU runs them; else
+ * NULL (unknown, or another architecture's). */
+const simd_kernels *simd_kernels_built(const char *isa);
+
+/* Whether `isa` is built in and this CPU runs it (AVX2 also needs FMA). */
+bool simd_cpu_supports(const char *isa);
+
+/* The best kernels this build has and this CPU runs: what simd_select(NULL) picks. */
+const simd_kernels *simd_best(void);
 
 /* Picks the kernels: `request` names an ISA ("scalar", "avx2", "avx512", "neon") or is NULL
  * or "" for the best this CPU runs. Returns GC_EUSAGE naming the ISA when it is unknown, not

@@ -1,1 +1,56 @@
-# SIMD kernel tests (see tests/CMakeLists.txt).
+# SIMD kernel tests (included from tests/CMakeLists.txt).
+
+# Every ISA against the scalar reference, and the dispatch. The checks live in simd_check.c,
+# plain C shared with the NEON program below.
+add_executable(test_simd test_simd.c simd_check.c)
+target_link_libraries(test_simd PRIVATE gcbench_core PkgConfig::CRITERION)
+add_test(NAME test_simd COMMAND test_simd --jobs 1)
+
+# gcbench itself: GCBENCH_SIMD picks the kernels it reports, and an unknown ISA is an error.
+set(gcbench_tiny_run --no-gc --epochs 1 --train-images 4 --val-images 2 --batch 2 --image-size 94)
+add_test(NAME simd_gcbench_env_override COMMAND gcbench ${gcbench_tiny_run})
+set_tests_properties(simd_gcbench_env_override PROPERTIES ENVIRONMENT GCBENCH_SIMD=scalar
+                     PASS_REGULAR_EXPRESSION "kernels scalar")
+add_test(NAME simd_gcbench_env_unknown COMMAND gcbench ${gcbench_tiny_run})
+set_tests_properties(simd_gcbench_env_unknown PROPERTIES ENVIRONMENT GCBENCH_SIMD=sse9
+                     PASS_REGULAR_EXPRESSION "gcbench: error: GCBENCH_SIMD=sse9: unknown ISA")
+
+# NEON on an x86 host: cross-build simd/ and the checks for aarch64 with the Debian cross
+# compiler (gcc-aarch64-linux-gnu), statically so qemu-aarch64 (qemu-user) needs no sysroot,
+# and run them under qemu. Not Criterion: there is no arm64 libcriterion to link.
+option(GCBENCH_NEON_QEMU_TESTS "Test the NEON kernels under qemu-aarch64 on non-ARM hosts" ON)
+string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" gcbench_host_cpu)
+if(GCBENCH_NEON_QEMU_TESTS AND NOT gcbench_host_cpu MATCHES "^(aarch64|arm64)$")
+  find_program(GCBENCH_AARCH64_CC NAMES aarch64-linux-gnu-gcc)
+  find_program(GCBENCH_QEMU_AARCH64 NAMES qemu-aarch64 qemu-aarch64-static)
+  if(GCBENCH_AARCH64_CC AND GCBENCH_QEMU_AARCH64)
+    set(neon_sources
+      ${PROJECT_SOURCE_DIR}/simd/simd_kernels_scalar.c
+      ${PROJECT_SOURCE_DIR}/simd/simd_kernels_neon.c
+      ${PROJECT_SOURCE_DIR}/simd/simd_isa.c
+      ${CMAKE_CURRENT_SOURCE_DIR}/simd_check.c
+      ${CMAKE_CURRENT_SOURCE_DIR}/simd_neon_main.c)
+    file(GLOB neon_headers ${PROJECT_SOURCE_DIR}/simd/*.h ${CMAKE_CURRENT_SOURCE_DIR}/simd_check.h)
+    set(neon_werror)
+    if(GCBENCH_WERROR)
+      set(neon_werror -Werror)
+    endif()
+    set(neon_check ${CMAKE_CURRENT_BINARY_DIR}/simd_neon_check.aarch64)
+    add_custom_command(
+      OUTPUT ${neon_check}
+      COMMAND ${GCBENCH_AARCH64_CC} -std=gnu11 -O2 -g -static -ffp-contract=off
+              -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+              -Wno-unused-parameter ${neon_werror}
+              -DGCBENCH_SIMD_HAVE_NEON -I${PROJECT_SOURCE_DIR} -I${CMAKE_CURRENT_SOURCE_DIR}
+              ${neon_sources} -lm -o ${neon_check}
+      DEPENDS ${neon_sources} ${neon_headers}
+      COMMENT "Cross-building the NEON kernel checks for aarch64"
+      VERBATIM)
+    add_custom_target(simd_neon_check ALL DEPENDS ${neon_check})
+    add_test(NAME simd_neon_vs_scalar COMMAND ${GCBENCH_QEMU_AARCH64} ${neon_check} kernels)
+    add_test(NAME simd_neon_dispatch COMMAND ${GCBENCH_QEMU_AARCH64} ${neon_check} dispatch)
+  else()
+    message(STATUS "gcbench: NEON tests under qemu skipped: needs aarch64-linux-gnu-gcc "
+                   "(Debian: gcc-aarch64-linux-gnu) and qemu-aarch64 (Debian: qemu-user)")
+  endif()
+endif()

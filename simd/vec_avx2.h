@@ -1,0 +1,52 @@
+/* The vector layer for AVX2 + FMA: 8 float lanes, sums in 4-lane double accumulators.
+ * Included only by simd_kernels_avx2.c, which is compiled with -mavx2 -mfma. See
+ * simd_kernels_body.h for the contract every vec_*.h fulfils. */
+#ifndef GCBENCH_SIMD_VEC_AVX2_H
+#define GCBENCH_SIMD_VEC_AVX2_H
+
+#include <immintrin.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VF_LANES 8
+
+typedef __m256 vf;
+typedef __m256d vd;
+
+static inline vf vf_loadu(const float *p) { return _mm256_loadu_ps(p); }
+static inline void vf_storeu(float *p, vf x) { _mm256_storeu_ps(p, x); }
+static inline vf vf_set1(float x) { return _mm256_set1_ps(x); }
+static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
+static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
+static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+static inline vf vf_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+static inline vf vf_div(vf a, vf b) { return _mm256_div_ps(a, b); }
+static inline vf vf_sqrt(vf a) { return _mm256_sqrt_ps(a); }
+
+/* The first n lanes (0 < n <= VF_LANES) set: a window into a row of -1s followed by 0s. */
+static inline __m256i vf_mask_(size_t n)
+{
+    static const int32_t bits[2 * VF_LANES] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                               0,  0,  0,  0,  0,  0,  0,  0};
+    return _mm256_loadu_si256((const __m256i *)(bits + VF_LANES - n));
+}
+
+/* Partial loads read only the first n floats (masked lanes do not fault) and zero the rest;
+ * partial stores write only the first n. */
+static inline vf vf_load_part(const float *p, size_t n) { return _mm256_maskload_ps(p, vf_mask_(n)); }
+static inline void vf_store_part(float *p, vf x, size_t n) { _mm256_maskstore_ps(p, vf_mask_(n), x); }
+
+static inline vd vd_zero(void) { return _mm256_setzero_pd(); }
+static inline vd vd_add(vd a, vd b) { return _mm256_add_pd(a, b); }
+/* acc + the low / high half of x, widened to double. */
+static inline vd vd_add_lo(vd acc, vf x) { return _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_castps256_ps128(x))); }
+static inline vd vd_add_hi(vd acc, vf x) { return _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1))); }
+static inline double vd_reduce(vd a)
+{
+    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+
+static inline void vf_prefetch(const void *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
+
+#endif

@@ -1,0 +1,51 @@
+/* The vector layer for AArch64 Advanced SIMD (NEON): 4 float lanes, sums in 2-lane double
+ * accumulators, tails through a small buffer. Included only by simd_kernels_neon.c (built
+ * only for aarch64, where NEON is always present). See simd_kernels_body.h for the contract
+ * every vec_*.h fulfils. */
+#ifndef GCBENCH_SIMD_VEC_NEON_H
+#define GCBENCH_SIMD_VEC_NEON_H
+
+#include <arm_neon.h>
+#include <stddef.h>
+#include <string.h>
+
+#define VF_LANES 4
+
+typedef float32x4_t vf;
+typedef float64x2_t vd;
+
+static inline vf vf_loadu(const float *p) { return vld1q_f32(p); }
+static inline void vf_storeu(float *p, vf x) { vst1q_f32(p, x); }
+static inline vf vf_set1(float x) { return vdupq_n_f32(x); }
+static inline vf vf_add(vf a, vf b) { return vaddq_f32(a, b); }
+static inline vf vf_sub(vf a, vf b) { return vsubq_f32(a, b); }
+static inline vf vf_mul(vf a, vf b) { return vmulq_f32(a, b); }
+static inline vf vf_fma(vf a, vf b, vf c) { return vfmaq_f32(c, a, b); }
+static inline vf vf_div(vf a, vf b) { return vdivq_f32(a, b); }
+static inline vf vf_sqrt(vf a) { return vsqrtq_f32(a); }
+
+/* NEON has no masked memory access: tails go through a zeroed buffer so only the first n
+ * floats (0 < n <= VF_LANES) are read or written. */
+static inline vf vf_load_part(const float *p, size_t n)
+{
+    float buf[VF_LANES] = {0};
+    memcpy(buf, p, n * sizeof *p);
+    return vld1q_f32(buf);
+}
+static inline void vf_store_part(float *p, vf x, size_t n)
+{
+    float buf[VF_LANES];
+    vst1q_f32(buf, x);
+    memcpy(p, buf, n * sizeof *p);
+}
+
+static inline vd vd_zero(void) { return vdupq_n_f64(0.0); }
+static inline vd vd_add(vd a, vd b) { return vaddq_f64(a, b); }
+/* acc + the low / high half of x, widened to double. */
+static inline vd vd_add_lo(vd acc, vf x) { return vaddq_f64(acc, vcvt_f64_f32(vget_low_f32(x))); }
+static inline vd vd_add_hi(vd acc, vf x) { return vaddq_f64(acc, vcvt_high_f64_f32(x)); }
+static inline double vd_reduce(vd a) { return vaddvq_f64(a); }
+
+static inline void vf_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
+#endif

@@ -1,0 +1,65 @@
+/* The NEON kernels' test, cross-built for aarch64 (static, so qemu-aarch64 runs it without
+ * a sysroot) from simd/ and simd_check.c alone: no Criterion, no engine, no oneDNN.
+ *
+ * usage: simd_neon_check kernels|dispatch    exit 0 when every check passes, 1 otherwise. */
+#include <stdio.h>
+#include <string.h>
+
+#include "simd/simd.h"
+#include "simd_check.h"
+
+static int failures;
+
+static void expect(int ok, const char *what)
+{
+    if (!ok) {
+        fprintf(stderr, "FAIL: %s\n", what);
+        failures++;
+    }
+}
+
+/* Every kernel, NEON against the scalar reference; and the reference fused vs unfused. */
+static void check_kernels(void)
+{
+    const simd_kernels *neon = simd_kernels_built("neon");
+    expect(neon != NULL, "the NEON kernels are built in");
+    if (!neon) return;
+    for (int kind = 0; kind < SIMD_CHECK_KINDS; kind++) {
+        char msg[512];
+        size_t fails = simd_check_all(neon, (simd_check_kind)kind, msg, sizeof msg);
+        printf("neon %-17s %s\n", simd_check_kind_name((simd_check_kind)kind), fails ? "FAIL" : "ok");
+        if (fails) fprintf(stderr, "  %zu failures; the first: %s\n", fails, msg);
+        failures += fails != 0;
+    }
+    char msg[512];
+    size_t fails = simd_check_all(simd_kernels_scalar(), SIMD_CHECK_FUSED, msg, sizeof msg);
+    printf("scalar fused_vs_unfused %s\n", fails ? "FAIL" : "ok");
+    if (fails) fprintf(stderr, "  %zu failures; the first: %s\n", fails, msg);
+    failures += fails != 0;
+}
+
+/* On aarch64, NEON is always present and the best; the x86 kernels are not built. */
+static void check_dispatch(void)
+{
+    expect(simd_cpu_supports("neon"), "the CPU runs neon");
+    expect(strcmp(simd_best()->isa, "neon") == 0, "the default pick is neon");
+    expect(simd_kernels_built("avx2") == NULL && !simd_cpu_supports("avx2"), "no avx2 on aarch64");
+    expect(simd_kernels_built("avx512") == NULL && !simd_cpu_supports("avx512"), "no avx512 on aarch64");
+    expect(simd_kernels_built("sse9") == NULL && !simd_cpu_supports("sse9"), "unknown ISAs are not built");
+    expect(simd_cpu_supports("scalar"), "scalar always runs");
+    printf("neon dispatch %s\n", failures ? "FAIL" : "ok");
+}
+
+int main(int argc, char **argv)
+{
+    const char *what = argc > 1 ? argv[1] : "";
+    if (strcmp(what, "kernels") == 0) {
+        check_kernels();
+    } else if (strcmp(what, "dispatch") == 0) {
+        check_dispatch();
+    } else {
+        fprintf(stderr, "usage: %s kernels|dispatch\n", argv[0]);
+        return 2;
+    }
+    return failures ? 1 : 0;
+}
