@@ -1,19 +1,34 @@
-/* Inverted dropout with counter-based masks: element i of a pass is kept with probability
- * 1 - rate, decided by 16 random bits drawn from (key, i / 4), and scaled by 1 / (1 - rate).
- * The mask is stored as one bit per element for the backward pass. */
+/* Inverted dropout with counter-based masks.
+ *
+ * Element (n, c, h, w) of a pass is kept with probability 1 - rate, decided by 16 random bits:
+ * with i = ((n*H + h)*W + w)*C + c its index in NHWC order, the bits are bits 16*(i%4).. of
+ * rng_u64(key, i/4). The mask is thus the same whatever layout the activations are stored in
+ * (and so is training on machines with different vector widths); it is stored as one bit per
+ * physical element for the backward pass. Kept elements are scaled by 1 / (1 - rate). */
 #ifndef GCBENCH_ENGINE_LAYERS_DROPOUT_H
 #define GCBENCH_ENGINE_LAYERS_DROPOUT_H
 
+#include <oneapi/dnnl/dnnl_types.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Words of mask for n elements. */
+/* The activation a mask covers: logical dims and the physical layout
+ * (dnnl_nchw, dnnl_nhwc, dnnl_nChw8c, dnnl_nChw16c, or dnnl_nc with h = w = 1). */
+typedef struct {
+    long n, c, h, w;
+    dnnl_format_tag_t tag;
+} dropout_shape;
+
+/* Physical elements (blocked layouts pad channels to whole blocks). */
+size_t dropout_physical_elems(const dropout_shape *s);
+
+/* Words of mask for n physical elements. */
 static inline size_t dropout_mask_words(size_t n) { return (n + 63) / 64; }
 
-/* Draws the mask for n elements into mask (bit i of word i/64 set = kept). */
-void dropout_make_mask(uint64_t *mask, size_t n, float rate, uint64_t key);
+/* Draws the mask (bit p%64 of word p/64 set = physical element p kept; padding never kept). */
+void dropout_make_mask(uint64_t *mask, const dropout_shape *s, float rate, uint64_t key);
 
-/* x[i] = kept ? x[i] * scale : 0, in place. */
+/* x[i] = kept ? x[i] * scale : 0, in place, over n physical elements. */
 void dropout_apply(float *x, const uint64_t *mask, size_t n, float scale);
 
 /* dx[i] = kept ? dy[i] * scale : 0. */

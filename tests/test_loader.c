@@ -1,0 +1,100 @@
+/* The batch loader: seeded shuffles, rescaling, layouts, partial batches. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "engine/error.h"
+#include "io/loader.h"
+#include "io/synthetic.h"
+
+static dataset data;
+
+static void setup(void) { cr_assert_eq(synthetic_dataset(&data, 9, 0, 37, 12), GC_OK); }
+static void teardown(void) { dataset_free(&data); }
+
+TestSuite(loader, .init = setup, .fini = teardown);
+
+static int is_permutation(const size_t *order, size_t n)
+{
+    char *seen = calloc(n, 1);
+    int ok = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (order[i] >= n || seen[order[i]]) ok = 0;
+        else seen[order[i]] = 1;
+    }
+    free(seen);
+    return ok;
+}
+
+Test(loader, shuffles_are_seeded_permutations_that_change_each_epoch)
+{
+    loader a, b;
+    cr_assert_eq(loader_init(&a, &data, 8, true, 5), GC_OK);
+    cr_assert_eq(loader_init(&b, &data, 8, true, 5), GC_OK);
+    loader_start_epoch(&a, 3);
+    loader_start_epoch(&b, 3);
+    cr_expect(is_permutation(a.order, data.count));
+    cr_expect(memcmp(a.order, b.order, data.count * sizeof(size_t)) == 0, "same seed and epoch: same order");
+    loader_start_epoch(&b, 4);
+    cr_expect(is_permutation(b.order, data.count));
+    cr_expect(memcmp(a.order, b.order, data.count * sizeof(size_t)) != 0, "another epoch: another order");
+    loader_free(&a);
+    loader_free(&b);
+}
+
+Test(loader, without_shuffle_keeps_dataset_order)
+{
+    loader ld;
+    cr_assert_eq(loader_init(&ld, &data, 8, false, 5), GC_OK);
+    loader_start_epoch(&ld, 7);
+    for (size_t i = 0; i < data.count; i++) cr_expect_eq(ld.order[i], i);
+    loader_free(&ld);
+}
+
+Test(loader, last_batch_is_partial)
+{
+    loader ld;
+    cr_assert_eq(loader_init(&ld, &data, 8, true, 5), GC_OK);
+    cr_expect_eq(loader_batches(&ld), 5); /* 37 = 4*8 + 5 */
+    cr_expect_eq(loader_batch_size(&ld, 0), 8);
+    cr_expect_eq(loader_batch_size(&ld, 4), 5);
+    loader_free(&ld);
+}
+
+Test(loader, fills_rescaled_pixels_in_both_layouts)
+{
+    loader ld;
+    cr_assert_eq(loader_init(&ld, &data, 8, true, 5), GC_OK);
+    loader_start_epoch(&ld, 1);
+    size_t px = 12 * 12, per = px * 3;
+    float *planar = malloc(8 * per * sizeof(float)), *inter = malloc(8 * per * sizeof(float));
+    uint8_t la[8], lb[8];
+    cr_assert(planar && inter);
+    int n = loader_fill(&ld, 4, true, planar, la);
+    cr_assert_eq(loader_fill(&ld, 4, false, inter, lb), n);
+    cr_assert_eq(n, 5);
+    for (int k = 0; k < n; k++) {
+        size_t idx = ld.order[32 + (size_t)k];
+        const uint8_t *src = dataset_image(&data, idx);
+        cr_expect_eq(la[k], data.labels[idx]);
+        cr_expect_eq(lb[k], data.labels[idx]);
+        for (size_t p = 0; p < px; p++)
+            for (size_t c = 0; c < 3; c++) {
+                float expect = (float)src[p * 3 + c] / 255.0f;
+                cr_expect_float_eq(planar[k * per + c * px + p], expect, 1e-7f);
+                cr_expect_float_eq(inter[k * per + p * 3 + c], expect, 1e-7f);
+            }
+    }
+    free(planar);
+    free(inter);
+    loader_free(&ld);
+}
+
+Test(loader, rejects_empty_batches)
+{
+    loader ld;
+    gc_error_clear();
+    cr_expect_eq(loader_init(&ld, &data, 0, true, 5), GC_EUSAGE);
+    gc_error_clear();
+}
