@@ -8,8 +8,9 @@
  *   vf_load_part, vf_store_part   the first n lanes, 0 < n <= VF_LANES (the others load as
  *                                 0 and are not stored): the tails, masked or buffered
  *   vf_set1, vf_add, vf_sub, vf_mul, vf_fma, vf_div, vf_sqrt   (IEEE div and sqrt)
- *   vd, vd_zero, vd_add, vd_add_lo, vd_add_hi, vd_reduce       double lanes for sums
- *   vf_prefetch                   a hint to bring a line into L1
+ *   vd, vd_zero, vd_add, vd_reduce   VF_LANES / 2 doubles, for sums
+ *   vd_widen(p)                   VF_LANES / 2 floats from memory, as doubles
+ *   vd_add_lo, vd_add_hi          acc + the low / high half of a vf, as doubles
  *
  * Results match the scalar reference: elementwise kernels use its operations in its order
  * (this directory is compiled with -ffp-contract=off so no mul+add becomes an FMA), so they
@@ -26,24 +27,50 @@
 #define SIMD_STR_(x) SIMD_STR2_(x)
 #define K(name) SIMD_CAT_(name, SIMD_ISA)
 
-/* The sum of n floats in double: four accumulators hide the add latency. */
+/* A running sum of floats in four double accumulators (they hide the add latency). Every
+ * sum walks a row the same way, two vectors at a time and then one, so the fused kernel's
+ * sums equal row_means' bit for bit. */
+typedef struct {
+    vd a0, a1, a2, a3;
+} vsum;
+
+static inline vsum vsum_zero(void) { return (vsum){vd_zero(), vd_zero(), vd_zero(), vd_zero()}; }
+
+/* Two vectors' worth, p[0 .. 2*VF_LANES), converted straight from memory (no extracts). */
+static inline void vsum_add2(vsum *s, const float *p)
+{
+    s->a0 = vd_add(s->a0, vd_widen(p));
+    s->a1 = vd_add(s->a1, vd_widen(p + VF_LANES / 2));
+    s->a2 = vd_add(s->a2, vd_widen(p + VF_LANES));
+    s->a3 = vd_add(s->a3, vd_widen(p + VF_LANES + VF_LANES / 2));
+}
+
+static inline void vsum_add1(vsum *s, vf x)
+{
+    s->a0 = vd_add_lo(s->a0, x);
+    s->a1 = vd_add_hi(s->a1, x);
+}
+
+static inline double vsum_total(const vsum *s)
+{
+    return vd_reduce(vd_add(vd_add(s->a0, s->a1), vd_add(s->a2, s->a3)));
+}
+
+/* Floats p[i .. i+m), m <= VF_LANES; the rest of the vector is 0. */
+static inline vf load_upto(const float *p, size_t i, size_t m)
+{
+    return m == VF_LANES ? vf_loadu(p + i) : vf_load_part(p + i, m);
+}
+
+static inline size_t lanes_left(size_t i, size_t n) { return n - i < VF_LANES ? n - i : VF_LANES; }
+
 static double row_sum(const float *p, size_t n)
 {
-    vd a0 = vd_zero(), a1 = vd_zero(), a2 = vd_zero(), a3 = vd_zero();
+    vsum s = vsum_zero();
     size_t i = 0;
-    for (; i + 2 * VF_LANES <= n; i += 2 * VF_LANES) {
-        vf x = vf_loadu(p + i), y = vf_loadu(p + i + VF_LANES);
-        a0 = vd_add_lo(a0, x);
-        a1 = vd_add_hi(a1, x);
-        a2 = vd_add_lo(a2, y);
-        a3 = vd_add_hi(a3, y);
-    }
-    for (; i < n; i += VF_LANES) {
-        vf x = n - i >= VF_LANES ? vf_loadu(p + i) : vf_load_part(p + i, n - i);
-        a0 = vd_add_lo(a0, x);
-        a1 = vd_add_hi(a1, x);
-    }
-    return vd_reduce(vd_add(vd_add(a0, a1), vd_add(a2, a3)));
+    for (; i + 2 * VF_LANES <= n; i += 2 * VF_LANES) vsum_add2(&s, p + i);
+    for (; i < n; i += VF_LANES) vsum_add1(&s, load_upto(p, i, lanes_left(i, n)));
+    return vsum_total(&s);
 }
 
 /* Rounded to float once, from the double mean, as the reference does. */
@@ -86,46 +113,65 @@ static inline void rms_vec(vf *w, vf *v, vf g, const rms_consts *k)
     *w = vf_sub(*w, vf_div(vf_mul(k->lr, g), vf_sqrt(vf_add(vn, k->eps))));
 }
 
-/* RMSprop over n elements on g - mean when centered (the flag is constant at every call
- * site, so each caller gets a loop without the dead subtraction). */
-static inline void rms_span(float *w, float *v, const float *g, size_t n, bool centered, vf mean,
-                            const rms_consts *k)
+/* Elements [i, i+m) of the update, m <= VF_LANES, on g - mean when centered. */
+static inline void rms_at(float *w, float *v, const float *g, size_t i, size_t m, bool centered, vf mean,
+                          const rms_consts *k)
 {
-    size_t i = 0;
-    for (; i + VF_LANES <= n; i += VF_LANES) {
-        vf gi = vf_loadu(g + i), vi = vf_loadu(v + i), wi = vf_loadu(w + i);
-        if (centered) gi = vf_sub(gi, mean);
-        rms_vec(&wi, &vi, gi, k);
+    vf gi = load_upto(g, i, m), vi = load_upto(v, i, m), wi = load_upto(w, i, m);
+    if (centered) gi = vf_sub(gi, mean);
+    rms_vec(&wi, &vi, gi, k);
+    if (m == VF_LANES) {
         vf_storeu(v + i, vi);
         vf_storeu(w + i, wi);
-    }
-    if (i < n) {
-        size_t m = n - i;
-        vf gi = vf_load_part(g + i, m), vi = vf_load_part(v + i, m), wi = vf_load_part(w + i, m);
-        if (centered) gi = vf_sub(gi, mean);
-        rms_vec(&wi, &vi, gi, k);
+    } else {
         vf_store_part(v + i, vi, m);
         vf_store_part(w + i, wi, m);
+    }
+}
+
+/* RMSprop over n elements, on g - mean when centered; when sum_next, the same pass also adds
+ * next[0 .. n) into *s (the next row's mean: see gc_rmsprop). The flags are constant at
+ * every call site, so each caller gets its own loop without the dead work. */
+static inline void rms_span(float *w, float *v, const float *g, size_t n, bool centered, vf mean,
+                            bool sum_next, const float *next, vsum *s, const rms_consts *k)
+{
+    size_t i = 0;
+    for (; i + 2 * VF_LANES <= n; i += 2 * VF_LANES) {
+        if (sum_next) vsum_add2(s, next + i);
+        rms_at(w, v, g, i, VF_LANES, centered, mean, k);
+        rms_at(w, v, g, i + VF_LANES, VF_LANES, centered, mean, k);
+    }
+    for (; i < n; i += VF_LANES) {
+        size_t m = lanes_left(i, n);
+        if (sum_next) vsum_add1(s, load_upto(next, i, m));
+        rms_at(w, v, g, i, m, centered, mean, k);
     }
 }
 
 static void K(rmsprop)(float *w, float *v, const float *g, size_t n, const rmsprop_hparams *hp)
 {
     rms_consts k = rms_consts_of(hp);
-    rms_span(w, v, g, n, false, vf_set1(0.0f), &k);
+    rms_span(w, v, g, n, false, vf_set1(0.0f), false, NULL, NULL, &k);
 }
 
-/* Row by row: the mean pass brings the row of g into cache, the update pass then reads it
- * from there together with v and w from memory. */
+/* Software-pipelined by rows: the pass that updates row r also sums row r+1, so each
+ * gradient is read from memory once (and again from L1/L2 a row later), and the sum's
+ * conversions to double overlap the update's divisions and square roots instead of
+ * running as a pass of their own. */
 static void K(gc_rmsprop)(float *w, float *v, const float *g, size_t rows, size_t cols,
                           const rmsprop_hparams *hp)
 {
+    if (rows == 0) return;
     rms_consts k = rms_consts_of(hp);
-    for (size_t r = 0; r < rows; r++) {
+    float mean = row_mean(g, cols);
+    for (size_t r = 0; r + 1 < rows; r++) {
         size_t off = r * cols;
-        vf mean = vf_set1(row_mean(g + off, cols));
-        rms_span(w + off, v + off, g + off, cols, true, mean, &k);
+        vsum next = vsum_zero();
+        rms_span(w + off, v + off, g + off, cols, true, vf_set1(mean), true, g + off + cols, &next, &k);
+        mean = (float)(vsum_total(&next) / (double)cols);
     }
+    size_t off = (rows - 1) * cols;
+    rms_span(w + off, v + off, g + off, cols, true, vf_set1(mean), false, NULL, NULL, &k);
 }
 
 static const simd_kernels K(kernels) = {

@@ -38,6 +38,8 @@ static inline void vf_store_part(float *p, vf x, size_t n) { _mm256_maskstore_ps
 
 static inline vd vd_zero(void) { return _mm256_setzero_pd(); }
 static inline vd vd_add(vd a, vd b) { return _mm256_add_pd(a, b); }
+/* VF_LANES / 2 floats at p, widened to double (the load folds into the conversion). */
+static inline vd vd_widen(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
 /* acc + the low / high half of x, widened to double. */
 static inline vd vd_add_lo(vd acc, vf x) { return _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_castps256_ps128(x))); }
 static inline vd vd_add_hi(vd acc, vf x) { return _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1))); }
@@ -46,7 +48,5 @@ static inline double vd_reduce(vd a)
     __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
 }
-
-static inline void vf_prefetch(const void *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
 
 #endif

@@ -32,6 +32,8 @@ static inline void vf_store_part(float *p, vf x, size_t n) { _mm512_mask_storeu_
 
 static inline vd vd_zero(void) { return _mm512_setzero_pd(); }
 static inline vd vd_add(vd a, vd b) { return _mm512_add_pd(a, b); }
+/* VF_LANES / 2 floats at p, widened to double (the load folds into the conversion). */
+static inline vd vd_widen(const float *p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
 /* acc + the low / high half of x, widened to double. */
 static inline vd vd_add_lo(vd acc, vf x) { return _mm512_add_pd(acc, _mm512_cvtps_pd(_mm512_castps512_ps256(x))); }
 static inline vd vd_add_hi(vd acc, vf x)
@@ -40,7 +42,5 @@ static inline vd vd_add_hi(vd acc, vf x)
     return _mm512_add_pd(acc, _mm512_cvtps_pd(hi));
 }
 static inline double vd_reduce(vd a) { return _mm512_reduce_add_pd(a); }
-
-static inline void vf_prefetch(const void *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
 
 #endif

@@ -41,11 +41,11 @@ static inline void vf_store_part(float *p, vf x, size_t n)
 
 static inline vd vd_zero(void) { return vdupq_n_f64(0.0); }
 static inline vd vd_add(vd a, vd b) { return vaddq_f64(a, b); }
+/* VF_LANES / 2 floats at p, widened to double. */
+static inline vd vd_widen(const float *p) { return vcvt_f64_f32(vld1_f32(p)); }
 /* acc + the low / high half of x, widened to double. */
 static inline vd vd_add_lo(vd acc, vf x) { return vaddq_f64(acc, vcvt_f64_f32(vget_low_f32(x))); }
 static inline vd vd_add_hi(vd acc, vf x) { return vaddq_f64(acc, vcvt_high_f64_f32(x)); }
 static inline double vd_reduce(vd a) { return vaddvq_f64(a); }
-
-static inline void vf_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 
 #endif

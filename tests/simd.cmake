@@ -54,3 +54,9 @@ if(GCBENCH_NEON_QEMU_TESTS AND NOT gcbench_host_cpu MATCHES "^(aarch64|arm64)$")
                    "(Debian: gcc-aarch64-linux-gnu) and qemu-aarch64 (Debian: qemu-user)")
   endif()
 endif()
+
+# bench_kernels runs and keeps its JSON Lines contract (one quick sample per measurement).
+add_test(NAME simd_bench_kernels_json
+         COMMAND bench_kernels --json --reps 1 --min-ms 0.05 --tensor conv2d_1)
+set_tests_properties(simd_bench_kernels_json PROPERTIES PASS_REGULAR_EXPRESSION
+  "{\"kernel\":\"gc_rmsprop\",\"isa\":\"[a-z0-9]+\",\"elements\":432,\"gbps\":[0-9.]+,.*\n{\"kernel\":\"triad\",\"isa\":null,\"elements\":[0-9]+,\"gbps\":[0-9.]+,")

@@ -1,0 +1,462 @@
+/* bench_kernels: memory bandwidth of the GC/RMSprop kernels, per ISA, on the model's tensors,
+ * beside a STREAM-style triad measured on the same arrays in the same run.
+ *
+ * Bytes counted per element: gc_mean reads g (4); gc_center reads and writes g (8); rmsprop
+ * reads g, v, w and writes v, w (20); gc_rmsprop the same 20 (its mean pass re-reads the row
+ * from cache); the triad a = b + s*c reads two arrays and writes one (12). The triad runs on
+ * the kernel's own arrays (w = g + s*v), so both see the same footprint and cache state: the
+ * dense kernel's three arrays (19 MB) fit in a 32 MB L3, and a triad over larger arrays
+ * would compare against DRAM instead. A triad far out of cache is reported for context.
+ *
+ * Each measurement is the median of N samples; a sample times enough back-to-back calls to
+ * last --min-ms, after one untimed call that warms the caches. Samples of all the kernels
+ * of one tensor are taken round-robin, so drifting load on a shared machine hits them alike.
+ * Runs use 1 thread and, for tensors the optimizer splits (>= 65536 elements), all OpenMP
+ * threads, each owning a static share of rows (row kernels) or elements. */
+#include <errno.h>
+#include <omp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "simd/simd.h"
+
+#define SPLIT_MIN_ELEMS 65536            /* as the optimizer: smaller tensors run on one thread */
+#define LARGE_TRIAD_ELEMS (16u << 20)    /* 3 x 64 MB: far beyond any L3 here */
+#define MAX_SAMPLES 1001
+
+typedef struct {
+    const char *name;
+    size_t rows, cols;
+} tensor;
+
+/* The model's kernels as the optimizer sees them: output units x fan-in. conv2d_5 has the
+ * shape of conv2d_4. */
+static const tensor tensors[] = {
+    {"conv2d_1", 16, 27}, {"conv2d_2", 32, 144}, {"conv2d_3", 64, 288},
+    {"conv2d_4", 64, 576}, {"dense_1", 512, 3136}, {"dense_2", 1, 512},
+};
+
+enum { K_TRIAD, K_GC_MEAN, K_GC_CENTER, K_RMSPROP, K_GC_RMSPROP, NKERNELS };
+static const char *const kernel_names[NKERNELS] = {"triad", "gc_mean", "gc_center", "rmsprop", "gc_rmsprop"};
+static const int kernel_bytes[NKERNELS] = {12, 4, 8, 20, 20};
+
+typedef struct {
+    bool json;
+    int reps;
+    double min_ms;
+    const char *only_isa;    /* NULL: every ISA this CPU runs */
+    const char *only_tensor; /* NULL: every tensor */
+} options;
+
+/* The arrays of one tensor. */
+typedef struct {
+    size_t rows, cols, n;
+    float *g, *v, *w, *means, *zeros;
+} arrays;
+
+/* One measured thing: a kernel of one ISA (NULL for the triad) on one tensor's arrays. */
+typedef struct {
+    int kernel;
+    const simd_kernels *k;
+    const arrays *a;
+    int threads;
+    long iters;
+    double gbps[MAX_SAMPLES]; /* in sampling order: sample i of every case was taken together */
+    double median, min, max;
+} bench_case;
+
+static const rmsprop_hparams hp = {.lr = 1e-4f, .rho = 0.9f, .eps = 1e-7f};
+
+/* The bandwidth yardstick, compiled for the best vector ISA of the machine it runs on (the
+ * rest of the program is baseline x86-64), so it is not handicapped against the kernels. */
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void triad(float *restrict a, const float *restrict b, const float *restrict c, float s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) a[i] = b[i] + s * c[i];
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Thread t's share [*lo, *hi) of n items, in multiples of `unit` (whole cache lines). */
+static void share(size_t n, size_t unit, int t, int nt, size_t *lo, size_t *hi)
+{
+    size_t units = (n + unit - 1) / unit;
+    size_t u0 = units * (size_t)t / (size_t)nt, u1 = units * (size_t)(t + 1) / (size_t)nt;
+    *lo = u0 * unit < n ? u0 * unit : n;
+    *hi = u1 * unit < n ? u1 * unit : n;
+}
+
+/* Thread t's part of one call. */
+static void run_part(const bench_case *c, int t, int nt)
+{
+    const arrays *a = c->a;
+    size_t r0, r1, i0, i1;
+    share(a->rows, 1, t, nt, &r0, &r1);
+    share(a->n, 16, t, nt, &i0, &i1);
+    size_t off = r0 * a->cols;
+    switch (c->kernel) {
+    case K_TRIAD: triad(a->w + i0, a->g + i0, a->v + i0, 1e-3f, i1 - i0); break;
+    case K_GC_MEAN: c->k->row_means(a->g + off, r1 - r0, a->cols, a->means + r0); break;
+    /* centering by zero: the same work, and g does not drift over thousands of calls */
+    case K_GC_CENTER: c->k->center_rows(a->g + off, r1 - r0, a->cols, a->zeros + r0); break;
+    case K_RMSPROP: c->k->rmsprop(a->w + i0, a->v + i0, a->g + i0, i1 - i0, &hp); break;
+    case K_GC_RMSPROP: c->k->gc_rmsprop(a->w + off, a->v + off, a->g + off, r1 - r0, a->cols, &hp); break;
+    }
+}
+
+/* Seconds for `iters` calls, after one untimed call. */
+static double time_calls(const bench_case *c, long iters)
+{
+    double t0 = 0.0, t1 = 0.0;
+    if (c->threads == 1) {
+        run_part(c, 0, 1);
+        t0 = now_s();
+        for (long it = 0; it < iters; it++) run_part(c, 0, 1);
+        t1 = now_s();
+    } else {
+#pragma omp parallel num_threads(c->threads)
+        {
+            int t = omp_get_thread_num(), nt = omp_get_num_threads();
+            run_part(c, t, nt);
+#pragma omp barrier
+#pragma omp master
+            t0 = now_s();
+            for (long it = 0; it < iters; it++) run_part(c, t, nt);
+#pragma omp barrier
+#pragma omp master
+            t1 = now_s();
+        }
+    }
+    return t1 - t0;
+}
+
+static void calibrate(bench_case *c, double min_s)
+{
+    long iters = 1;
+    double t;
+    while ((t = time_calls(c, iters)) < min_s && iters < (1L << 40)) {
+        double scale = t > 0.0 ? 1.2 * min_s / t : 10.0;
+        iters = (long)((double)iters * (scale < 10.0 ? (scale > 2.0 ? scale : 2.0) : 10.0));
+    }
+    c->iters = iters;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* The median of x[0 .. n), which it sorts. */
+static double median_of(double *x, int n)
+{
+    qsort(x, (size_t)n, sizeof x[0], cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+/* The median over samples of num[i] / den[i]: each pair was measured back to back, so the
+ * ratio cancels the machine's drifting load better than a ratio of two medians does. */
+static double paired_ratio(const bench_case *num, const bench_case *den, int reps)
+{
+    double r[MAX_SAMPLES];
+    for (int i = 0; i < reps; i++) r[i] = num->gbps[i] / den->gbps[i];
+    return median_of(r, reps);
+}
+
+/* Samples every case round-robin, then reduces each to median, min and max. */
+static void measure(bench_case *cases, int ncases, const options *o)
+{
+    for (int i = 0; i < ncases; i++) calibrate(&cases[i], o->min_ms * 1e-3);
+    for (int rep = 0; rep < o->reps; rep++) {
+        for (int i = 0; i < ncases; i++) {
+            bench_case *c = &cases[i];
+            double s = time_calls(c, c->iters);
+            double bytes = (double)kernel_bytes[c->kernel] * (double)c->a->n * (double)c->iters;
+            c->gbps[rep] = bytes / s / 1e9;
+        }
+    }
+    for (int i = 0; i < ncases; i++) {
+        bench_case *c = &cases[i];
+        double sorted[MAX_SAMPLES];
+        memcpy(sorted, c->gbps, (size_t)o->reps * sizeof sorted[0]);
+        c->median = median_of(sorted, o->reps);
+        c->min = sorted[0];
+        c->max = sorted[o->reps - 1];
+    }
+}
+
+/* Page-aligned, as the engine's parameter store lays out w, g and v (three equal blocks):
+ * a tensor's three arrays then share their address bits below 4 KB. Arrays a cache line
+ * apart modulo 4 KB instead make a load alias the previous vector's store (4K aliasing),
+ * which costs AVX-512 up to ~20% and would measure the allocator, not the kernel. */
+static float *alloc_floats(size_t n)
+{
+    size_t bytes = (n * sizeof(float) + 4095) / 4096 * 4096;
+    return aligned_alloc(4096, bytes);
+}
+
+static void free_arrays(arrays *a)
+{
+    free(a->g);
+    free(a->v);
+    free(a->w);
+    free(a->means);
+    free(a->zeros);
+}
+
+/* Plausible optimizer data: small gradients with a per-row offset, positive state. */
+static int make_arrays(arrays *a, size_t rows, size_t cols)
+{
+    *a = (arrays){.rows = rows, .cols = cols, .n = rows * cols};
+    a->g = alloc_floats(a->n);
+    a->v = alloc_floats(a->n);
+    a->w = alloc_floats(a->n);
+    a->means = alloc_floats(rows);
+    a->zeros = alloc_floats(rows);
+    if (!a->g || !a->v || !a->w || !a->means || !a->zeros) {
+        free_arrays(a);
+        return -1;
+    }
+    uint32_t s = 12345;
+    for (size_t i = 0; i < a->n; i++) {
+        s = s * 1664525u + 1013904223u;
+        float u = (float)(s >> 8) * 0x1p-24f - 0.5f;
+        a->g[i] = 1e-3f * ((float)(i / cols % 7) + u);
+        a->v[i] = 1e-6f;
+        a->w[i] = 0.05f * u;
+    }
+    for (size_t r = 0; r < rows; r++) a->means[r] = a->zeros[r] = 0.0f;
+    return 0;
+}
+
+/* ratios: for gc_rmsprop, the paired ratios to the triad and to rmsprop (NULL otherwise). */
+static void print_json(const bench_case *c, const char *tensor_name, const double *ratios, const options *o)
+{
+    printf("{\"kernel\":\"%s\",\"isa\":", kernel_names[c->kernel]);
+    if (c->k)
+        printf("\"%s\"", c->k->isa);
+    else
+        printf("null");
+    printf(",\"elements\":%zu,\"gbps\":%.3f,\"threads\":%d,\"bytes_per_element\":%d,\"tensor\":\"%s\","
+           "\"rows\":%zu,\"cols\":%zu,\"gbps_min\":%.3f,\"gbps_max\":%.3f,\"samples\":%d",
+           c->a->n, c->median, c->threads, kernel_bytes[c->kernel], tensor_name, c->a->rows, c->a->cols,
+           c->min, c->max, o->reps);
+    if (ratios)
+        printf(",\"of_triad\":%.4f,\"time_vs_rmsprop\":%.4f", ratios[0], ratios[1]);
+    printf("}\n");
+}
+
+/* "45.2 ±3%": the median and the half-range of the samples relative to it. */
+static const char *cell(char *buf, size_t len, const bench_case *c)
+{
+    snprintf(buf, len, "%6.1f ±%2.0f%%", c->median, c->median > 0 ? 50.0 * (c->max - c->min) / c->median : 0.0);
+    return buf;
+}
+
+static void print_header(void)
+{
+    printf("%-9s %-9s %8s %3s %-7s %11s %11s %11s %11s %11s %7s %8s\n", "tensor", "rows x cols", "elements",
+           "thr", "isa", "gc_mean", "gc_center", "rmsprop", "gc_rmsprop", "triad", "gc/tri", "gc/rms");
+}
+
+/* One line per ISA: every kernel, the triad of the same group, and the two ratios the issue
+ * sets targets for (fused >= 80% of triad; fused time <= 1.10 x plain RMSprop). */
+static void print_table(const bench_case *cases, int ncases, const tensor *t, int reps)
+{
+    const bench_case *tri = &cases[0];
+    char shape[32], b[NKERNELS][32];
+    snprintf(shape, sizeof shape, "%zux%zu", t->rows, t->cols);
+    for (int i = 1; i < ncases; i += NKERNELS - 1) {
+        const bench_case *row = &cases[i]; /* gc_mean, gc_center, rmsprop, gc_rmsprop */
+        double to_triad = paired_ratio(&row[3], tri, reps), time_vs_rms = paired_ratio(&row[2], &row[3], reps);
+        printf("%-9s %-9s %8zu %3d %-7s %11s %11s %11s %11s %11s %6.0f%% %+7.1f%%\n", t->name, shape, tri->a->n,
+               tri->threads, row->k->isa, cell(b[0], 32, &row[0]), cell(b[1], 32, &row[1]),
+               cell(b[2], 32, &row[2]), cell(b[3], 32, &row[3]), cell(b[4], 32, tri), 100.0 * to_triad,
+               100.0 * (time_vs_rms - 1.0));
+    }
+}
+
+/* The triad then every kernel of every ISA on one tensor at one thread count. */
+static int bench_tensor(const tensor *t, int threads, const simd_kernels *const *isas, int nisas,
+                        const options *o)
+{
+    arrays a;
+    if (make_arrays(&a, t->rows, t->cols) != 0) return -1;
+    int ncases = 1 + nisas * (NKERNELS - 1);
+    bench_case *cases = calloc((size_t)ncases, sizeof *cases);
+    if (!cases) {
+        free_arrays(&a);
+        return -1;
+    }
+    cases[0] = (bench_case){.kernel = K_TRIAD, .a = &a, .threads = threads};
+    for (int i = 0; i < nisas; i++)
+        for (int k = K_GC_MEAN; k < NKERNELS; k++)
+            cases[1 + i * (NKERNELS - 1) + (k - K_GC_MEAN)] =
+                (bench_case){.kernel = k, .k = isas[i], .a = &a, .threads = threads};
+    measure(cases, ncases, o);
+    if (o->json) {
+        for (int i = 0; i < ncases; i++) {
+            const bench_case *c = &cases[i];
+            double ratios[2];
+            if (c->kernel == K_GC_RMSPROP) {
+                ratios[0] = paired_ratio(c, &cases[0], o->reps);
+                ratios[1] = paired_ratio(c - 1, c, o->reps); /* rmsprop precedes it */
+            }
+            print_json(c, t->name, c->kernel == K_GC_RMSPROP ? ratios : NULL, o);
+        }
+    }
+    else
+        print_table(cases, ncases, t, o->reps);
+    fflush(stdout);
+    free(cases);
+    free_arrays(&a);
+    return 0;
+}
+
+/* The triad alone, out of every cache, for context. */
+static int bench_large_triad(int threads, const options *o)
+{
+    arrays a;
+    if (make_arrays(&a, 1, LARGE_TRIAD_ELEMS) != 0) return -1;
+    bench_case *c = calloc(1, sizeof *c);
+    if (!c) {
+        free_arrays(&a);
+        return -1;
+    }
+    *c = (bench_case){.kernel = K_TRIAD, .a = &a, .threads = threads};
+    measure(c, 1, o);
+    if (o->json) {
+        print_json(c, "out_of_cache", NULL, o);
+    } else {
+        char b[32];
+        printf("triad out of cache: %zu elements (%.0f MB), %d thread%s: %s GB/s\n", a.n,
+               12.0 * (double)a.n / 1e6, threads, threads == 1 ? "" : "s", cell(b, sizeof b, c));
+    }
+    free(c);
+    free_arrays(&a);
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: bench_kernels [--json] [--reps N] [--min-ms X] [--isa NAME] [--tensor NAME]\n"
+            "\n"
+            "GB/s of the GC/RMSprop kernels (gc_mean, gc_center, rmsprop, gc_rmsprop) of every\n"
+            "ISA this CPU runs, on the model's tensors, beside a triad a=b+s*c on the same arrays.\n"
+            "  --json       one JSON object per line instead of the table\n"
+            "  --reps N     samples per measurement, reported as their median (21)\n"
+            "  --min-ms X   shortest sample, in milliseconds (2)\n"
+            "  --isa NAME   only this ISA (scalar, avx2, avx512, neon)\n"
+            "  --tensor NAME  only this tensor (conv2d_1..conv2d_4, dense_1, dense_2)\n"
+            "Threads: 1, and all OpenMP threads (OMP_NUM_THREADS) on tensors of >= %d elements.\n",
+            SPLIT_MIN_ELEMS);
+}
+
+static int parse_args(int argc, char **argv, options *o)
+{
+    *o = (options){.reps = 21, .min_ms = 2.0};
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end;
+        if (strcmp(arg, "--json") == 0) {
+            o->json = true;
+        } else if (strcmp(arg, "--help") == 0) {
+            usage(stdout);
+            exit(0);
+        } else if (strcmp(arg, "--reps") == 0 && val) {
+            errno = 0;
+            long r = strtol(val, &end, 10);
+            if (*end || errno || r < 1 || r > MAX_SAMPLES) {
+                fprintf(stderr, "bench_kernels: error: --reps: '%s' is not an integer in [1, %d]\n", val, MAX_SAMPLES);
+                return 2;
+            }
+            o->reps = (int)r;
+            i++;
+        } else if (strcmp(arg, "--min-ms") == 0 && val) {
+            errno = 0;
+            o->min_ms = strtod(val, &end);
+            if (*end || errno || !(o->min_ms > 0.0 && o->min_ms <= 10000.0)) {
+                fprintf(stderr, "bench_kernels: error: --min-ms: '%s' is not a number in (0, 10000]\n", val);
+                return 2;
+            }
+            i++;
+        } else if (strcmp(arg, "--tensor") == 0 && val) {
+            o->only_tensor = val;
+            i++;
+        } else if (strcmp(arg, "--isa") == 0 && val) {
+            o->only_isa = val;
+            i++;
+        } else {
+            fprintf(stderr, "bench_kernels: error: unknown or incomplete option '%s'\n", arg);
+            usage(stderr);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc) return rc;
+
+    const simd_kernels *isas[8];
+    int nisas = 0;
+    for (size_t i = 0; simd_isa_name(i) && nisas < 8; i++) {
+        const char *name = simd_isa_name(i);
+        if (o.only_isa && strcmp(o.only_isa, name) != 0) continue;
+        if (simd_cpu_supports(name)) isas[nisas++] = simd_kernels_built(name);
+    }
+    if (nisas == 0) {
+        fprintf(stderr, "bench_kernels: error: --isa %s: not an ISA this build and CPU run\n",
+                o.only_isa ? o.only_isa : "");
+        return 2;
+    }
+
+    int all = omp_get_max_threads();
+    if (!o.json) {
+        printf("bench_kernels: GB/s, median of %d samples of >= %.1f ms ±half their range; "
+               "thr: threads (1, and all %d OpenMP threads on tensors of >= %d elements)\n"
+               "bytes/element: gc_mean 4, gc_center 8, rmsprop 20, gc_rmsprop 20, triad 12 (a=b+s*c on the "
+               "kernel's own arrays)\ngc/tri: gc_rmsprop / triad GB/s; gc/rms: extra time of gc_rmsprop over "
+               "rmsprop; both the median of ratios of samples taken back to back\n\n",
+               o.reps, o.min_ms, all, SPLIT_MIN_ELEMS);
+        print_header();
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        int threads = pass == 0 ? 1 : all;
+        if (pass == 1 && all == 1) break;
+        for (size_t i = 0; i < sizeof tensors / sizeof tensors[0]; i++) {
+            const tensor *t = &tensors[i];
+            if (threads > 1 && t->rows * t->cols < SPLIT_MIN_ELEMS) continue;
+            if (o.only_tensor && strcmp(o.only_tensor, t->name) != 0) continue;
+            if (bench_tensor(t, threads, isas, nisas, &o) != 0) {
+                fprintf(stderr, "bench_kernels: error: out of memory for %s\n", t->name);
+                return 1;
+            }
+        }
+    }
+    if (!o.json) printf("\n");
+    for (int pass = 0; pass < 2; pass++) {
+        int threads = pass == 0 ? 1 : all;
+        if (pass == 1 && all == 1) break;
+        if (bench_large_triad(threads, &o) != 0) {
+            fprintf(stderr, "bench_kernels: error: out of memory for the out-of-cache triad\n");
+            return 1;
+        }
+    }
+    return 0;
+}
