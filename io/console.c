@@ -33,31 +33,51 @@ void console_epoch(FILE *f, const epoch_result *r)
 
 void console_run_summary(FILE *f, const run_summary *s)
 {
-    fprintf(f, "\n[%s] after %d epochs: loss %.4f  accuracy %.4f  val_loss %.4f  val_accuracy %.4f  "
+    fprintf(f, "\n[%s] after %d epoch%s: loss %.4f  accuracy %.4f  val_loss %.4f  val_accuracy %.4f  "
                "time %.2fs  %.1f img/s (median of epochs 2+)\n",
-            s->run, s->epochs, s->loss, s->accuracy, s->val_loss, s->val_accuracy, s->train_seconds,
+            s->run, s->epochs, s->epochs == 1 ? "" : "s", s->loss, s->accuracy, s->val_loss, s->val_accuracy, s->train_seconds,
             s->images_per_second);
 }
 
-static void row(FILE *f, const char *name, double a, double b, const char *fmt_diff)
+static void row(FILE *f, const char *name, double a, double b, int decimals)
 {
-    fprintf(f, "  %-20s %12.4f %12.4f ", name, a, b);
-    fprintf(f, fmt_diff, b - a);
-    fputc('\n', f);
+    fprintf(f, "  %-20s %12.*f %12.*f %+13.*f\n", name, decimals, a, decimals, b, decimals, b - a);
 }
 
 void console_comparison(FILE *f, const run_summary *base, const run_summary *gc)
 {
-    fprintf(f, "\nComparison after %d epochs (both runs from weights %016" PRIx64 "%s; only GC differs)\n",
-            base->epochs, base->init_checksum,
+    fprintf(f, "\nComparison after %d epoch%s (both runs from weights %016" PRIx64 "%s; only GC differs)\n",
+            base->epochs, base->epochs == 1 ? "" : "s", base->init_checksum,
             base->init_checksum == gc->init_checksum ? "" : " -- WARNING: initial weights differ");
-    fprintf(f, "  %-20s %12s %12s %12s\n", "", "baseline", "gc", "gc - baseline");
-    row(f, "loss", base->loss, gc->loss, "%+12.4f");
-    row(f, "accuracy", base->accuracy, gc->accuracy, "%+12.4f");
-    row(f, "val_loss", base->val_loss, gc->val_loss, "%+12.4f");
-    row(f, "val_accuracy", base->val_accuracy, gc->val_accuracy, "%+12.4f");
-    row(f, "training time (s)", base->train_seconds, gc->train_seconds, "%+12.2f");
-    row(f, "images/s", base->images_per_second, gc->images_per_second, "%+12.1f");
+    fprintf(f, "  %-20s %12s %12s %13s\n", "", "baseline", "gc", "gc - baseline");
+    row(f, "loss", base->loss, gc->loss, 4);
+    row(f, "accuracy", base->accuracy, gc->accuracy, 4);
+    row(f, "val_loss", base->val_loss, gc->val_loss, 4);
+    row(f, "val_accuracy", base->val_accuracy, gc->val_accuracy, 4);
+    row(f, "training time (s)", base->train_seconds, gc->train_seconds, 2);
+    row(f, "images/s", base->images_per_second, gc->images_per_second, 1);
     double overhead = base->train_seconds > 0 ? (gc->train_seconds / base->train_seconds - 1.0) * 100.0 : NAN;
     fprintf(f, "  GC time overhead: %+.1f%%   (gc scope: %s)\n", overhead, gc_scope_name(gc->scope));
+}
+
+void console_scaling_header(FILE *f, const char *runs, int epochs, int batch, const char *pin, int cores)
+{
+    fprintf(f, "Scaling study: %s, %d epochs per run, batch %d, pin %s, %d cores\n", runs, epochs, batch, pin, cores);
+    fprintf(f, "  %7s %10s %8s %10s\n", "threads", "images/s", "speedup", "efficiency");
+    fflush(f);
+}
+
+void console_scaling_row(FILE *f, const scaling_point *p)
+{
+    fprintf(f, "  %7d %10.1f %8.2f %9.1f%%\n", p->threads, p->images_per_second, p->speedup, 100.0 * p->efficiency);
+    fflush(f);
+}
+
+void console_scaling_skipped(FILE *f, const int *threads, int count, int cores)
+{
+    if (count == 0) return;
+    fputs("  skipped:", f);
+    for (int i = 0; i < count; i++) fprintf(f, "%s %d", i ? "," : "", threads[i]);
+    fprintf(f, " threads (this machine has %d cores)\n", cores);
+    fflush(f);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "engine/train.h"
+#include "io/scaling.h"
 
 /* Redraws a one-line progress bar with ETA on f (a terminal): "\r[gc] epoch 3/10 [=====>   ] 5/9 ...". */
 void console_progress(FILE *f, const char *run, int epoch, int epochs, int step, int steps, double elapsed);
@@ -21,5 +22,10 @@ void console_run_summary(FILE *f, const run_summary *s);
 
 /* The side-by-side block of the baseline and GC runs, and their differences. */
 void console_comparison(FILE *f, const run_summary *baseline, const run_summary *gc);
+
+/* The scaling table: a header, a row per thread count, then the counts skipped (if any). */
+void console_scaling_header(FILE *f, const char *runs, int epochs, int batch, const char *pin, int cores);
+void console_scaling_row(FILE *f, const scaling_point *p);
+void console_scaling_skipped(FILE *f, const int *threads, int count, int cores);
 
 #endif

@@ -40,6 +40,17 @@ void json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
+void json_int_array(FILE *f, const int *v, int n)
+{
+    if (!v) {
+        fputs("null", f);
+        return;
+    }
+    fputc('[', f);
+    for (int i = 0; i < n; i++) fprintf(f, i ? ",%d" : "%d", v[i]);
+    fputc(']', f);
+}
+
 void json_number(FILE *f, double x)
 {
     if (isfinite(x))
@@ -76,6 +87,8 @@ void jsonl_config(jsonl_log *log, const config_record *c)
     fprintf(f, ",\"threads\":%d", c->threads);
     field_str(f, "simd", c->simd);
     field_str(f, "pin", c->pin);
+    fputs(",\"cpus\":", f);
+    json_int_array(f, c->cpus, c->cpus ? c->threads : 0);
     field_str(f, "onednn", c->onednn);
     field_str(f, "layout", c->layout);
     fprintf(f, ",\"batch\":%d,\"epochs\":%d,\"image_size\":%d", c->batch, c->epochs, c->image_size);
@@ -91,7 +104,7 @@ void jsonl_config(jsonl_log *log, const config_record *c)
     end_record(log);
 }
 
-void jsonl_run_start(jsonl_log *log, const char *run, const char *scope, uint64_t init_checksum)
+void jsonl_run_start(jsonl_log *log, const char *run, const char *scope, uint64_t init_checksum, int threads)
 {
     if (!log->f) return;
     FILE *f = log->f;
@@ -101,7 +114,7 @@ void jsonl_run_start(jsonl_log *log, const char *run, const char *scope, uint64_
         field_str(f, "gc_scope", scope);
     else
         fputs(",\"gc_scope\":null", f);
-    fprintf(f, ",\"init_checksum\":\"%016" PRIx64 "\"", init_checksum);
+    fprintf(f, ",\"init_checksum\":\"%016" PRIx64 "\",\"threads\":%d", init_checksum, threads);
     end_record(log);
 }
 
@@ -136,5 +149,18 @@ void jsonl_summary(jsonl_log *log, const run_summary *s)
     field_num(f, "train_seconds", s->train_seconds);
     field_num(f, "images_per_second", s->images_per_second);
     fprintf(f, ",\"epochs\":%d", s->epochs);
+    end_record(log);
+}
+
+void jsonl_scaling(jsonl_log *log, const scaling_point *p)
+{
+    if (!log->f) return;
+    FILE *f = log->f;
+    fprintf(f, "{\"event\":\"scaling\",\"threads\":%d", p->threads);
+    field_num(f, "images_per_second", p->images_per_second);
+    field_num(f, "speedup", p->speedup);
+    field_num(f, "efficiency", p->efficiency);
+    fputs(",\"cpus\":", f);
+    json_int_array(f, p->cpus, p->threads);
     end_record(log);
 }

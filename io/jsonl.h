@@ -3,6 +3,7 @@
  *   {"event":"run_start", ...}   per run: run, gc_scope, init_checksum
  *   {"event":"epoch", ...}       per epoch: loss, accuracy, val_loss, val_accuracy, seconds, images_per_second
  *   {"event":"summary", ...}     per run: final metrics and train_seconds
+ *   {"event":"scaling", ...}     per thread count of a scaling study
  * Fields may be added; the ones above are never renamed or dropped. */
 #ifndef GCBENCH_IO_JSONL_H
 #define GCBENCH_IO_JSONL_H
@@ -12,12 +13,14 @@
 #include <stdio.h>
 
 #include "engine/train.h"
+#include "io/scaling.h"
 
 typedef struct {
     const char *version;
     int threads;
     const char *simd;
     const char *pin;
+    const int *cpus;      /* PU of each of `threads` threads when pinned, else NULL */
     const char *onednn;
     const char *layout;
     int batch, epochs, image_size;
@@ -43,12 +46,16 @@ int jsonl_open(jsonl_log *log, const char *path);
 int jsonl_close(jsonl_log *log);
 
 void jsonl_config(jsonl_log *log, const config_record *c);
-void jsonl_run_start(jsonl_log *log, const char *run, const char *scope, uint64_t init_checksum);
+void jsonl_run_start(jsonl_log *log, const char *run, const char *scope, uint64_t init_checksum, int threads);
 void jsonl_epoch(jsonl_log *log, const epoch_result *r);
 void jsonl_summary(jsonl_log *log, const run_summary *s);
+void jsonl_scaling(jsonl_log *log, const scaling_point *p);
 
 /* Writes a JSON string literal (quoted, escaped). */
 void json_string(FILE *f, const char *s);
+
+/* Writes [a,b,...], or null when v is NULL. */
+void json_int_array(FILE *f, const int *v, int n);
 
 /* Writes a number, or null when it is not finite. */
 void json_number(FILE *f, double x);

@@ -61,6 +61,9 @@ Test(cli, non_numeric_learning_rate_is_rejected) { expect_usage_error("--lr fast
 Test(cli, bad_scope_is_rejected) { expect_usage_error("--gc-scope dense", "--gc-scope"); }
 Test(cli, missing_value_is_rejected) { expect_usage_error("--seed", "--seed"); }
 Test(cli, value_on_a_switch_is_rejected) { expect_usage_error("--gc=yes", "--gc"); }
+Test(cli, bad_pin_is_rejected) { expect_usage_error("--pin everywhere", "--pin"); }
+Test(cli, bad_scaling_list_is_rejected) { expect_usage_error("--scaling 1,,2", "--scaling"); }
+Test(cli, zero_in_scaling_list_is_rejected) { expect_usage_error("--scaling 1,0", "--scaling"); }
 Test(cli, small_image_size_names_the_smallest_valid_size) { expect_usage_error("--image-size 50", "94"); }
 Test(cli, unwritable_log_names_the_file)
 {
@@ -172,4 +175,28 @@ Test(cli, log_follows_the_contract_and_repeats_exactly)
     strip_timings(first);
     strip_timings(second);
     cr_expect_str_eq(first, second, "two runs with the same seed and threads log the same");
+}
+
+Test(cli, scaling_study_prints_and_logs_a_point_per_thread_count)
+{
+    char path[] = "/tmp/gcbench_test_logXXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    char args[512];
+    snprintf(args, sizeof args,
+             "--image-size 94 --train-images 16 --val-images 8 --batch 8 --epochs 1 --no-gc --quiet --scaling 1,100000 --log '%s'",
+             path);
+    expect_usage_error(args, "--scaling"); /* 100000 is above the largest thread count */
+    snprintf(args, sizeof args,
+             "--image-size 94 --train-images 16 --val-images 8 --batch 8 --epochs 1 --no-gc --quiet --scaling 1,1024 --log '%s'",
+             path);
+    result *r = run(args);
+    cr_assert_eq(r->status, 0, "stderr: %s", r->err);
+    cr_expect(strstr(r->out, "speedup") != NULL, "%s", r->out);
+    cr_expect(strstr(r->out, "skipped: 1024") != NULL, "%s", r->out);
+    static char log[1 << 16];
+    slurp(path, log, sizeof log);
+    cr_expect_eq(count_lines_with(log, "{\"event\":\"scaling\",\"threads\":1,"), 1, "%s", log);
+    cr_expect_eq(count_lines_with(log, "\"speedup\":1,\"efficiency\":1"), 1, "%s", log);
 }

@@ -1,5 +1,6 @@
 /* gcbench: trains the seed's CNN without and with Gradient Centralization, from identical
- * starting points, and compares loss, accuracy and time. Errors are reported here, once. */
+ * starting points, and compares loss, accuracy and time; or, with --scaling, measures how the
+ * same training scales over thread counts. Errors are reported here, once. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -16,111 +17,196 @@
 #include "io/synthetic.h"
 #include "options.h"
 
-/* Everything the training observer writes to. */
+/* Everything one gcbench invocation works with. */
 typedef struct {
     const options *opt;
-    jsonl_log *log;
-    bool progress; /* stderr is a terminal and not --quiet */
-} reporter;
+    const simd_kernels *kernels;
+    dataset train, val;
+    jsonl_log log;
+    bool progress;       /* stderr is a terminal and not --quiet */
+    bool epoch_lines;    /* print a line per epoch */
+    int threads;         /* of the runs in progress */
+} session;
 
 static void on_run_start(void *ctx, const char *run, gc_scope scope, uint64_t checksum)
 {
-    reporter *r = ctx;
-    jsonl_run_start(r->log, run, scope == GC_SCOPE_NONE ? NULL : gc_scope_name(scope), checksum);
-    if (!r->opt->quiet) printf("\n[%s] training %s GC%s%s\n", run, scope == GC_SCOPE_NONE ? "without" : "with",
-                               scope == GC_SCOPE_NONE ? "" : ", scope ", scope == GC_SCOPE_NONE ? "" : gc_scope_name(scope));
+    session *s = ctx;
+    jsonl_run_start(&s->log, run, scope == GC_SCOPE_NONE ? NULL : gc_scope_name(scope), checksum, s->threads);
+    if (s->epoch_lines)
+        printf("\n[%s] training %s GC%s%s\n", run, scope == GC_SCOPE_NONE ? "without" : "with",
+               scope == GC_SCOPE_NONE ? "" : ", scope ", scope == GC_SCOPE_NONE ? "" : gc_scope_name(scope));
 }
 
 static void on_step_end(void *ctx, const char *run, int epoch, int step, int steps, double elapsed)
 {
-    reporter *r = ctx;
-    if (r->progress) console_progress(stderr, run, epoch, r->opt->epochs, step, steps, elapsed);
+    session *s = ctx;
+    if (s->progress) console_progress(stderr, run, epoch, s->opt->epochs, step, steps, elapsed);
 }
 
 static void on_epoch_end(void *ctx, const epoch_result *e)
 {
-    reporter *r = ctx;
-    if (r->progress) console_progress_clear(stderr);
-    if (!r->opt->quiet) console_epoch(stdout, e);
-    jsonl_epoch(r->log, e);
+    session *s = ctx;
+    if (s->progress) console_progress_clear(stderr);
+    if (s->epoch_lines) console_epoch(stdout, e);
+    jsonl_epoch(&s->log, e);
 }
 
-static void on_run_end(void *ctx, const run_summary *s)
+static void on_run_end(void *ctx, const run_summary *r)
 {
-    reporter *r = ctx;
-    jsonl_summary(r->log, s);
+    session *s = ctx;
+    jsonl_summary(&s->log, r);
 }
-
-static char onednn_version[32];
 
 static const char *onednn_version_string(void)
 {
+    static char version[32];
     const dnnl_version_t *v = dnnl_version();
-    snprintf(onednn_version, sizeof onednn_version, "%d.%d.%d", v->major, v->minor, v->patch);
-    return onednn_version;
+    snprintf(version, sizeof version, "%d.%d.%d", v->major, v->minor, v->patch);
+    return version;
 }
 
-/* The whole program after parsing; returns an exit status with the message pending. */
-static int run(const options *opt, jsonl_log *log)
+static const char *runs_name(const options *opt)
 {
-    GC_TRY(threads_set(opt->threads ? opt->threads : threads_physical_cores()));
-    const simd_kernels *kernels;
-    int rc = simd_select(getenv("GCBENCH_SIMD"), &kernels);
-    if (rc != GC_OK) return rc;
-    if (opt->log_path) GC_TRY(jsonl_open(log, opt->log_path));
+    return opt->run_baseline && opt->run_gc ? "compare" : opt->run_gc ? "gc" : "baseline";
+}
 
-    dataset train = {0}, val = {0};
-    net *n = NULL;
-    rc = synthetic_dataset(&train, opt->seed, 0, (size_t)opt->train_images, opt->image_size);
-    if (rc == GC_OK) rc = synthetic_dataset(&val, opt->seed, SYNTHETIC_VAL_BASE, (size_t)opt->val_images, opt->image_size);
-    if (rc == GC_OK) rc = net_create(&n, (act_shape){3, 3, opt->image_size, opt->image_size}, dnnl_format_tag_any);
-    if (rc == GC_OK) rc = model_build_seed_cnn(n);
-    int sizes[4], nsizes = train_batch_sizes(opt->batch, train.count, val.count, sizes);
-    if (rc == GC_OK) rc = net_plan(n, sizes, nsizes);
-    if (rc != GC_OK) goto done;
+/* The seed model for the session's data, planned for the thread count now in effect (oneDNN
+ * fixes its work split when it creates a primitive). */
+static int build_net(session *s, net **out)
+{
+    int size = s->opt->image_size;
+    GC_TRY(net_create(out, (act_shape){3, 3, size, size}, dnnl_format_tag_any));
+    GC_TRY(model_build_seed_cnn(*out));
+    int sizes[4], count = train_batch_sizes(s->opt->batch, s->train.count, s->val.count, sizes);
+    return net_plan(*out, sizes, count);
+}
 
-    const char *runs = opt->run_baseline && opt->run_gc ? "compare" : opt->run_gc ? "gc" : "baseline";
+/* The header lines and the config record, once. */
+static void describe(session *s, const net *n, const pin_report *pin)
+{
+    const options *opt = s->opt;
     config_record cfg = {
-        .version = GCBENCH_VERSION, .threads = threads_current(), .simd = kernels->isa, .pin = "none",
+        .version = GCBENCH_VERSION, .threads = pin->threads, .simd = s->kernels->isa,
+        .pin = pin->pinned ? pin_policy_name(pin->policy) : "none", .cpus = pin->pinned ? pin->cpu : NULL,
         .onednn = onednn_version_string(), .layout = net_layout_name(n->act_tag), .batch = opt->batch,
-        .epochs = opt->epochs, .image_size = opt->image_size, .train_images = train.count,
-        .val_images = val.count, .seed = opt->seed, .dataset = "synthetic", .runs = runs,
-        .gc_scope = gc_scope_name(opt->scope), .lr = opt->lr, .rho = 0.9, .eps = 1e-7,
-        .params = n->params.count,
+        .epochs = opt->epochs, .image_size = opt->image_size, .train_images = s->train.count,
+        .val_images = s->val.count, .seed = opt->seed, .dataset = "synthetic", .runs = runs_name(opt),
+        .gc_scope = gc_scope_name(opt->scope), .lr = opt->lr, .rho = 0.9, .eps = 1e-7, .params = n->params.count,
     };
-    jsonl_config(log, &cfg);
-    if (!opt->quiet) {
-        printf("gcbench %s: Gradient Centralization training benchmark\n", GCBENCH_VERSION);
-        printf("data:     synthetic (seed %llu): %zu train, %zu validation images, %dx%dx3; classes %s (%zu), %s (%zu)\n",
-               (unsigned long long)opt->seed, train.count, val.count, opt->image_size, opt->image_size,
-               train.class_names[0], dataset_class_count(&train, 0), train.class_names[1],
-               dataset_class_count(&train, 1));
-        printf("engine:   oneDNN %s, %d threads, activations %s, GC/RMSprop kernels %s, %.0f MB of activations\n",
-               cfg.onednn, cfg.threads, cfg.layout, cfg.simd, (double)net_activation_bytes(n) / 1e6);
-        printf("training: %s, %d epochs, batch %d, RMSprop lr %g rho 0.9 eps 1e-7, seed %llu\n\n", runs,
-               opt->epochs, opt->batch, opt->lr, (unsigned long long)opt->seed);
-        net_summary(n, stdout);
+    jsonl_config(&s->log, &cfg);
+    if (pin->note[0]) {
         fflush(stdout);
+        fprintf(stderr, "gcbench: warning: %s\n", pin->note);
     }
+    if (opt->quiet) return;
+    printf("gcbench %s: Gradient Centralization training benchmark\n", GCBENCH_VERSION);
+    printf("data:     synthetic (seed %llu): %zu train, %zu validation images, %dx%dx3; classes %s (%zu), %s (%zu)\n",
+           (unsigned long long)opt->seed, s->train.count, s->val.count, opt->image_size, opt->image_size,
+           s->train.class_names[0], dataset_class_count(&s->train, 0), s->train.class_names[1],
+           dataset_class_count(&s->train, 1));
+    printf("engine:   oneDNN %s, %d threads (pin %s), activations %s, GC/RMSprop kernels %s, %.0f MB of activations\n",
+           cfg.onednn, cfg.threads, cfg.pin, cfg.layout, cfg.simd, (double)net_activation_bytes(n) / 1e6);
+    printf("training: %s, %d epochs, batch %d, RMSprop lr %g rho 0.9 eps 1e-7, seed %llu\n\n", cfg.runs, opt->epochs,
+           opt->batch, opt->lr, (unsigned long long)opt->seed);
+    net_summary(n, stdout);
+    fflush(stdout);
+}
 
-    reporter rep = {.opt = opt, .log = log, .progress = !opt->quiet && isatty(STDERR_FILENO)};
-    train_observer obs = {&rep, on_run_start, on_step_end, on_epoch_end, on_run_end};
+/* The selected runs on n; returns their mean throughput in *ips. */
+static int train_runs(session *s, net *n, run_summary *base, run_summary *gc, double *ips)
+{
+    const options *opt = s->opt;
+    train_observer obs = {s, on_run_start, on_step_end, on_epoch_end, on_run_end};
     train_config tc = {.epochs = opt->epochs, .batch = opt->batch, .seed = opt->seed,
-                       .hp = {.lr = (float)opt->lr, .rho = 0.9f, .eps = 1e-7f}, .kernels = kernels};
-    run_summary base, gc;
-    if (opt->run_baseline && (rc = train_run(n, &train, &val, &tc, "baseline", GC_SCOPE_NONE, &obs, &base)) != GC_OK)
-        goto done;
-    if (opt->run_gc && (rc = train_run(n, &train, &val, &tc, "gc", opt->scope, &obs, &gc)) != GC_OK) goto done;
+                       .hp = {.lr = (float)opt->lr, .rho = 0.9f, .eps = 1e-7f}, .kernels = s->kernels};
+    double sum = 0.0;
+    int runs = 0;
+    if (opt->run_baseline) {
+        GC_TRY(train_run(n, &s->train, &s->val, &tc, "baseline", GC_SCOPE_NONE, &obs, base));
+        sum += base->images_per_second, runs++;
+    }
+    if (opt->run_gc) {
+        GC_TRY(train_run(n, &s->train, &s->val, &tc, "gc", opt->scope, &obs, gc));
+        sum += gc->images_per_second, runs++;
+    }
+    *ips = sum / runs;
+    return GC_OK;
+}
 
+static void print_results(const options *opt, const run_summary *base, const run_summary *gc)
+{
     if (opt->run_baseline && opt->run_gc)
-        console_comparison(stdout, &base, &gc);
+        console_comparison(stdout, base, gc);
     else
-        console_run_summary(stdout, opt->run_gc ? &gc : &base);
-done:
+        console_run_summary(stdout, opt->run_gc ? gc : base);
+}
+
+/* One configuration at the thread count of --threads. */
+static int run_once(session *s)
+{
+    pin_report pin;
+    s->threads = s->opt->threads ? s->opt->threads : threads_physical_cores();
+    GC_TRY(threads_setup(s->threads, s->opt->pin, &pin));
+    net *n = NULL;
+    run_summary base, gc;
+    double ips;
+    int rc = build_net(s, &n);
+    if (rc == GC_OK) {
+        describe(s, n, &pin);
+        rc = train_runs(s, n, &base, &gc, &ips);
+    }
+    if (rc == GC_OK) print_results(s->opt, &base, &gc);
     net_destroy(n);
-    dataset_free(&val);
-    dataset_free(&train);
     return rc;
+}
+
+/* --scaling: the same training at each thread count; speedup and efficiency against the first
+ * count measured. Counts above this machine's cores are skipped and listed at the end. */
+static int run_scaling(session *s)
+{
+    const options *opt = s->opt;
+    int cores = threads_physical_cores(), skipped[OPTIONS_MAX_SCALING], nskipped = 0;
+    double first_ips = 0.0;
+    int first_threads = 0;
+    for (int i = 0; i < opt->nscaling; i++) {
+        int t = opt->scaling[i];
+        if (t > cores) {
+            skipped[nskipped++] = t;
+            continue;
+        }
+        pin_report pin;
+        s->threads = t;
+        GC_TRY(threads_setup(t, opt->pin, &pin));
+        net *n = NULL;
+        run_summary base, gc;
+        double ips = 0.0;
+        int rc = build_net(s, &n);
+        if (rc == GC_OK && first_threads == 0) {
+            describe(s, n, &pin);
+            console_scaling_header(stdout, runs_name(opt), opt->epochs, opt->batch, pin_policy_name(opt->pin), cores);
+        }
+        if (rc == GC_OK) rc = train_runs(s, n, &base, &gc, &ips);
+        net_destroy(n);
+        if (rc != GC_OK) return gc_context(rc, "scaling study at %d threads", t);
+        if (first_threads == 0) first_ips = ips, first_threads = t;
+        scaling_point pt = {.threads = t, .images_per_second = ips, .speedup = ips / first_ips,
+                            .efficiency = ips / first_ips * first_threads / t, .cpus = pin.pinned ? pin.cpu : NULL};
+        console_scaling_row(stdout, &pt);
+        jsonl_scaling(&s->log, &pt);
+    }
+    if (first_threads == 0) return gc_fail(GC_EUSAGE, "--scaling: every thread count exceeds this machine's %d cores", cores);
+    console_scaling_skipped(stdout, skipped, nskipped, cores);
+    return GC_OK;
+}
+
+static int run(session *s)
+{
+    const options *opt = s->opt;
+    GC_TRY(simd_select(getenv("GCBENCH_SIMD"), &s->kernels));
+    if (opt->log_path) GC_TRY(jsonl_open(&s->log, opt->log_path));
+    GC_TRY(synthetic_dataset(&s->train, opt->seed, 0, (size_t)opt->train_images, opt->image_size));
+    GC_TRY(synthetic_dataset(&s->val, opt->seed, SYNTHETIC_VAL_BASE, (size_t)opt->val_images, opt->image_size));
+    return opt->nscaling ? run_scaling(s) : run_once(s);
 }
 
 int main(int argc, char **argv)
@@ -135,10 +221,14 @@ int main(int argc, char **argv)
         printf("gcbench %s (oneDNN %s)\n", GCBENCH_VERSION, onednn_version_string());
         return 0;
     }
-    jsonl_log log = {0};
-    if (rc == GC_OK) rc = run(&opt, &log);
-    int close_rc = jsonl_close(&log);
+    session s = {.opt = &opt};
+    s.progress = !opt.quiet && isatty(STDERR_FILENO);
+    s.epoch_lines = !opt.quiet && opt.nscaling == 0;
+    if (rc == GC_OK) rc = run(&s);
+    int close_rc = jsonl_close(&s.log);
     if (rc == GC_OK) rc = close_rc;
+    dataset_free(&s.val);
+    dataset_free(&s.train);
     if (rc != GC_OK) {
         fflush(stdout);
         fprintf(stderr, "gcbench: error: %s\n", gc_error_message());

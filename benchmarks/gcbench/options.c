@@ -35,7 +35,12 @@ void options_usage(FILE *f)
             "  --train-images N     training images (1027)\n"
             "  --val-images N       validation images (256)\n"
             "Machine and output:\n"
-            "  --threads N          OpenMP threads (default: one per physical core)\n"
+            "  --threads N          OpenMP threads (default: one per physical core; more is\n"
+            "                       allowed, with a warning)\n"
+            "  --pin compact|scatter|none\n"
+            "                       thread placement with hwloc, one thread per core (compact)\n"
+            "  --scaling LIST       scaling study: the same training at each thread count of\n"
+            "                       LIST (e.g. 1,2,4,8,16); counts above the cores are skipped\n"
             "  --log FILE           write JSON Lines records to FILE\n"
             "  --quiet              print only the final results\n"
             "  --help               this text\n"
@@ -102,6 +107,34 @@ static int parse_scope(const char *flag, const char *s, gc_scope *out)
     return GC_OK;
 }
 
+static int parse_pin(const char *flag, const char *s, pin_policy *out)
+{
+    if (strcmp(s, "compact") == 0) *out = PIN_COMPACT;
+    else if (strcmp(s, "scatter") == 0) *out = PIN_SCATTER;
+    else if (strcmp(s, "none") == 0) *out = PIN_NONE;
+    else return gc_fail(GC_EUSAGE, "%s: '%s' is not a placement (expected compact, scatter or none)", flag, s);
+    return GC_OK;
+}
+
+/* "1,2,4,8": positive thread counts, at most OPTIONS_MAX_SCALING of them. */
+static int parse_counts(const char *flag, const char *s, int *counts, int *n)
+{
+    *n = 0;
+    const char *p = s;
+    for (;;) {
+        char item[32];
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof item)
+            return gc_fail(GC_EUSAGE, "%s: '%s' is not a comma-separated list of thread counts", flag, s);
+        if (*n == OPTIONS_MAX_SCALING) return gc_fail(GC_EUSAGE, "%s: at most %d thread counts", flag, OPTIONS_MAX_SCALING);
+        memcpy(item, p, len);
+        item[len] = '\0';
+        GC_TRY(parse_int(flag, item, 1, THREADS_MAX, &counts[(*n)++]));
+        if (p[len] == '\0') return GC_OK;
+        p += len + 1;
+    }
+}
+
 static int check_image_size(int size)
 {
     int min = model_seed_cnn_min_size();
@@ -114,7 +147,7 @@ static int check_image_size(int size)
 
 int options_parse(options *o, int argc, char **argv)
 {
-    *o = (options){.scope = GC_SCOPE_ALL, .epochs = 10, .batch = 128, .lr = 1e-4, .seed = 42,
+    *o = (options){.pin = PIN_COMPACT, .scope = GC_SCOPE_ALL, .epochs = 10, .batch = 128, .lr = 1e-4, .seed = 42,
                    .image_size = 300, .train_images = 1027, .val_images = 256};
     bool any_run = false;
 
@@ -152,7 +185,7 @@ int options_parse(options *o, int argc, char **argv)
 
         static const char *const with_value[] = {"--threads", "--gc-scope", "--epochs", "--batch", "--lr",
                                                  "--seed", "--image-size", "--train-images", "--val-images",
-                                                 "--log"};
+                                                 "--log", "--pin", "--scaling"};
         bool known = false;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) known |= strcmp(flag, with_value[k]) == 0;
         if (!known) return gc_fail(GC_EUSAGE, "unknown option '%s' (see gcbench --help)", arg);
@@ -161,7 +194,9 @@ int options_parse(options *o, int argc, char **argv)
             value = argv[++i];
         }
 
-        if (strcmp(flag, "--threads") == 0) GC_TRY(parse_int(flag, value, 1, 4096, &o->threads));
+        if (strcmp(flag, "--threads") == 0) GC_TRY(parse_int(flag, value, 1, THREADS_MAX, &o->threads));
+        else if (strcmp(flag, "--pin") == 0) GC_TRY(parse_pin(flag, value, &o->pin));
+        else if (strcmp(flag, "--scaling") == 0) GC_TRY(parse_counts(flag, value, o->scaling, &o->nscaling));
         else if (strcmp(flag, "--gc-scope") == 0) GC_TRY(parse_scope(flag, value, &o->scope));
         else if (strcmp(flag, "--epochs") == 0) GC_TRY(parse_int(flag, value, 1, 100000, &o->epochs));
         else if (strcmp(flag, "--batch") == 0) GC_TRY(parse_int(flag, value, 1, 65536, &o->batch));

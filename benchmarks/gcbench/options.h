@@ -8,9 +8,15 @@
 #include <stdio.h>
 
 #include "engine/optimizer.h"
+#include "engine/threads.h"
+
+#define OPTIONS_MAX_SCALING 32
 
 typedef struct {
     int threads;        /* 0: one per physical core */
+    pin_policy pin;
+    int scaling[OPTIONS_MAX_SCALING]; /* --scaling: thread counts to run, in order */
+    int nscaling;                     /* 0: no scaling study */
     bool run_baseline;  /* --no-gc or --compare */
     bool run_gc;        /* --gc or --compare */
     gc_scope scope;     /* --gc-scope: of the GC run */
