@@ -46,7 +46,8 @@ void net_destroy(net *n)
         gc_free(l->workspace);
         gc_free(l->mask);
     }
-    gc_free(n->input_buf);
+    gc_free(n->own_input);
+    free(n->input_mems);
     gc_free(n->diff[0]);
     gc_free(n->diff[1]);
     params_free(&n->params);
@@ -199,7 +200,8 @@ static int alloc_buffers(net *n)
 {
     long b = n->max_batch;
     size_t in_bytes = (size_t)b * (size_t)act_shape_elems(n->input) * sizeof(float);
-    GC_TRY(gc_alloc((void **)&n->input_buf, in_bytes, "the input batch"));
+    GC_TRY(gc_alloc((void **)&n->own_input, in_bytes, "the input batch"));
+    n->input_buf = n->own_input;
 
     size_t diff_bytes = 0;
     for (int i = 0; i < n->nlayers; i++) {
@@ -226,6 +228,20 @@ static int alloc_buffers(net *n)
         layer *l = &n->layers[i];
         l->d_out = n->diff[(n->nlayers - 1 - i) & 1];
         l->d_in = i || n->input_grad ? n->diff[(n->nlayers - i) & 1] : NULL;
+    }
+    return GC_OK;
+}
+
+/* The memory objects over the input batch: the ones net_bind_input must move. */
+static int find_input_memories(net *n)
+{
+    const dnnl_ctx *c = &n->ctx;
+    n->input_mems = calloc(c->nmems ? c->nmems : 1, sizeof *n->input_mems);
+    if (!n->input_mems) return gc_fail(GC_ERUNTIME, "out of memory listing the input's memory objects");
+    for (size_t i = 0; i < c->nmems; i++) {
+        void *handle = NULL;
+        DNNL_TRY(dnnl_memory_get_data_handle(c->mems[i], &handle));
+        if (handle == n->input_buf) n->input_mems[n->ninput_mems++] = c->mems[i];
     }
     return GC_OK;
 }
@@ -259,7 +275,20 @@ int net_plan(net *n, const int *batch_sizes, int count)
         }
     }
     GC_TRY(dnnl_ctx_bind_scratchpad(&n->ctx));
+    GC_TRY(find_input_memories(n));
     n->planned = true;
+    return GC_OK;
+}
+
+int net_bind_input(net *n, float *input)
+{
+    if (!input) input = n->own_input;
+    if (input == n->input_buf) return GC_OK;
+    if (in_place(&n->layers[0]))
+        return gc_fail(GC_ERUNTIME, "%s works in place on the input: the input cannot be rebound", n->layers[0].name);
+    for (size_t i = 0; i < n->ninput_mems; i++) DNNL_TRY(dnnl_memory_set_data_handle(n->input_mems[i], input));
+    n->input_buf = input;
+    n->layers[0].in_buf = input;
     return GC_OK;
 }
 

@@ -104,7 +104,10 @@ struct net {
     int batch[NET_MAX_VARIANTS]; /* planned batch sizes */
     int nvariants;
 
-    float *input_buf;        /* max_batch images in input_tag's layout */
+    float *input_buf;        /* max_batch images in input_tag's layout (net-owned, or bound) */
+    float *own_input;        /* the buffer net_plan allocated */
+    dnnl_memory_t *input_mems; /* every memory object over the input batch, for net_bind_input */
+    size_t ninput_mems;
     bool input_grad;         /* the first layer also computes d(loss)/d(input) (gradient checks) */
     float *diff[2];          /* ping-pong gradient buffers */
     size_t diff_bytes;
@@ -141,6 +144,11 @@ static inline float *net_input(net *n) { return n->input_buf; }
 static inline const float *net_output(const net *n) { return n->layers[n->nlayers - 1].out_buf; }
 static inline float *net_output_grad(net *n) { return n->layers[n->nlayers - 1].d_out; }
 static inline act_shape net_output_shape(const net *n) { return n->layers[n->nlayers - 1].out; }
+
+/* Makes `input` (max_batch images, or NULL for the network's own buffer) the input batch of the
+ * following passes: a loader can fill one buffer while the network reads another. Nothing is
+ * copied or allocated. */
+int net_bind_input(net *n, float *input);
 
 int net_forward(net *n, const pass_ctx *p);
 int net_backward(net *n, const pass_ctx *p);

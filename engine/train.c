@@ -8,7 +8,7 @@
 #include "engine/error.h"
 #include "engine/loss.h"
 #include "engine/rng.h"
-#include "io/loader.h"
+#include "io/prefetch.h"
 
 static double now_seconds(void)
 {
@@ -35,16 +35,21 @@ int train_batch_sizes(int batch, size_t train_count, size_t val_count, int sizes
     return count;
 }
 
-/* Runs the network over the batches of ld; with opt, also trains (backward + update). */
-static int run_epoch(net *n, const loader *ld, int epoch, uint64_t seed, const optimizer *opt,
-                     uint8_t *labels, double *loss, double *accuracy,
-                     const train_observer *obs, const char *run)
+/* Runs the network over one epoch of pf's batches; with opt, also trains (backward + update). */
+static int run_epoch(net *n, prefetcher *pf, int epoch, uint64_t seed, const optimizer *opt, double *loss,
+                     double *accuracy, double *waited, const train_observer *obs, const char *run)
 {
     double start = now_seconds(), loss_sum = 0.0;
     size_t correct = 0, seen = 0;
-    int steps = loader_batches(ld);
+    int steps = prefetch_batches(pf);
     for (int step = 0; step < steps; step++) {
-        int b = loader_fill(ld, step, n->input_tag == dnnl_nchw, net_input(n), labels);
+        float *input;
+        uint8_t *labels;
+        int b;
+        double w;
+        GC_TRY(prefetch_next(pf, epoch, step, &input, &labels, &b, &w));
+        *waited += w;
+        GC_TRY(net_bind_input(n, input));
         pass_ctx p = {
             .variant = net_variant(n, b),
             .batch = b,
@@ -74,9 +79,8 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int train_loop(net *n, loader *tl, const loader *vl, const train_config *cfg,
-                      const char *run, gc_scope scope, const train_observer *obs, run_summary *out,
-                      uint8_t *labels, double *ips)
+static int train_loop(net *n, prefetcher *tp, prefetcher *vp, size_t train_count, const train_config *cfg,
+                      const char *run, gc_scope scope, const train_observer *obs, run_summary *out, double *ips)
 {
     optimizer opt = {.hp = cfg->hp, .scope = scope, .kernels = cfg->kernels};
     params_init(&n->params, cfg->seed);
@@ -86,16 +90,15 @@ static int train_loop(net *n, loader *tl, const loader *vl, const train_config *
 
     for (int e = 0; e < cfg->epochs; e++) {
         epoch_result r = {.run = run, .epoch = e + 1, .epochs = cfg->epochs};
-        loader_start_epoch(tl, e);
         double t0 = now_seconds();
-        GC_TRY(run_epoch(n, tl, e, cfg->seed, &opt, labels, &r.loss, &r.accuracy, obs, run));
+        GC_TRY(run_epoch(n, tp, e, cfg->seed, &opt, &r.loss, &r.accuracy, &r.data_wait_seconds, obs, run));
         double t1 = now_seconds();
-        if (vl) GC_TRY(run_epoch(n, vl, e, cfg->seed, NULL, labels, &r.val_loss, &r.val_accuracy, NULL, run));
+        if (vp) GC_TRY(run_epoch(n, vp, e, cfg->seed, NULL, &r.val_loss, &r.val_accuracy, &r.data_wait_seconds, NULL, run));
         double t2 = now_seconds();
         r.train_seconds = t1 - t0;
         r.val_seconds = t2 - t1;
         r.seconds = t2 - t0;
-        r.images_per_second = (double)tl->data->count / r.train_seconds;
+        r.images_per_second = (double)train_count / r.train_seconds;
         ips[e] = r.images_per_second;
         out->train_seconds += r.seconds;
         out->loss = r.loss;
@@ -113,33 +116,43 @@ static int train_loop(net *n, loader *tl, const loader *vl, const train_config *
     return GC_OK;
 }
 
+/* A prefetcher over `data` for `epochs` epochs, in the network's input layout. */
+static int start_prefetch(const net *n, const dataset *data, int batch, bool shuffle, uint64_t seed, int epochs,
+                          prefetcher **out)
+{
+    loader ld;
+    GC_TRY(loader_init(&ld, data, batch, shuffle, n->input_tag == dnnl_nchw, seed));
+    int rc = prefetch_start(out, &ld, epochs);
+    loader_free(&ld);
+    return rc;
+}
+
 int train_run(net *n, const dataset *train, const dataset *val, const train_config *cfg,
               const char *run, gc_scope scope, const train_observer *obs, run_summary *out)
 {
     if (cfg->epochs < 1) return gc_fail(GC_EUSAGE, "epochs must be positive, got %d", cfg->epochs);
-    loader tl = {0}, vl = {0};
-    uint8_t *labels = NULL;
+    prefetcher *tp = NULL, *vp = NULL;
     double *ips = NULL;
-    int rc = loader_init(&tl, train, cfg->batch, true, cfg->seed);
-    if (rc == GC_OK && val && val->count) rc = loader_init(&vl, val, cfg->batch, false, cfg->seed);
-    if (rc == GC_OK) rc = gc_alloc((void **)&labels, (size_t)cfg->batch, "the label batch");
+    int rc = start_prefetch(n, train, cfg->batch, true, cfg->seed, cfg->epochs, &tp);
+    if (rc == GC_OK && val && val->count) rc = start_prefetch(n, val, cfg->batch, false, cfg->seed, cfg->epochs, &vp);
     if (rc == GC_OK) rc = gc_alloc((void **)&ips, (size_t)cfg->epochs * sizeof *ips, "the epoch timings");
-    if (rc == GC_OK) rc = train_loop(n, &tl, vl.order ? &vl : NULL, cfg, run, scope, obs, out, labels, ips);
+    if (rc == GC_OK) rc = train_loop(n, tp, vp, train->count, cfg, run, scope, obs, out, ips);
+    int unbind = net_bind_input(n, NULL); /* the prefetch buffers go away */
+    if (rc == GC_OK) rc = unbind;
     gc_free(ips);
-    gc_free(labels);
-    loader_free(&vl);
-    loader_free(&tl);
+    prefetch_stop(vp);
+    prefetch_stop(tp);
     return rc;
 }
 
 int train_evaluate(net *n, const dataset *data, int batch, double *loss, double *accuracy)
 {
-    loader ld;
-    uint8_t *labels = NULL;
-    int rc = loader_init(&ld, data, batch, false, 0);
-    if (rc == GC_OK) rc = gc_alloc((void **)&labels, (size_t)batch, "the label batch");
-    if (rc == GC_OK) rc = run_epoch(n, &ld, 0, 0, NULL, labels, loss, accuracy, NULL, NULL);
-    gc_free(labels);
-    loader_free(&ld);
+    prefetcher *p = NULL;
+    double waited = 0.0;
+    int rc = start_prefetch(n, data, batch, false, 0, 1, &p);
+    if (rc == GC_OK) rc = run_epoch(n, p, 0, 0, NULL, loss, accuracy, &waited, NULL, NULL);
+    int unbind = net_bind_input(n, NULL);
+    if (rc == GC_OK) rc = unbind;
+    prefetch_stop(p);
     return rc;
 }

@@ -30,6 +30,7 @@ typedef struct {
     double train_seconds;     /* the training steps */
     double val_seconds;       /* the validation pass */
     double seconds;           /* both */
+    double data_wait_seconds; /* of `seconds`, waiting for the loader's next batch */
     double images_per_second; /* training images / train_seconds */
 } epoch_result;
 

@@ -25,9 +25,9 @@ void console_progress_clear(FILE *f)
 
 void console_epoch(FILE *f, const epoch_result *r)
 {
-    fprintf(f, "[%s] epoch %*d/%d  loss %.4f  accuracy %.4f  val_loss %.4f  val_accuracy %.4f  %.2fs  %.1f img/s\n",
+    fprintf(f, "[%s] epoch %*d/%d  loss %.4f  accuracy %.4f  val_loss %.4f  val_accuracy %.4f  %.2fs  %.1f img/s  data wait %.1f%%\n",
             r->run, r->epochs >= 10 ? 2 : 1, r->epoch, r->epochs, r->loss, r->accuracy, r->val_loss,
-            r->val_accuracy, r->seconds, r->images_per_second);
+            r->val_accuracy, r->seconds, r->images_per_second, 100.0 * r->data_wait_seconds / r->seconds);
     fflush(f);
 }
 

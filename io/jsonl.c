@@ -132,6 +132,7 @@ void jsonl_epoch(jsonl_log *log, const epoch_result *r)
     field_num(f, "seconds", r->seconds);
     field_num(f, "train_seconds", r->train_seconds);
     field_num(f, "val_seconds", r->val_seconds);
+    field_num(f, "data_wait_seconds", r->data_wait_seconds);
     field_num(f, "images_per_second", r->images_per_second);
     end_record(log);
 }

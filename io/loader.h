@@ -12,12 +12,14 @@
 typedef struct {
     const dataset *data;
     int batch;
-    bool shuffle;
+    bool shuffle;  /* a new order every epoch (training) */
+    bool planar;   /* write NCHW (else NHWC) */
     uint64_t seed;
-    size_t *order; /* this epoch's order of image indices */
+    size_t *order; /* the current epoch's order of image indices */
+    int epoch;     /* the epoch `order` belongs to */
 } loader;
 
-int loader_init(loader *ld, const dataset *data, int batch, bool shuffle, uint64_t seed);
+int loader_init(loader *ld, const dataset *data, int batch, bool shuffle, bool planar, uint64_t seed);
 void loader_free(loader *ld);
 
 /* Batches per epoch (the last may be partial). */
@@ -30,8 +32,11 @@ int loader_batch_size(const loader *ld, int step);
  * dataset order when not shuffling. */
 void loader_start_epoch(loader *ld, int epoch);
 
-/* Writes batch `step` into input (NCHW floats when planar, else NHWC) and labels; returns its
- * size. */
-int loader_fill(const loader *ld, int step, bool planar, float *input, uint8_t *labels);
+/* Writes batch `step` of the current epoch into input and labels; returns its size. Runs on
+ * the calling thread only: the loader's caller decides where the work happens. */
+int loader_fill(const loader *ld, int step, float *input, uint8_t *labels);
+
+/* Floats of one full batch. */
+size_t loader_batch_floats(const loader *ld);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "engine/error.h"
 #include "io/loader.h"
+#include "io/prefetch.h"
 #include "io/synthetic.h"
 
 static dataset data;
@@ -30,8 +31,8 @@ static int is_permutation(const size_t *order, size_t n)
 Test(loader, shuffles_are_seeded_permutations_that_change_each_epoch)
 {
     loader a, b;
-    cr_assert_eq(loader_init(&a, &data, 8, true, 5), GC_OK);
-    cr_assert_eq(loader_init(&b, &data, 8, true, 5), GC_OK);
+    cr_assert_eq(loader_init(&a, &data, 8, true, true, 5), GC_OK);
+    cr_assert_eq(loader_init(&b, &data, 8, true, true, 5), GC_OK);
     loader_start_epoch(&a, 3);
     loader_start_epoch(&b, 3);
     cr_expect(is_permutation(a.order, data.count));
@@ -46,7 +47,7 @@ Test(loader, shuffles_are_seeded_permutations_that_change_each_epoch)
 Test(loader, without_shuffle_keeps_dataset_order)
 {
     loader ld;
-    cr_assert_eq(loader_init(&ld, &data, 8, false, 5), GC_OK);
+    cr_assert_eq(loader_init(&ld, &data, 8, false, true, 5), GC_OK);
     loader_start_epoch(&ld, 7);
     for (size_t i = 0; i < data.count; i++) cr_expect_eq(ld.order[i], i);
     loader_free(&ld);
@@ -55,7 +56,7 @@ Test(loader, without_shuffle_keeps_dataset_order)
 Test(loader, last_batch_is_partial)
 {
     loader ld;
-    cr_assert_eq(loader_init(&ld, &data, 8, true, 5), GC_OK);
+    cr_assert_eq(loader_init(&ld, &data, 8, true, true, 5), GC_OK);
     cr_expect_eq(loader_batches(&ld), 5); /* 37 = 4*8 + 5 */
     cr_expect_eq(loader_batch_size(&ld, 0), 8);
     cr_expect_eq(loader_batch_size(&ld, 4), 5);
@@ -64,15 +65,17 @@ Test(loader, last_batch_is_partial)
 
 Test(loader, fills_rescaled_pixels_in_both_layouts)
 {
-    loader ld;
-    cr_assert_eq(loader_init(&ld, &data, 8, true, 5), GC_OK);
+    loader ld, li;
+    cr_assert_eq(loader_init(&ld, &data, 8, true, true, 5), GC_OK);
+    cr_assert_eq(loader_init(&li, &data, 8, true, false, 5), GC_OK);
     loader_start_epoch(&ld, 1);
+    loader_start_epoch(&li, 1);
     size_t px = 12 * 12, per = px * 3;
     float *planar = malloc(8 * per * sizeof(float)), *inter = malloc(8 * per * sizeof(float));
     uint8_t la[8], lb[8];
     cr_assert(planar && inter);
-    int n = loader_fill(&ld, 4, true, planar, la);
-    cr_assert_eq(loader_fill(&ld, 4, false, inter, lb), n);
+    int n = loader_fill(&ld, 4, planar, la);
+    cr_assert_eq(loader_fill(&li, 4, inter, lb), n);
     cr_assert_eq(n, 5);
     for (int k = 0; k < n; k++) {
         size_t idx = ld.order[32 + (size_t)k];
@@ -89,12 +92,66 @@ Test(loader, fills_rescaled_pixels_in_both_layouts)
     free(planar);
     free(inter);
     loader_free(&ld);
+    loader_free(&li);
 }
 
 Test(loader, rejects_empty_batches)
 {
     loader ld;
     gc_error_clear();
-    cr_expect_eq(loader_init(&ld, &data, 0, true, 5), GC_EUSAGE);
+    cr_expect_eq(loader_init(&ld, &data, 0, true, true, 5), GC_EUSAGE);
     gc_error_clear();
+}
+
+Test(loader, prefetcher_delivers_the_loader_batches_in_order_across_epochs)
+{
+    loader ld;
+    cr_assert_eq(loader_init(&ld, &data, 8, true, true, 5), GC_OK);
+    prefetcher *p;
+    cr_assert_eq(prefetch_start(&p, &ld, 3), GC_OK);
+    cr_assert_eq(prefetch_batches(p), 5);
+    size_t floats = loader_batch_floats(&ld);
+    float *expect = malloc(floats * sizeof(float));
+    uint8_t labels[8];
+    cr_assert(expect);
+    for (int e = 0; e < 3; e++) {
+        loader_start_epoch(&ld, e);
+        for (int s = 0; s < 5; s++) {
+            float *in;
+            uint8_t *lab;
+            int size;
+            double waited;
+            cr_assert_eq(prefetch_next(p, e, s, &in, &lab, &size, &waited), GC_OK);
+            int n = loader_fill(&ld, s, expect, labels);
+            cr_assert_eq(size, n);
+            cr_expect(memcmp(in, expect, (size_t)n * 12 * 12 * 3 * sizeof(float)) == 0, "epoch %d batch %d", e, s);
+            cr_expect(memcmp(lab, labels, (size_t)n) == 0);
+            cr_expect_geq(waited, 0.0);
+        }
+    }
+    float *in;
+    uint8_t *lab;
+    int size;
+    double waited;
+    gc_error_clear();
+    cr_expect_eq(prefetch_next(p, 3, 0, &in, &lab, &size, &waited), GC_ERUNTIME, "past the end");
+    gc_error_clear();
+    free(expect);
+    prefetch_stop(p);
+    loader_free(&ld);
+}
+
+Test(loader, prefetcher_stops_cleanly_midway)
+{
+    loader ld;
+    cr_assert_eq(loader_init(&ld, &data, 4, true, false, 5), GC_OK);
+    prefetcher *p;
+    cr_assert_eq(prefetch_start(&p, &ld, 100), GC_OK);
+    float *in;
+    uint8_t *lab;
+    int size;
+    double waited;
+    cr_assert_eq(prefetch_next(p, 0, 0, &in, &lab, &size, &waited), GC_OK);
+    prefetch_stop(p); /* the producer is blocked waiting for a free buffer: it must wake and exit */
+    loader_free(&ld);
 }
