@@ -6,7 +6,11 @@
  * from cache); the triad a = b + s*c reads two arrays and writes one (12). The triad runs on
  * the kernel's own arrays (w = g + s*v), so both see the same footprint and cache state: the
  * dense kernel's three arrays (19 MB) fit in a 32 MB L3, and a triad over larger arrays
- * would compare against DRAM instead. A triad far out of cache is reported for context.
+ * would compare against DRAM instead. A triad far out of cache is reported for context, and
+ * --cold measures dense_1 from DRAM too, cycling through copies of its arrays: in training,
+ * forward and backward evict the optimizer's arrays between steps. (From DRAM the triad's
+ * store also pays a read for ownership that the kernels, storing to lines they have just
+ * read, do not: the kernels then exceed the triad.)
  *
  * Each measurement is the median of N samples; a sample times enough back-to-back calls to
  * last --min-ms, after one untimed call that warms the caches. Samples of all the kernels
@@ -27,6 +31,7 @@
 #define SPLIT_MIN_ELEMS 65536            /* as the optimizer: smaller tensors run on one thread */
 #define LARGE_TRIAD_ELEMS (16u << 20)    /* 3 x 64 MB: far beyond any L3 here */
 #define MAX_SAMPLES 1001
+#define COLD_BYTES (128u << 20)          /* cold runs cycle through copies of at least this */
 
 typedef struct {
     const char *name;
@@ -46,15 +51,16 @@ static const int kernel_bytes[NKERNELS] = {12, 4, 8, 20, 20};
 
 typedef struct {
     bool json;
+    bool cold; /* also measure from DRAM, as training does after forward and backward */
     int reps;
     double min_ms;
     const char *only_isa;    /* NULL: every ISA this CPU runs */
     const char *only_tensor; /* NULL: every tensor */
 } options;
 
-/* The arrays of one tensor. */
+/* The arrays of one tensor: `copies` of each, `stride` floats apart (whole pages). */
 typedef struct {
-    size_t rows, cols, n;
+    size_t rows, cols, n, copies, stride;
     float *g, *v, *w, *means, *zeros;
 } arrays;
 
@@ -97,14 +103,17 @@ static void share(size_t n, size_t unit, int t, int nt, size_t *lo, size_t *hi)
     *hi = u1 * unit < n ? u1 * unit : n;
 }
 
-/* Thread t's part of one call. */
-static void run_part(const bench_case *c, int t, int nt)
+/* Thread t's part of call number `call` (which picks the copy of the arrays). */
+static void run_part(const bench_case *c, int t, int nt, long call)
 {
     const arrays *a = c->a;
     size_t r0, r1, i0, i1;
     share(a->rows, 1, t, nt, &r0, &r1);
     share(a->n, 16, t, nt, &i0, &i1);
-    size_t off = r0 * a->cols;
+    size_t copy = (size_t)call % a->copies * a->stride;
+    i0 += copy;
+    i1 += copy;
+    size_t off = r0 * a->cols + copy;
     switch (c->kernel) {
     case K_TRIAD: triad(a->w + i0, a->g + i0, a->v + i0, 1e-3f, i1 - i0); break;
     case K_GC_MEAN: c->k->row_means(a->g + off, r1 - r0, a->cols, a->means + r0); break;
@@ -115,24 +124,25 @@ static void run_part(const bench_case *c, int t, int nt)
     }
 }
 
-/* Seconds for `iters` calls, after one untimed call. */
+/* Seconds for `iters` calls, after one untimed call (on the last copy: cold runs then start
+ * on a copy that is not in cache). */
 static double time_calls(const bench_case *c, long iters)
 {
     double t0 = 0.0, t1 = 0.0;
     if (c->threads == 1) {
-        run_part(c, 0, 1);
+        run_part(c, 0, 1, -1 + (long)c->a->copies);
         t0 = now_s();
-        for (long it = 0; it < iters; it++) run_part(c, 0, 1);
+        for (long it = 0; it < iters; it++) run_part(c, 0, 1, it);
         t1 = now_s();
     } else {
 #pragma omp parallel num_threads(c->threads)
         {
             int t = omp_get_thread_num(), nt = omp_get_num_threads();
-            run_part(c, t, nt);
+            run_part(c, t, nt, -1 + (long)c->a->copies);
 #pragma omp barrier
 #pragma omp master
             t0 = now_s();
-            for (long it = 0; it < iters; it++) run_part(c, t, nt);
+            for (long it = 0; it < iters; it++) run_part(c, t, nt, it);
 #pragma omp barrier
 #pragma omp master
             t1 = now_s();
@@ -215,13 +225,15 @@ static void free_arrays(arrays *a)
     free(a->zeros);
 }
 
-/* Plausible optimizer data: small gradients with a per-row offset, positive state. */
-static int make_arrays(arrays *a, size_t rows, size_t cols)
+/* Plausible optimizer data: small gradients with a per-row offset, positive state; `copies`
+ * copies of each array. */
+static int make_arrays(arrays *a, size_t rows, size_t cols, size_t copies)
 {
-    *a = (arrays){.rows = rows, .cols = cols, .n = rows * cols};
-    a->g = alloc_floats(a->n);
-    a->v = alloc_floats(a->n);
-    a->w = alloc_floats(a->n);
+    size_t n = rows * cols, stride = (n + 1023) / 1024 * 1024;
+    *a = (arrays){.rows = rows, .cols = cols, .n = n, .copies = copies, .stride = stride};
+    a->g = alloc_floats(stride * copies);
+    a->v = alloc_floats(stride * copies);
+    a->w = alloc_floats(stride * copies);
     a->means = alloc_floats(rows);
     a->zeros = alloc_floats(rows);
     if (!a->g || !a->v || !a->w || !a->means || !a->zeros) {
@@ -229,10 +241,10 @@ static int make_arrays(arrays *a, size_t rows, size_t cols)
         return -1;
     }
     uint32_t s = 12345;
-    for (size_t i = 0; i < a->n; i++) {
+    for (size_t i = 0; i < stride * copies; i++) {
         s = s * 1664525u + 1013904223u;
         float u = (float)(s >> 8) * 0x1p-24f - 0.5f;
-        a->g[i] = 1e-3f * ((float)(i / cols % 7) + u);
+        a->g[i] = 1e-3f * ((float)(i % stride / cols % 7) + u);
         a->v[i] = 1e-6f;
         a->w[i] = 0.05f * u;
     }
@@ -249,9 +261,9 @@ static void print_json(const bench_case *c, const char *tensor_name, const doubl
     else
         printf("null");
     printf(",\"elements\":%zu,\"gbps\":%.3f,\"threads\":%d,\"bytes_per_element\":%d,\"tensor\":\"%s\","
-           "\"rows\":%zu,\"cols\":%zu,\"gbps_min\":%.3f,\"gbps_max\":%.3f,\"samples\":%d",
+           "\"rows\":%zu,\"cols\":%zu,\"cache\":\"%s\",\"gbps_min\":%.3f,\"gbps_max\":%.3f,\"samples\":%d",
            c->a->n, c->median, c->threads, kernel_bytes[c->kernel], tensor_name, c->a->rows, c->a->cols,
-           c->min, c->max, o->reps);
+           c->a->copies > 1 ? "cold" : "warm", c->min, c->max, o->reps);
     if (ratios)
         printf(",\"of_triad\":%.4f,\"time_vs_rmsprop\":%.4f", ratios[0], ratios[1]);
     printf("}\n");
@@ -277,10 +289,11 @@ static void print_table(const bench_case *cases, int ncases, const tensor *t, in
     const bench_case *tri = &cases[0];
     char shape[32], b[NKERNELS][32];
     snprintf(shape, sizeof shape, "%zux%zu", t->rows, t->cols);
+    const char *name = tri->a->copies > 1 ? "(cold)" : t->name;
     for (int i = 1; i < ncases; i += NKERNELS - 1) {
         const bench_case *row = &cases[i]; /* gc_mean, gc_center, rmsprop, gc_rmsprop */
         double to_triad = paired_ratio(&row[3], tri, reps), time_vs_rms = paired_ratio(&row[2], &row[3], reps);
-        printf("%-9s %-9s %8zu %3d %-7s %11s %11s %11s %11s %11s %6.0f%% %+7.1f%%\n", t->name, shape, tri->a->n,
+        printf("%-9s %-9s %8zu %3d %-7s %11s %11s %11s %11s %11s %6.0f%% %+7.1f%%\n", name, shape, tri->a->n,
                tri->threads, row->k->isa, cell(b[0], 32, &row[0]), cell(b[1], 32, &row[1]),
                cell(b[2], 32, &row[2]), cell(b[3], 32, &row[3]), cell(b[4], 32, tri), 100.0 * to_triad,
                100.0 * (time_vs_rms - 1.0));
@@ -288,11 +301,12 @@ static void print_table(const bench_case *cases, int ncases, const tensor *t, in
 }
 
 /* The triad then every kernel of every ISA on one tensor at one thread count. */
-static int bench_tensor(const tensor *t, int threads, const simd_kernels *const *isas, int nisas,
+static int bench_tensor(const tensor *t, int threads, bool cold, const simd_kernels *const *isas, int nisas,
                         const options *o)
 {
     arrays a;
-    if (make_arrays(&a, t->rows, t->cols) != 0) return -1;
+    size_t bytes = 12 * t->rows * t->cols, copies = cold ? (COLD_BYTES + bytes - 1) / bytes : 1;
+    if (make_arrays(&a, t->rows, t->cols, copies) != 0) return -1;
     int ncases = 1 + nisas * (NKERNELS - 1);
     bench_case *cases = calloc((size_t)ncases, sizeof *cases);
     if (!cases) {
@@ -328,7 +342,7 @@ static int bench_tensor(const tensor *t, int threads, const simd_kernels *const 
 static int bench_large_triad(int threads, const options *o)
 {
     arrays a;
-    if (make_arrays(&a, 1, LARGE_TRIAD_ELEMS) != 0) return -1;
+    if (make_arrays(&a, 1, LARGE_TRIAD_ELEMS, 1) != 0) return -1;
     bench_case *c = calloc(1, sizeof *c);
     if (!c) {
         free_arrays(&a);
@@ -351,11 +365,13 @@ static int bench_large_triad(int threads, const options *o)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: bench_kernels [--json] [--reps N] [--min-ms X] [--isa NAME] [--tensor NAME]\n"
+            "usage: bench_kernels [--json] [--cold] [--reps N] [--min-ms X] [--isa NAME] [--tensor NAME]\n"
             "\n"
             "GB/s of the GC/RMSprop kernels (gc_mean, gc_center, rmsprop, gc_rmsprop) of every\n"
             "ISA this CPU runs, on the model's tensors, beside a triad a=b+s*c on the same arrays.\n"
             "  --json       one JSON object per line instead of the table\n"
+            "  --cold       also dense_1 from DRAM (\"cache\":\"cold\"): calls cycle through copies of its\n"
+            "               arrays (>= 128 MB), as training sees them after forward and backward\n"
             "  --reps N     samples per measurement, reported as their median (21)\n"
             "  --min-ms X   shortest sample, in milliseconds (2)\n"
             "  --isa NAME   only this ISA (scalar, avx2, avx512, neon)\n"
@@ -372,6 +388,8 @@ static int parse_args(int argc, char **argv, options *o)
         char *end;
         if (strcmp(arg, "--json") == 0) {
             o->json = true;
+        } else if (strcmp(arg, "--cold") == 0) {
+            o->cold = true;
         } else if (strcmp(arg, "--help") == 0) {
             usage(stdout);
             exit(0);
@@ -443,9 +461,11 @@ int main(int argc, char **argv)
             const tensor *t = &tensors[i];
             if (threads > 1 && t->rows * t->cols < SPLIT_MIN_ELEMS) continue;
             if (o.only_tensor && strcmp(o.only_tensor, t->name) != 0) continue;
-            if (bench_tensor(t, threads, isas, nisas, &o) != 0) {
-                fprintf(stderr, "bench_kernels: error: out of memory for %s\n", t->name);
-                return 1;
+            for (int cold = 0; cold <= (o.cold && strcmp(t->name, "dense_1") == 0); cold++) {
+                if (bench_tensor(t, threads, cold, isas, nisas, &o) != 0) {
+                    fprintf(stderr, "bench_kernels: error: out of memory for %s\n", t->name);
+                    return 1;
+                }
             }
         }
     }
