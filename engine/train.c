@@ -116,12 +116,13 @@ static int train_loop(net *n, prefetcher *tp, prefetcher *vp, size_t train_count
     return GC_OK;
 }
 
-/* A prefetcher over `data` for `epochs` epochs, in the network's input layout. */
-static int start_prefetch(const net *n, const dataset *data, int batch, bool shuffle, uint64_t seed, int epochs,
-                          prefetcher **out)
+/* A prefetcher over `data` for `epochs` epochs, in the network's input layout; training
+ * batches are shuffled and (unless turned off) augmented. */
+static int start_prefetch(const net *n, const dataset *data, int batch, bool training, bool augment, uint64_t seed,
+                          int epochs, prefetcher **out)
 {
     loader ld;
-    GC_TRY(loader_init(&ld, data, batch, shuffle, n->input_tag == dnnl_nchw, seed));
+    GC_TRY(loader_init(&ld, data, batch, training, training && augment, n->input_tag == dnnl_nchw, seed));
     int rc = prefetch_start(out, &ld, epochs);
     loader_free(&ld);
     return rc;
@@ -133,8 +134,8 @@ int train_run(net *n, const dataset *train, const dataset *val, const train_conf
     if (cfg->epochs < 1) return gc_fail(GC_EUSAGE, "epochs must be positive, got %d", cfg->epochs);
     prefetcher *tp = NULL, *vp = NULL;
     double *ips = NULL;
-    int rc = start_prefetch(n, train, cfg->batch, true, cfg->seed, cfg->epochs, &tp);
-    if (rc == GC_OK && val && val->count) rc = start_prefetch(n, val, cfg->batch, false, cfg->seed, cfg->epochs, &vp);
+    int rc = start_prefetch(n, train, cfg->batch, true, cfg->augment, cfg->seed, cfg->epochs, &tp);
+    if (rc == GC_OK && val && val->count) rc = start_prefetch(n, val, cfg->batch, false, false, cfg->seed, cfg->epochs, &vp);
     if (rc == GC_OK) rc = gc_alloc((void **)&ips, (size_t)cfg->epochs * sizeof *ips, "the epoch timings");
     if (rc == GC_OK) rc = train_loop(n, tp, vp, train->count, cfg, run, scope, obs, out, ips);
     int unbind = net_bind_input(n, NULL); /* the prefetch buffers go away */
@@ -149,7 +150,7 @@ int train_evaluate(net *n, const dataset *data, int batch, double *loss, double 
 {
     prefetcher *p = NULL;
     double waited = 0.0;
-    int rc = start_prefetch(n, data, batch, false, 0, 1, &p);
+    int rc = start_prefetch(n, data, batch, false, false, 0, 1, &p);
     if (rc == GC_OK) rc = run_epoch(n, p, 0, 0, NULL, loss, accuracy, &waited, NULL, NULL);
     int unbind = net_bind_input(n, NULL);
     if (rc == GC_OK) rc = unbind;

@@ -16,6 +16,7 @@ typedef struct {
     int epochs;
     int batch;
     uint64_t seed;
+    bool augment; /* the seed's random flips, rotation and zoom on training images */
     rmsprop_hparams hp;
     const simd_kernels *kernels;
 } train_config;

@@ -95,6 +95,7 @@ void jsonl_config(jsonl_log *log, const config_record *c)
     fprintf(f, ",\"train_images\":%zu,\"val_images\":%zu", c->train_images, c->val_images);
     fprintf(f, ",\"seed\":%" PRIu64, c->seed);
     field_str(f, "dataset", c->dataset);
+    fprintf(f, ",\"augment\":%s", c->augment ? "true" : "false");
     field_str(f, "runs", c->runs);
     field_str(f, "gc_scope", c->gc_scope);
     field_num(f, "lr", c->lr);

@@ -27,6 +27,7 @@ typedef struct {
     size_t train_images, val_images;
     uint64_t seed;
     const char *dataset;
+    bool augment;
     const char *runs;     /* "compare", "baseline" or "gc" */
     const char *gc_scope; /* of the GC run */
     double lr, rho, eps;

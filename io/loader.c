@@ -3,10 +3,12 @@
 #include "engine/alloc.h"
 #include "engine/error.h"
 #include "engine/rng.h"
+#include "io/augment.h"
 
-int loader_init(loader *ld, const dataset *data, int batch, bool shuffle, bool planar, uint64_t seed)
+int loader_init(loader *ld, const dataset *data, int batch, bool shuffle, bool augment, bool planar, uint64_t seed)
 {
-    *ld = (loader){.data = data, .batch = batch, .shuffle = shuffle, .planar = planar, .seed = seed, .epoch = -1};
+    *ld = (loader){.data = data, .batch = batch, .shuffle = shuffle, .augment = augment, .planar = planar,
+                   .seed = seed, .epoch = -1};
     if (batch < 1) return gc_fail(GC_EUSAGE, "batch size must be positive, got %d", batch);
     if (data->count == 0) return gc_fail(GC_EUSAGE, "the dataset has no images");
     GC_TRY(gc_alloc((void **)&ld->order, data->count * sizeof *ld->order, "the image order"));
@@ -45,9 +47,16 @@ void loader_start_epoch(loader *ld, int epoch)
     }
 }
 
-/* One image, rescaled to [0, 1], in the loader's layout. */
-static void convert_image(const loader *ld, const uint8_t *src, float *dst)
+/* Image idx, rescaled to [0, 1] (and augmented when training), in the loader's layout. */
+static void convert_image(const loader *ld, size_t idx, float *dst)
 {
+    const dataset *d = ld->data;
+    const uint8_t *src = dataset_image(d, idx);
+    if (ld->augment) {
+        augment_params p = augment_draw(ld->seed, ld->epoch, idx);
+        augment_warp(src, d->width, d->height, d->channels, &p, dst, ld->planar);
+        return;
+    }
     size_t bytes = dataset_image_bytes(ld->data), channels = (size_t)ld->data->channels;
     size_t pixels = bytes / channels;
     const float scale = 1.0f / 255.0f;
@@ -65,7 +74,7 @@ int loader_fill(const loader *ld, int step, float *input, uint8_t *labels)
     size_t first = (size_t)step * (size_t)ld->batch, bytes = dataset_image_bytes(ld->data);
     for (int k = 0; k < b; k++) {
         size_t idx = ld->order[first + (size_t)k];
-        convert_image(ld, dataset_image(ld->data, idx), input + (size_t)k * bytes);
+        convert_image(ld, idx, input + (size_t)k * bytes);
         labels[k] = ld->data->labels[idx];
     }
     return b;

@@ -1,5 +1,7 @@
 /* The batch loader: per-epoch shuffle from the seed, uint8 HWC images -> float batches
- * rescaled by 1/255 (NCHW or NHWC, as the network takes them), with their labels. */
+ * rescaled by 1/255 (NCHW or NHWC, as the network takes them), with their labels; for
+ * training, each image through the seed's random augmentation (io/augment.h) in the same pass.
+ * Every draw is keyed by (seed, epoch, image index), so batches do not depend on threads. */
 #ifndef GCBENCH_IO_LOADER_H
 #define GCBENCH_IO_LOADER_H
 
@@ -13,13 +15,15 @@ typedef struct {
     const dataset *data;
     int batch;
     bool shuffle;  /* a new order every epoch (training) */
+    bool augment;  /* random flips, rotation and zoom (training) */
     bool planar;   /* write NCHW (else NHWC) */
     uint64_t seed;
     size_t *order; /* the current epoch's order of image indices */
     int epoch;     /* the epoch `order` belongs to */
 } loader;
 
-int loader_init(loader *ld, const dataset *data, int batch, bool shuffle, bool planar, uint64_t seed);
+/* shuffle and augment are what training uses; evaluation passes neither. */
+int loader_init(loader *ld, const dataset *data, int batch, bool shuffle, bool augment, bool planar, uint64_t seed);
 void loader_free(loader *ld);
 
 /* Batches per epoch (the last may be partial). */

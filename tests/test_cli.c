@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "engine/error.h"
+#include "io/png_decode.h"
 #include "options.h"
 
 typedef struct {
@@ -70,6 +71,13 @@ Test(cli, unwritable_log_names_the_file)
     expect_usage_error("--log /nonexistent-dir/run.jsonl --epochs 1 --train-images 1 --val-images 1 --image-size 94",
                        "/nonexistent-dir/run.jsonl");
 }
+
+Test(cli, data_and_train_dir_are_alternatives) { expect_usage_error("--data a --train-dir b --val-dir c", "--data"); }
+Test(cli, train_dir_needs_val_dir) { expect_usage_error("--train-dir a", "--val-dir"); }
+Test(cli, synthetic_sizes_do_not_apply_to_folders) { expect_usage_error("--data a --train-images 5", "--train-images"); }
+Test(cli, skip_invalid_needs_folders) { expect_usage_error("--skip-invalid", "--skip-invalid"); }
+Test(cli, missing_data_folder_names_it) { expect_usage_error("--data /nonexistent-gcbench-data --epochs 1", "/nonexistent-gcbench-data"); }
+Test(cli, report_under_a_file_names_it) { expect_usage_error("--report /etc/hostname/report --epochs 1", "/etc/hostname/report"); }
 
 Test(cli, help_and_version_exit_0)
 {
@@ -199,4 +207,59 @@ Test(cli, scaling_study_prints_and_logs_a_point_per_thread_count)
     slurp(path, log, sizeof log);
     cr_expect_eq(count_lines_with(log, "{\"event\":\"scaling\",\"threads\":1,"), 1, "%s", log);
     cr_expect_eq(count_lines_with(log, "\"speedup\":1,\"efficiency\":1"), 1, "%s", log);
+}
+
+/* A small PNG class-folder tree: root/train/<class>/ and root/validation/<class>/. */
+static void write_tree(const char *root, int nclasses)
+{
+    static const char *names[] = {"cats", "dogs", "owls"};
+    uint8_t px[20 * 16 * 3];
+    char path[512];
+    for (int split = 0; split < 2; split++)
+        for (int c = 0; c < nclasses; c++) {
+            snprintf(path, sizeof path, "%s/%s/%s", root, split ? "validation" : "train", names[c]);
+            char cmd[600];
+            snprintf(cmd, sizeof cmd, "mkdir -p '%s'", path);
+            cr_assert_eq(system(cmd), 0);
+            for (int i = 0; i < 3; i++) {
+                for (size_t k = 0; k < sizeof px; k++) px[k] = (uint8_t)(k * (size_t)(c + 1) + (size_t)i * 7);
+                char file[600];
+                snprintf(file, sizeof file, "%s/%d.png", path, i);
+                cr_assert_eq(png_write_rgb(file, px, 20, 16), GC_OK, "%s", gc_error_message());
+            }
+        }
+}
+
+Test(cli, trains_on_png_folders_and_writes_a_report)
+{
+    char root[] = "/tmp/gcbench_test_dataXXXXXX";
+    cr_assert(mkdtemp(root));
+    write_tree(root, 2);
+    char args[1024];
+    snprintf(args, sizeof args, "--data '%s' --image-size 94 --batch 4 --epochs 2 --report '%s/report'", root, root);
+    result *r = run(args);
+    cr_assert_eq(r->status, 0, "stderr: %s", r->err);
+    cr_expect(strstr(r->out, "cats (3), dogs (3)") != NULL, "%s", r->out);
+    const char *files[] = {"log.jsonl", "metrics.csv", "curves.svg"};
+    for (int i = 0; i < 3; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/report/%s", root, files[i]);
+        cr_expect(access(path, R_OK) == 0, "%s exists", path);
+    }
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    cr_expect_eq(system(cmd), 0);
+}
+
+Test(cli, three_classes_are_refused)
+{
+    char root[] = "/tmp/gcbench_test_dataXXXXXX";
+    cr_assert(mkdtemp(root));
+    write_tree(root, 3);
+    char args[1024];
+    snprintf(args, sizeof args, "--data '%s' --image-size 94 --epochs 1", root);
+    expect_usage_error(args, "two-class");
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    cr_expect_eq(system(cmd), 0);
 }

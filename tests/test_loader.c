@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 
 #include "engine/error.h"
+#include "io/augment.h"
 #include "io/loader.h"
 #include "io/prefetch.h"
 #include "io/synthetic.h"
@@ -31,8 +32,8 @@ static int is_permutation(const size_t *order, size_t n)
 Test(loader, shuffles_are_seeded_permutations_that_change_each_epoch)
 {
     loader a, b;
-    cr_assert_eq(loader_init(&a, &data, 8, true, true, 5), GC_OK);
-    cr_assert_eq(loader_init(&b, &data, 8, true, true, 5), GC_OK);
+    cr_assert_eq(loader_init(&a, &data, 8, true, false, true, 5), GC_OK);
+    cr_assert_eq(loader_init(&b, &data, 8, true, false, true, 5), GC_OK);
     loader_start_epoch(&a, 3);
     loader_start_epoch(&b, 3);
     cr_expect(is_permutation(a.order, data.count));
@@ -47,7 +48,7 @@ Test(loader, shuffles_are_seeded_permutations_that_change_each_epoch)
 Test(loader, without_shuffle_keeps_dataset_order)
 {
     loader ld;
-    cr_assert_eq(loader_init(&ld, &data, 8, false, true, 5), GC_OK);
+    cr_assert_eq(loader_init(&ld, &data, 8, false, false, true, 5), GC_OK);
     loader_start_epoch(&ld, 7);
     for (size_t i = 0; i < data.count; i++) cr_expect_eq(ld.order[i], i);
     loader_free(&ld);
@@ -56,7 +57,7 @@ Test(loader, without_shuffle_keeps_dataset_order)
 Test(loader, last_batch_is_partial)
 {
     loader ld;
-    cr_assert_eq(loader_init(&ld, &data, 8, true, true, 5), GC_OK);
+    cr_assert_eq(loader_init(&ld, &data, 8, true, false, true, 5), GC_OK);
     cr_expect_eq(loader_batches(&ld), 5); /* 37 = 4*8 + 5 */
     cr_expect_eq(loader_batch_size(&ld, 0), 8);
     cr_expect_eq(loader_batch_size(&ld, 4), 5);
@@ -66,8 +67,8 @@ Test(loader, last_batch_is_partial)
 Test(loader, fills_rescaled_pixels_in_both_layouts)
 {
     loader ld, li;
-    cr_assert_eq(loader_init(&ld, &data, 8, true, true, 5), GC_OK);
-    cr_assert_eq(loader_init(&li, &data, 8, true, false, 5), GC_OK);
+    cr_assert_eq(loader_init(&ld, &data, 8, true, false, true, 5), GC_OK);
+    cr_assert_eq(loader_init(&li, &data, 8, true, false, false, 5), GC_OK);
     loader_start_epoch(&ld, 1);
     loader_start_epoch(&li, 1);
     size_t px = 12 * 12, per = px * 3;
@@ -99,14 +100,14 @@ Test(loader, rejects_empty_batches)
 {
     loader ld;
     gc_error_clear();
-    cr_expect_eq(loader_init(&ld, &data, 0, true, true, 5), GC_EUSAGE);
+    cr_expect_eq(loader_init(&ld, &data, 0, true, false, true, 5), GC_EUSAGE);
     gc_error_clear();
 }
 
 Test(loader, prefetcher_delivers_the_loader_batches_in_order_across_epochs)
 {
     loader ld;
-    cr_assert_eq(loader_init(&ld, &data, 8, true, true, 5), GC_OK);
+    cr_assert_eq(loader_init(&ld, &data, 8, true, false, true, 5), GC_OK);
     prefetcher *p;
     cr_assert_eq(prefetch_start(&p, &ld, 3), GC_OK);
     cr_assert_eq(prefetch_batches(p), 5);
@@ -144,7 +145,7 @@ Test(loader, prefetcher_delivers_the_loader_batches_in_order_across_epochs)
 Test(loader, prefetcher_stops_cleanly_midway)
 {
     loader ld;
-    cr_assert_eq(loader_init(&ld, &data, 4, true, false, 5), GC_OK);
+    cr_assert_eq(loader_init(&ld, &data, 4, true, true, false, 5), GC_OK);
     prefetcher *p;
     cr_assert_eq(prefetch_start(&p, &ld, 100), GC_OK);
     float *in;
@@ -153,5 +154,41 @@ Test(loader, prefetcher_stops_cleanly_midway)
     double waited;
     cr_assert_eq(prefetch_next(p, 0, 0, &in, &lab, &size, &waited), GC_OK);
     prefetch_stop(p); /* the producer is blocked waiting for a free buffer: it must wake and exit */
+    loader_free(&ld);
+}
+
+Test(loader, augmentation_is_keyed_by_seed_epoch_and_image)
+{
+    /* The same image in two epochs is warped differently; the same epoch twice identically;
+     * and a batch equals warping each of its images on its own. */
+    loader ld;
+    cr_assert_eq(loader_init(&ld, &data, 8, true, true, true, 5), GC_OK);
+    size_t per = 12 * 12 * 3;
+    float *a = malloc(8 * per * sizeof(float)), *b = malloc(8 * per * sizeof(float)), *one = malloc(per * sizeof(float));
+    uint8_t labels[8];
+    cr_assert(a && b && one);
+    loader_start_epoch(&ld, 2);
+    loader_fill(&ld, 1, a, labels);
+    loader_start_epoch(&ld, 2);
+    loader_fill(&ld, 1, b, labels);
+    cr_expect(memcmp(a, b, 8 * per * sizeof(float)) == 0, "same epoch, same batch");
+    for (int k = 0; k < 8; k++) {
+        size_t idx = ld.order[8 + (size_t)k];
+        augment_params p = augment_draw(5, 2, idx);
+        augment_warp(dataset_image(&data, idx), 12, 12, 3, &p, one, true);
+        cr_expect(memcmp(a + (size_t)k * per, one, per * sizeof(float)) == 0, "image %d", k);
+    }
+    /* Epoch 3 with epoch 2's order: different warps of the same images. */
+    size_t *saved = malloc(data.count * sizeof(size_t));
+    cr_assert(saved);
+    memcpy(saved, ld.order, data.count * sizeof(size_t));
+    loader_start_epoch(&ld, 3);
+    memcpy(ld.order, saved, data.count * sizeof(size_t));
+    loader_fill(&ld, 1, b, labels);
+    cr_expect(memcmp(a, b, 8 * per * sizeof(float)) != 0, "another epoch, other warps");
+    free(saved);
+    free(a);
+    free(b);
+    free(one);
     loader_free(&ld);
 }

@@ -3,6 +3,7 @@
  * same training scales over thread counts. Errors are reported here, once. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <oneapi/dnnl/dnnl.h>
@@ -13,7 +14,9 @@
 #include "engine/threads.h"
 #include "engine/train.h"
 #include "io/console.h"
+#include "io/image_folder.h"
 #include "io/jsonl.h"
+#include "io/report.h"
 #include "io/synthetic.h"
 #include "options.h"
 
@@ -22,7 +25,12 @@ typedef struct {
     const options *opt;
     const simd_kernels *kernels;
     dataset train, val;
+    char data_desc[512]; /* where the images came from, for people and the log */
     jsonl_log log;
+    report_history history[2]; /* --report: the epochs of the runs of the latest configuration */
+    int nhistory;
+    scaling_point points[OPTIONS_MAX_SCALING];
+    int npoints;
     bool progress;       /* stderr is a terminal and not --quiet */
     bool epoch_lines;    /* print a line per epoch */
     int threads;         /* of the runs in progress */
@@ -31,6 +39,7 @@ typedef struct {
 static void on_run_start(void *ctx, const char *run, gc_scope scope, uint64_t checksum)
 {
     session *s = ctx;
+    if (s->opt->report_dir && s->nhistory < 2) report_history_init(&s->history[s->nhistory++], run, scope);
     jsonl_run_start(&s->log, run, scope == GC_SCOPE_NONE ? NULL : gc_scope_name(scope), checksum, s->threads);
     if (s->epoch_lines)
         printf("\n[%s] training %s GC%s%s\n", run, scope == GC_SCOPE_NONE ? "without" : "with",
@@ -49,6 +58,8 @@ static void on_epoch_end(void *ctx, const epoch_result *e)
     if (s->progress) console_progress_clear(stderr);
     if (s->epoch_lines) console_epoch(stdout, e);
     jsonl_epoch(&s->log, e);
+    /* A failed append only thins the chart; the training result stands. */
+    if (s->nhistory > 0 && report_history_add(&s->history[s->nhistory - 1], e) != GC_OK) gc_error_clear();
 }
 
 static void on_run_end(void *ctx, const run_summary *r)
@@ -90,7 +101,8 @@ static void describe(session *s, const net *n, const pin_report *pin)
         .pin = pin->pinned ? pin_policy_name(pin->policy) : "none", .cpus = pin->pinned ? pin->cpu : NULL,
         .onednn = onednn_version_string(), .layout = net_layout_name(n->act_tag), .batch = opt->batch,
         .epochs = opt->epochs, .image_size = opt->image_size, .train_images = s->train.count,
-        .val_images = s->val.count, .seed = opt->seed, .dataset = "synthetic", .runs = runs_name(opt),
+        .val_images = s->val.count, .seed = opt->seed, .dataset = s->data_desc, .augment = opt->augment,
+        .runs = runs_name(opt),
         .gc_scope = gc_scope_name(opt->scope), .lr = opt->lr, .rho = 0.9, .eps = 1e-7, .params = n->params.count,
     };
     jsonl_config(&s->log, &cfg);
@@ -100,10 +112,11 @@ static void describe(session *s, const net *n, const pin_report *pin)
     }
     if (opt->quiet) return;
     printf("gcbench %s: Gradient Centralization training benchmark\n", GCBENCH_VERSION);
-    printf("data:     synthetic (seed %llu): %zu train, %zu validation images, %dx%dx3; classes %s (%zu), %s (%zu)\n",
-           (unsigned long long)opt->seed, s->train.count, s->val.count, opt->image_size, opt->image_size,
+    printf("data:     %s: %zu train, %zu validation images, %dx%dx3, %.0f MB in memory; classes %s (%zu), %s (%zu); augmentation %s\n",
+           s->data_desc, s->train.count, s->val.count, opt->image_size, opt->image_size,
+           (double)(s->train.count + s->val.count) * (double)dataset_image_bytes(&s->train) / 1e6,
            s->train.class_names[0], dataset_class_count(&s->train, 0), s->train.class_names[1],
-           dataset_class_count(&s->train, 1));
+           dataset_class_count(&s->train, 1), opt->augment ? "on" : "off");
     printf("engine:   oneDNN %s, %d threads (pin %s), activations %s, GC/RMSprop kernels %s, %.0f MB of activations\n",
            cfg.onednn, cfg.threads, cfg.pin, cfg.layout, cfg.simd, (double)net_activation_bytes(n) / 1e6);
     printf("training: %s, %d epochs, batch %d, RMSprop lr %g rho 0.9 eps 1e-7, seed %llu\n\n", cfg.runs, opt->epochs,
@@ -117,7 +130,9 @@ static int train_runs(session *s, net *n, run_summary *base, run_summary *gc, do
 {
     const options *opt = s->opt;
     train_observer obs = {s, on_run_start, on_step_end, on_epoch_end, on_run_end};
-    train_config tc = {.epochs = opt->epochs, .batch = opt->batch, .seed = opt->seed,
+    s->nhistory = 0; /* the report shows the latest configuration's runs */
+    for (int i = 0; i < 2; i++) report_history_free(&s->history[i]);
+    train_config tc = {.epochs = opt->epochs, .batch = opt->batch, .seed = opt->seed, .augment = opt->augment,
                        .hp = {.lr = (float)opt->lr, .rho = 0.9f, .eps = 1e-7f}, .kernels = s->kernels};
     double sum = 0.0;
     int runs = 0;
@@ -193,9 +208,56 @@ static int run_scaling(session *s)
                             .efficiency = ips / first_ips * first_threads / t, .cpus = pin.pinned ? pin.cpu : NULL};
         console_scaling_row(stdout, &pt);
         jsonl_scaling(&s->log, &pt);
+        s->points[s->npoints] = pt;
+        s->points[s->npoints++].cpus = NULL; /* the report does not list CPUs */
     }
     if (first_threads == 0) return gc_fail(GC_EUSAGE, "--scaling: every thread count exceeds this machine's %d cores", cores);
     console_scaling_skipped(stdout, skipped, nskipped, cores);
+    return GC_OK;
+}
+
+/* The training and validation images: PNG class folders, or the synthetic set. */
+static int load_data(session *s)
+{
+    const options *opt = s->opt;
+    if (!opt->data_dir && !opt->train_dir) {
+        snprintf(s->data_desc, sizeof s->data_desc, "synthetic (seed %llu)", (unsigned long long)opt->seed);
+        GC_TRY(synthetic_dataset(&s->train, opt->seed, 0, (size_t)opt->train_images, opt->image_size));
+        return synthetic_dataset(&s->val, opt->seed, SYNTHETIC_VAL_BASE, (size_t)opt->val_images, opt->image_size);
+    }
+    image_folder_options fo = {.image_size = opt->image_size, .skip_invalid = opt->skip_invalid};
+    image_folder_report fr;
+    const char *where = opt->data_dir ? opt->data_dir : opt->train_dir;
+    if (opt->data_dir) {
+        snprintf(s->data_desc, sizeof s->data_desc, "%s", opt->data_dir);
+        GC_TRY(image_folder_load_split(&s->train, &s->val, opt->data_dir, &fo, &fr));
+    } else {
+        snprintf(s->data_desc, sizeof s->data_desc, "%s + %s", opt->train_dir, opt->val_dir);
+        GC_TRY(image_folder_load_pair(&s->train, &s->val, opt->train_dir, opt->val_dir, &fo, &fr));
+    }
+    GC_TRY(image_folder_require_two_classes(&s->train, where));
+    if (fr.skipped)
+        fprintf(stderr, "gcbench: warning: skipped %zu files that did not decode\n", fr.skipped);
+    return GC_OK;
+}
+
+/* --report: the log, the per-epoch metrics and curves, and the scaling study if one ran. */
+static int write_report(session *s)
+{
+    const options *opt = s->opt;
+    char subtitle[768];
+    snprintf(subtitle, sizeof subtitle, "%s %dx%d, %zu train / %zu val, batch %d, lr %g%s, %s", s->data_desc,
+             opt->image_size, opt->image_size, s->train.count, s->val.count, opt->batch, opt->lr,
+             opt->augment ? ", augmented" : "", opt->nscaling ? "thread counts as shown" : "");
+    if (!opt->nscaling) {
+        size_t len = strlen(subtitle);
+        snprintf(subtitle + len, sizeof subtitle - len, "%d threads", s->threads);
+    }
+    report_run runs[2];
+    for (int i = 0; i < s->nhistory; i++) runs[i] = report_history_run(&s->history[i]);
+    GC_TRY(report_write(opt->report_dir, subtitle, runs, s->nhistory, s->points, s->npoints));
+    if (!opt->quiet) printf("\nreport: %s (metrics.csv, curves.svg%s)\n", opt->report_dir,
+                            s->npoints ? ", scaling.csv, scaling.svg" : "");
     return GC_OK;
 }
 
@@ -203,10 +265,19 @@ static int run(session *s)
 {
     const options *opt = s->opt;
     GC_TRY(simd_select(getenv("GCBENCH_SIMD"), &s->kernels));
-    if (opt->log_path) GC_TRY(jsonl_open(&s->log, opt->log_path));
-    GC_TRY(synthetic_dataset(&s->train, opt->seed, 0, (size_t)opt->train_images, opt->image_size));
-    GC_TRY(synthetic_dataset(&s->val, opt->seed, SYNTHETIC_VAL_BASE, (size_t)opt->val_images, opt->image_size));
-    return opt->nscaling ? run_scaling(s) : run_once(s);
+    char report_log[4096];
+    const char *log_path = opt->log_path;
+    if (opt->report_dir) {
+        GC_TRY(report_prepare_dir(opt->report_dir));
+        if (!log_path) {
+            snprintf(report_log, sizeof report_log, "%s/log.jsonl", opt->report_dir);
+            log_path = report_log;
+        }
+    }
+    if (log_path) GC_TRY(jsonl_open(&s->log, log_path));
+    GC_TRY(load_data(s));
+    GC_TRY(opt->nscaling ? run_scaling(s) : run_once(s));
+    return opt->report_dir ? write_report(s) : GC_OK;
 }
 
 int main(int argc, char **argv)
@@ -229,6 +300,7 @@ int main(int argc, char **argv)
     if (rc == GC_OK) rc = close_rc;
     dataset_free(&s.val);
     dataset_free(&s.train);
+    for (int i = 0; i < 2; i++) report_history_free(&s.history[i]);
     if (rc != GC_OK) {
         fflush(stdout);
         fprintf(stderr, "gcbench: error: %s\n", gc_error_message());

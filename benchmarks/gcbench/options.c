@@ -30,10 +30,15 @@ void options_usage(FILE *f)
             "  --batch N            images per batch (128)\n"
             "  --lr X               RMSprop learning rate (1e-4)\n"
             "  --seed N             seed of weights, data, shuffles and dropout (42)\n"
-            "Data (the embedded synthetic set):\n"
+            "Data (by default the embedded synthetic set):\n"
+            "  --data DIR           PNG images in DIR/train/<class>/ and DIR/validation/<class>/\n"
+            "  --train-dir DIR, --val-dir DIR\n"
+            "                       the same from two separate class-folder trees\n"
+            "  --skip-invalid       skip PNG files that do not decode (a warning each)\n"
             "  --image-size N       side of the square input images (300; at least %d)\n"
-            "  --train-images N     training images (1027)\n"
-            "  --val-images N       validation images (256)\n"
+            "  --train-images N     training images of the synthetic set (1027)\n"
+            "  --val-images N       validation images of the synthetic set (256)\n"
+            "  --no-augment         no random flips, rotation and zoom of training images\n"
             "Machine and output:\n"
             "  --threads N          OpenMP threads (default: one per physical core; more is\n"
             "                       allowed, with a warning)\n"
@@ -42,6 +47,8 @@ void options_usage(FILE *f)
             "  --scaling LIST       scaling study: the same training at each thread count of\n"
             "                       LIST (e.g. 1,2,4,8,16); counts above the cores are skipped\n"
             "  --log FILE           write JSON Lines records to FILE\n"
+            "  --report DIR         write the log, metrics.csv and curves.svg (and, with\n"
+            "                       --scaling, scaling.csv and scaling.svg) into DIR\n"
             "  --quiet              print only the final results\n"
             "  --help               this text\n"
             "  --version            the version\n"
@@ -145,11 +152,27 @@ static int check_image_size(int size)
     return GC_OK;
 }
 
+/* --data, or --train-dir with --val-dir, or neither (the synthetic set). */
+static int check_data_flags(const options *o, const char *synthetic_count)
+{
+    if (o->data_dir && (o->train_dir || o->val_dir))
+        return gc_fail(GC_EUSAGE, "--data and --train-dir/--val-dir are alternatives: give one");
+    if ((o->train_dir != NULL) != (o->val_dir != NULL))
+        return gc_fail(GC_EUSAGE, "%s needs %s too", o->train_dir ? "--train-dir" : "--val-dir",
+                       o->train_dir ? "--val-dir" : "--train-dir");
+    if (synthetic_count && (o->data_dir || o->train_dir))
+        return gc_fail(GC_EUSAGE, "%s sizes the synthetic set; it cannot be used with image folders", synthetic_count);
+    if (o->skip_invalid && !o->data_dir && !o->train_dir)
+        return gc_fail(GC_EUSAGE, "--skip-invalid applies to image folders (--data or --train-dir)");
+    return GC_OK;
+}
+
 int options_parse(options *o, int argc, char **argv)
 {
-    *o = (options){.pin = PIN_COMPACT, .scope = GC_SCOPE_ALL, .epochs = 10, .batch = 128, .lr = 1e-4, .seed = 42,
+    *o = (options){.augment = true, .pin = PIN_COMPACT, .scope = GC_SCOPE_ALL, .epochs = 10, .batch = 128, .lr = 1e-4, .seed = 42,
                    .image_size = 300, .train_images = 1027, .val_images = 256};
     bool any_run = false;
+    const char *synthetic_count = NULL; /* the last of --train-images / --val-images given */
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -177,15 +200,22 @@ int options_parse(options *o, int argc, char **argv)
         if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) toggle = &o->help;
         else if (strcmp(flag, "--version") == 0) toggle = &o->version;
         else if (strcmp(flag, "--quiet") == 0) toggle = &o->quiet;
+        else if (strcmp(flag, "--skip-invalid") == 0) toggle = &o->skip_invalid;
         if (toggle) {
             if (value) return gc_fail(GC_EUSAGE, "%s takes no value", flag);
             *toggle = true;
             continue;
         }
+        if (strcmp(flag, "--no-augment") == 0) {
+            if (value) return gc_fail(GC_EUSAGE, "%s takes no value", flag);
+            o->augment = false;
+            continue;
+        }
 
         static const char *const with_value[] = {"--threads", "--gc-scope", "--epochs", "--batch", "--lr",
                                                  "--seed", "--image-size", "--train-images", "--val-images",
-                                                 "--log", "--pin", "--scaling"};
+                                                 "--log", "--pin", "--scaling", "--data", "--train-dir",
+                                                 "--val-dir", "--report"};
         bool known = false;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) known |= strcmp(flag, with_value[k]) == 0;
         if (!known) return gc_fail(GC_EUSAGE, "unknown option '%s' (see gcbench --help)", arg);
@@ -208,11 +238,15 @@ int options_parse(options *o, int argc, char **argv)
         }
         else if (strcmp(flag, "--train-images") == 0) GC_TRY(parse_long(flag, value, 1, 10000000, &o->train_images));
         else if (strcmp(flag, "--val-images") == 0) GC_TRY(parse_long(flag, value, 1, 10000000, &o->val_images));
-        else if (strcmp(flag, "--log") == 0) {
-            if (!*value) return gc_fail(GC_EUSAGE, "--log needs a file name");
-            o->log_path = value;
-        }
+        else if (*value == '\0') return gc_fail(GC_EUSAGE, "%s needs a non-empty value", flag);
+        else if (strcmp(flag, "--log") == 0) o->log_path = value;
+        else if (strcmp(flag, "--data") == 0) o->data_dir = value;
+        else if (strcmp(flag, "--train-dir") == 0) o->train_dir = value;
+        else if (strcmp(flag, "--val-dir") == 0) o->val_dir = value;
+        else if (strcmp(flag, "--report") == 0) o->report_dir = value;
+        if (strcmp(flag, "--train-images") == 0 || strcmp(flag, "--val-images") == 0) synthetic_count = flag;
     }
+    GC_TRY(check_data_flags(o, synthetic_count));
     if (!any_run) o->run_baseline = o->run_gc = true;
     return GC_OK;
 }

@@ -27,7 +27,13 @@ typedef struct {
     int image_size;
     long train_images;
     long val_images;
-    const char *log_path; /* NULL: no log */
+    const char *data_dir;  /* --data: DIR/train and DIR/validation class folders */
+    const char *train_dir; /* --train-dir and --val-dir: two class-folder trees */
+    const char *val_dir;
+    bool skip_invalid;     /* skip undecodable PNG files instead of failing */
+    bool augment;          /* the seed's augmentation on training images (--no-augment: off) */
+    const char *log_path;  /* NULL: no log (with --report, DIR/log.jsonl) */
+    const char *report_dir; /* --report: log, metrics.csv, curves.svg (and scaling.*) */
     bool quiet;
     bool help, version;   /* print and exit 0 */
 } options;
