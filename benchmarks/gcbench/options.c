@@ -244,7 +244,8 @@ int options_parse(options *o, int argc, char **argv)
         else if (strcmp(flag, "--train-dir") == 0) o->train_dir = value;
         else if (strcmp(flag, "--val-dir") == 0) o->val_dir = value;
         else if (strcmp(flag, "--report") == 0) o->report_dir = value;
-        if (strcmp(flag, "--train-images") == 0 || strcmp(flag, "--val-images") == 0) synthetic_count = flag;
+        if (strcmp(flag, "--train-images") == 0) synthetic_count = "--train-images";
+        if (strcmp(flag, "--val-images") == 0) synthetic_count = "--val-images";
     }
     GC_TRY(check_data_flags(o, synthetic_count));
     if (!any_run) o->run_baseline = o->run_gc = true;
