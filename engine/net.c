@@ -158,6 +158,8 @@ int net_add_relu(net *n)
 
 void net_want_input_grad(net *n) { n->input_grad = true; }
 
+void net_set_input_tag(net *n, dnnl_format_tag_t tag) { n->input_tag = tag; }
+
 static bool in_place(const layer *l) { return l->kind == LAYER_DROPOUT || l->kind == LAYER_RELU; }
 
 int layer_in_md(const net *n, const layer *l, long b, dnnl_memory_desc_t *md)

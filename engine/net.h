@@ -126,6 +126,10 @@ int net_add_flatten(net *n);
 int net_add_dense(net *n, int units, bool relu);
 int net_add_relu(net *n);
 
+/* Sets the layout of the input batch (before net_plan): benchmarks that time one inner layer
+ * feed it the blocked layout the layer before it would produce. */
+void net_set_input_tag(net *n, dnnl_format_tag_t tag);
+
 /* Asks for the gradient w.r.t. the input batch (net_input_grad) as well; before net_plan.
  * Training never needs it; gradient checks do. */
 void net_want_input_grad(net *n);
