@@ -14,9 +14,13 @@ static const struct {
 #define DROPOUT_RATE 0.5f
 #define HIDDEN_UNITS 512
 
-int model_build_seed_cnn(net *n)
+int model_build_seed_cnn(net *n, bool fused)
 {
     for (int s = 0; s < NSTAGES; s++) {
+        if (fused) {
+            GC_TRY(net_add_conv_pool(n, stages[s].filters, KERNEL, stages[s].dropout ? DROPOUT_RATE : 0.0f));
+            continue;
+        }
         GC_TRY(net_add_conv(n, stages[s].filters, KERNEL, true));
         if (stages[s].dropout) GC_TRY(net_add_dropout(n, DROPOUT_RATE));
         GC_TRY(net_add_pool(n, POOL));

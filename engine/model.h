@@ -7,8 +7,10 @@
 
 #include "engine/net.h"
 
-/* Adds the seed model's layers to an empty network. */
-int model_build_seed_cnn(net *n);
+/* Adds the seed model's layers to an empty network. fused: each Conv2D [+ Dropout] +
+ * MaxPooling2D stage as one conv_pool layer (what training uses: the same results in much less
+ * memory and time); otherwise one layer per Keras layer, the plain composition. */
+int model_build_seed_cnn(net *n, bool fused);
 
 /* Side of the last pooled feature map for square inputs of side `size`, or 0 when some
  * convolution or pooling would get an empty input. */

@@ -1,5 +1,6 @@
 #include "engine/net.h"
 
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,32 +49,56 @@ void net_destroy(net *n)
     }
     gc_free(n->own_input);
     free(n->input_mems);
+    free(n->input_offsets);
     gc_free(n->diff[0]);
     gc_free(n->diff[1]);
+    gc_free(n->chunk_buf);
+    gc_free(n->chunk_mask);
     params_free(&n->params);
     dnnl_ctx_destroy(&n->ctx);
     free(n);
 }
 
-/* Appends a layer of `kind` after the last one, named as Keras names it ("conv2d_1"). */
+/* How many of the network's layers so far contain a part of this Keras kind (a fused layer
+ * counts for each of its parts): the suffix of the next one's name. */
+static int parts_before(const net *n, layer_kind part)
+{
+    int count = 0;
+    for (int i = 0; i < n->nlayers; i++) {
+        const layer *l = &n->layers[i];
+        if (l->kind == part) count++;
+        if (l->kind == LAYER_CONV_POOL)
+            count += part == LAYER_CONV || part == LAYER_POOL || (part == LAYER_DROPOUT && l->rate > 0.0f);
+    }
+    return count;
+}
+
+/* Keras's name for the next part of this kind: "conv2d", then "conv2d_1", ... */
+static void keras_name(const net *n, layer_kind part, const char *base, char *out)
+{
+    int same = parts_before(n, part);
+    if (same == 0)
+        snprintf(out, LAYER_NAME_MAX, "%s", base);
+    else
+        snprintf(out, LAYER_NAME_MAX, "%s_%d", base, same);
+}
+
+/* Appends a layer of `kind` after the last one, named as Keras names it. */
 static int add_layer(net *n, layer_kind kind, const layer_ops *ops, const char *base, layer **out)
 {
     if (n->planned) return gc_fail(GC_ERUNTIME, "cannot add layers after net_plan");
     if (n->nlayers == NET_MAX_LAYERS)
         return gc_fail(GC_ERUNTIME, "too many layers (at most %d)", NET_MAX_LAYERS);
-    int same = 0;
-    for (int i = 0; i < n->nlayers; i++) same += n->layers[i].kind == kind;
-
     layer *l = &n->layers[n->nlayers];
     memset(l, 0, sizeof *l);
     l->kind = kind;
     l->ops = ops;
     l->index = n->nlayers;
     l->param_w = l->param_b = -1;
-    if (same == 0)
-        snprintf(l->name, sizeof l->name, "%s", base);
-    else
-        snprintf(l->name, sizeof l->name, "%s_%d", base, same);
+    l->dropout_ordinal = parts_before(n, LAYER_DROPOUT);
+    keras_name(n, kind == LAYER_CONV_POOL ? LAYER_CONV : kind, base, l->name);
+    if (kind == LAYER_CONV_POOL) keras_name(n, LAYER_POOL, "max_pooling2d", l->pool_name);
+    if (kind == LAYER_CONV_POOL) keras_name(n, LAYER_DROPOUT, "dropout", l->dropout_name);
     l->in = n->nlayers ? n->layers[n->nlayers - 1].out : n->input;
     l->out = l->in;
     n->nlayers++;
@@ -128,6 +153,28 @@ int net_add_dropout(net *n, float rate)
     l->rate = rate;
     return GC_OK;
 }
+
+int net_add_conv_pool(net *n, int filters, int kernel, float rate)
+{
+    layer *l = NULL;
+    GC_TRY(add_layer(n, LAYER_CONV_POOL, &conv_pool_layer_ops, "conv2d", &l));
+    long side_h = l->in.h - kernel + 1, side_w = l->in.w - kernel + 1;
+    if (l->in.rank != 3 || filters < 1 || kernel < 1 || side_h < 2 || side_w < 2)
+        return gc_fail(GC_EUSAGE, "%s: a %dx%d convolution and 2x2 pooling need an image input of at least %dx%d, got %ldx%ld",
+                       l->name, kernel, kernel, kernel + 1, kernel + 1, l->in.h, l->in.w);
+    if (!(rate >= 0.0f && rate < 1.0f))
+        return gc_fail(GC_EUSAGE, "%s: dropout rate must be in [0, 1), got %g", l->dropout_name, (double)rate);
+    l->filters = filters;
+    l->kernel = kernel;
+    l->relu = true;
+    l->rate = rate;
+    l->pool = 2;
+    l->out = (act_shape){3, filters, side_h / 2, side_w / 2};
+    long dims[4] = {filters, l->in.c, kernel, kernel};
+    return add_params(n, l, PARAM_CONV_KERNEL, 4, dims);
+}
+
+void net_set_chunk_images(net *n, int images) { n->chunk_images = images; }
 
 int net_add_flatten(net *n)
 {
@@ -197,12 +244,46 @@ int net_variant(const net *n, int b)
 
 static int cmp_desc(const void *a, const void *b) { return *(const int *)b - *(const int *)a; }
 
+/* Images per chunk of the conv_pool layers: enough for every thread to have work in
+ * oneDNN's backward-weights (which splits the minibatch), small enough that a chunk's
+ * convolution output stays near the cache rather than in a full-batch buffer. */
+static int chunk_images(const net *n)
+{
+    if (n->chunk_images > 0) return n->chunk_images < n->max_batch ? n->chunk_images : n->max_batch;
+    int threads = omp_get_max_threads(), images = threads > 4 ? threads : 4;
+    return images < n->max_batch ? images : n->max_batch;
+}
+
+/* The conv_pool layers' shared scratch: a chunk's convolution output (reused for its
+ * gradient) and a chunk's dropout mask, sized for the largest such layer. */
+static int alloc_chunk_scratch(net *n)
+{
+    size_t bytes = 0, words = 0;
+    for (int i = 0; i < n->nlayers; i++) {
+        layer *l = &n->layers[i];
+        if (l->kind != LAYER_CONV_POOL) continue;
+        l->chunk = chunk_images(n);
+        long h = l->in.h - l->kernel + 1, w = l->in.w - l->kernel + 1;
+        dnnl_memory_desc_t md;
+        GC_TRY(md_4d(&md, l->chunk, l->filters, h, w, n->act_tag));
+        if (md_bytes(&md) > bytes) bytes = md_bytes(&md);
+        size_t mask = (size_t)l->chunk * (size_t)(h * w * l->filters) / 64 + 2;
+        if (l->rate > 0.0f && mask > words) words = mask;
+    }
+    if (bytes == 0) return GC_OK;
+    n->chunk_bytes = bytes;
+    n->chunk_mask_words = words;
+    GC_TRY(gc_alloc((void **)&n->chunk_buf, bytes, "the convolution chunk buffer"));
+    return gc_alloc((void **)&n->chunk_mask, (words ? words : 1) * sizeof(uint64_t), "the dropout chunk mask");
+}
+
 /* Allocates every activation buffer at the largest batch and assigns the gradient buffers. */
 static int alloc_buffers(net *n)
 {
     long b = n->max_batch;
     size_t in_bytes = (size_t)b * (size_t)act_shape_elems(n->input) * sizeof(float);
     GC_TRY(gc_alloc((void **)&n->own_input, in_bytes, "the input batch"));
+    n->input_bytes = in_bytes;
     n->input_buf = n->own_input;
 
     size_t diff_bytes = 0;
@@ -223,6 +304,7 @@ static int alloc_buffers(net *n)
     }
     if (n->input_grad && in_bytes > diff_bytes) diff_bytes = in_bytes;
     n->diff_bytes = diff_bytes;
+    GC_TRY(alloc_chunk_scratch(n));
     GC_TRY(gc_alloc((void **)&n->diff[0], diff_bytes, "the gradient buffers"));
     GC_TRY(gc_alloc((void **)&n->diff[1], diff_bytes, "the gradient buffers"));
     /* Backwards, each layer's input gradient is the previous layer's output gradient. */
@@ -234,16 +316,23 @@ static int alloc_buffers(net *n)
     return GC_OK;
 }
 
-/* The memory objects over the input batch: the ones net_bind_input must move. */
+/* The memory objects over the input batch or a slice of it: the ones net_bind_input moves. */
 static int find_input_memories(net *n)
 {
     const dnnl_ctx *c = &n->ctx;
-    n->input_mems = calloc(c->nmems ? c->nmems : 1, sizeof *n->input_mems);
-    if (!n->input_mems) return gc_fail(GC_ERUNTIME, "out of memory listing the input's memory objects");
+    size_t slots = c->nmems ? c->nmems : 1;
+    n->input_mems = calloc(slots, sizeof *n->input_mems);
+    n->input_offsets = calloc(slots, sizeof *n->input_offsets);
+    if (!n->input_mems || !n->input_offsets)
+        return gc_fail(GC_ERUNTIME, "out of memory listing the input's memory objects");
+    const char *lo = (const char *)n->input_buf, *hi = lo + n->input_bytes;
     for (size_t i = 0; i < c->nmems; i++) {
         void *handle = NULL;
         DNNL_TRY(dnnl_memory_get_data_handle(c->mems[i], &handle));
-        if (handle == n->input_buf) n->input_mems[n->ninput_mems++] = c->mems[i];
+        const char *h = handle;
+        if (h < lo || h >= hi) continue;
+        n->input_offsets[n->ninput_mems] = (size_t)(h - lo);
+        n->input_mems[n->ninput_mems++] = c->mems[i];
     }
     return GC_OK;
 }
@@ -288,7 +377,8 @@ int net_bind_input(net *n, float *input)
     if (input == n->input_buf) return GC_OK;
     if (in_place(&n->layers[0]))
         return gc_fail(GC_ERUNTIME, "%s works in place on the input: the input cannot be rebound", n->layers[0].name);
-    for (size_t i = 0; i < n->ninput_mems; i++) DNNL_TRY(dnnl_memory_set_data_handle(n->input_mems[i], input));
+    for (size_t i = 0; i < n->ninput_mems; i++)
+        DNNL_TRY(dnnl_memory_set_data_handle(n->input_mems[i], (char *)input + n->input_offsets[i]));
     n->input_buf = input;
     n->layers[0].in_buf = input;
     return GC_OK;
@@ -316,7 +406,7 @@ int net_backward(net *n, const pass_ctx *p)
 
 size_t net_activation_bytes(const net *n)
 {
-    size_t total = 2 * n->diff_bytes;
+    size_t total = 2 * n->diff_bytes + n->chunk_bytes + n->chunk_mask_words * sizeof(uint64_t);
     total += (size_t)n->max_batch * (size_t)act_shape_elems(n->input) * sizeof(float);
     for (int i = 0; i < n->nlayers; i++) {
         const layer *l = &n->layers[i];
@@ -349,24 +439,38 @@ static void group_thousands(char *buf, size_t size, size_t value)
     buf[o] = '\0';
 }
 
+/* One row of the summary. */
+static void summary_row(FILE *f, const char *name, const char *type, act_shape out, size_t params)
+{
+    char label[80], shape[80], count[32];
+    snprintf(label, sizeof label, " %s (%s)", name, type);
+    if (out.rank == 3)
+        snprintf(shape, sizeof shape, "(None, %ld, %ld, %ld)", out.h, out.w, out.c);
+    else
+        snprintf(shape, sizeof shape, "(None, %ld)", out.c);
+    group_thousands(count, sizeof count, params);
+    fprintf(f, "%-34s%-26s%s\n", label, shape, count);
+}
+
 void net_summary(const net *n, FILE *f)
 {
     static const char rule_eq[] = "=================================================================";
     static const char rule_dash[] = "_________________________________________________________________";
     fprintf(f, "Model: \"sequential\"\n%s\n", rule_dash);
-    fprintf(f, "%-29s%-26s%s\n%s\n", " Layer (type)", "Output Shape", "Param #", rule_eq);
+    fprintf(f, "%-34s%-26s%s\n%s\n", " Layer (type)", "Output Shape", "Param #", rule_eq);
     for (int i = 0; i < n->nlayers; i++) {
         const layer *l = &n->layers[i];
-        char label[64], shape[48], count[32];
-        snprintf(label, sizeof label, " %s (%s)", l->name, l->ops->type);
-        if (l->out.rank == 3)
-            snprintf(shape, sizeof shape, "(None, %ld, %ld, %ld)", l->out.h, l->out.w, l->out.c);
-        else
-            snprintf(shape, sizeof shape, "(None, %ld)", l->out.c);
         size_t params = 0;
         if (l->param_w >= 0) params += n->params.t[l->param_w].count + n->params.t[l->param_b].count;
-        group_thousands(count, sizeof count, params);
-        fprintf(f, "%-29s%-26s%s\n", label, shape, count);
+        if (l->kind != LAYER_CONV_POOL) {
+            summary_row(f, l->name, l->ops->type, l->out, params);
+            continue;
+        }
+        /* A fused layer is listed as the Keras layers it computes. */
+        act_shape conv = {3, l->filters, l->in.h - l->kernel + 1, l->in.w - l->kernel + 1};
+        summary_row(f, l->name, "Conv2D", conv, params);
+        if (l->rate > 0.0f) summary_row(f, l->dropout_name, "Dropout", conv, 0);
+        summary_row(f, l->pool_name, "MaxPooling2D", l->out, 0);
     }
     char total[32];
     group_thousands(total, sizeof total, n->params.count);

@@ -25,7 +25,15 @@
 #define LAYER_NAME_MAX 32
 #define LAYER_MAX_OPS 4
 
-typedef enum { LAYER_CONV, LAYER_POOL, LAYER_DROPOUT, LAYER_FLATTEN, LAYER_DENSE, LAYER_RELU } layer_kind;
+typedef enum {
+    LAYER_CONV,
+    LAYER_POOL,
+    LAYER_DROPOUT,
+    LAYER_FLATTEN,
+    LAYER_DENSE,
+    LAYER_RELU,
+    LAYER_CONV_POOL, /* Conv2D + ReLU [+ Dropout] + MaxPooling2D, fused and run in chunks of images */
+} layer_kind;
 
 /* An activation's per-image shape: rank 3 (c, h, w) before Flatten, rank 1 (c) after. */
 typedef struct {
@@ -40,7 +48,8 @@ typedef struct {
     int variant;        /* index of the batch size's plan */
     int batch;          /* images in this batch */
     bool training;      /* dropout on */
-    uint64_t noise_key; /* dropout masks: rng_key(seed, DROPOUT, epoch, step); layers mix in their index */
+    uint64_t noise_key; /* dropout masks: rng_key(seed, DROPOUT, epoch, step); each dropout mixes in
+                           its ordinal (layer->dropout_ordinal) */
 } pass_ctx;
 
 /* A layer's primitives for one batch size: ops run in order; memories for its own kernels. */
@@ -69,7 +78,11 @@ struct layer {
     layer_kind kind;
     const layer_ops *ops;
     int index;
-    char name[LAYER_NAME_MAX];
+    char name[LAYER_NAME_MAX];      /* Keras's name ("conv2d_1"); a fused layer's first part */
+    char pool_name[LAYER_NAME_MAX]; /* conv_pool: its pooling's and dropout's names */
+    char dropout_name[LAYER_NAME_MAX];
+    int dropout_ordinal;            /* dropout (or conv_pool with dropout): which dropout of the
+                                       model it is, counting from 0; keys its masks */
     act_shape in, out;
 
     /* Hyperparameters. */
@@ -78,6 +91,8 @@ struct layer {
     bool relu;           /* conv and dense: ReLU fused into the forward primitive */
     float rate;          /* dropout */
     int pool;            /* pool: window and stride */
+    int chunk;           /* conv_pool: images per chunk */
+    void *impl;          /* kind-specific state owned by the network's context */
 
     int param_w, param_b; /* indices in the store, -1 when none */
 
@@ -105,9 +120,16 @@ struct net {
     int nvariants;
 
     float *input_buf;        /* max_batch images in input_tag's layout (net-owned, or bound) */
+    int chunk_images;        /* conv_pool layers run this many images at a time (0: automatic) */
+    float *chunk_buf;        /* conv_pool scratch: one chunk's conv output, then its gradient */
+    size_t chunk_bytes;
+    uint64_t *chunk_mask;    /* conv_pool scratch: one chunk's dropout mask */
+    size_t chunk_mask_words;
     float *own_input;        /* the buffer net_plan allocated */
-    dnnl_memory_t *input_mems; /* every memory object over the input batch, for net_bind_input */
+    dnnl_memory_t *input_mems; /* every memory object over (part of) the input batch, and its */
+    size_t *input_offsets;     /* offset in bytes, for net_bind_input */
     size_t ninput_mems;
+    size_t input_bytes;
     bool input_grad;         /* the first layer also computes d(loss)/d(input) (gradient checks) */
     float *diff[2];          /* ping-pong gradient buffers */
     size_t diff_bytes;
@@ -125,6 +147,13 @@ int net_add_dropout(net *n, float rate);
 int net_add_flatten(net *n);
 int net_add_dense(net *n, int units, bool relu);
 int net_add_relu(net *n);
+
+/* Conv2D(filters, kernel, ReLU) [+ Dropout(rate) when rate > 0] + MaxPooling2D(2), as one layer
+ * that never holds the full-size convolution output (engine/layers/conv_pool.c). */
+int net_add_conv_pool(net *n, int filters, int kernel, float rate);
+
+/* Images per chunk for conv_pool layers (before net_plan; 0: automatic). */
+void net_set_chunk_images(net *n, int images);
 
 /* Sets the layout of the input batch (before net_plan): benchmarks that time one inner layer
  * feed it the blocked layout the layer before it would produce. */
@@ -178,6 +207,6 @@ int layer_run_ops(net *n, const dnnl_op *ops, int count);
 size_t layer_out_elems(const net *n, const layer *l, long b);
 
 extern const layer_ops conv_layer_ops, pool_layer_ops, dropout_layer_ops, flatten_layer_ops,
-    dense_layer_ops, relu_layer_ops;
+    dense_layer_ops, relu_layer_ops, conv_pool_layer_ops;
 
 #endif

@@ -50,6 +50,8 @@ void options_usage(FILE *f)
             "  --report DIR         write the log, metrics.csv and curves.svg (and, with\n"
             "                       --scaling, scaling.csv and scaling.svg) into DIR\n"
             "  --quiet              print only the final results\n"
+            "  --unfused            run each Keras layer on its own instead of the fused\n"
+            "                       conv+dropout+pool stages (slower, more memory; a check)\n"
             "  --help               this text\n"
             "  --version            the version\n"
             "\n"
@@ -201,6 +203,7 @@ int options_parse(options *o, int argc, char **argv)
         else if (strcmp(flag, "--version") == 0) toggle = &o->version;
         else if (strcmp(flag, "--quiet") == 0) toggle = &o->quiet;
         else if (strcmp(flag, "--skip-invalid") == 0) toggle = &o->skip_invalid;
+        else if (strcmp(flag, "--unfused") == 0) toggle = &o->unfused;
         if (toggle) {
             if (value) return gc_fail(GC_EUSAGE, "%s takes no value", flag);
             *toggle = true;

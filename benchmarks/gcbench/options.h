@@ -35,6 +35,7 @@ typedef struct {
     const char *log_path;  /* NULL: no log (with --report, DIR/log.jsonl) */
     const char *report_dir; /* --report: log, metrics.csv, curves.svg (and scaling.*) */
     bool quiet;
+    bool unfused;        /* --unfused: one layer per Keras layer (for checking the fused path) */
     bool help, version;   /* print and exit 0 */
 } options;
 

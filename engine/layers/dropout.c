@@ -13,6 +13,19 @@
 #include "engine/layers/layer_io.h"
 #include "engine/rng.h"
 
+void dropout_logical_mask(uint64_t *words, uint64_t first_word, size_t nwords, float rate, uint64_t key)
+{
+    const uint32_t threshold = (uint32_t)lrintf(rate * 65536.0f);
+    for (size_t k = 0; k < nwords; k++) {
+        uint64_t bits = 0, draw0 = (first_word + k) * 16; /* 16 draws of 4 x 16 bits = 64 elements */
+        for (int q = 0; q < 16; q++) {
+            uint64_t r = rng_u64(key, draw0 + (uint64_t)q);
+            for (int j = 0; j < 4; j++) bits |= (uint64_t)(((uint32_t)(r >> (16 * j)) & 0xFFFFu) >= threshold) << (4 * q + j);
+        }
+        words[k] = bits;
+    }
+}
+
 /* Physical order as nested dimensions, outermost first: sizes and what each one indexes. */
 enum { DIM_N, DIM_C, DIM_H, DIM_W, DIM_CB, DIM_CI };
 
@@ -128,7 +141,7 @@ static int dropout_forward(net *n, layer *l, const pass_ctx *p)
     if (!p->training || l->rate == 0.0f) return GC_OK;
     size_t elems = layer_out_elems(n, l, p->batch);
     dropout_shape s = layer_shape(n, l, p->batch);
-    dropout_make_mask(l->mask, &s, l->rate, rng_key(p->noise_key, RNG_STREAM_DROPOUT, (uint64_t)l->index, 0));
+    dropout_make_mask(l->mask, &s, l->rate, rng_key(p->noise_key, RNG_STREAM_DROPOUT, (uint64_t)l->dropout_ordinal, 0));
     dropout_apply(l->out_buf, l->mask, elems, dropout_scale(l));
     return GC_OK;
 }

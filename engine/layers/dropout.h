@@ -28,6 +28,11 @@ static inline size_t dropout_mask_words(size_t n) { return (n + 63) / 64; }
 /* Draws the mask (bit p%64 of word p/64 set = physical element p kept; padding never kept). */
 void dropout_make_mask(uint64_t *mask, const dropout_shape *s, float rate, uint64_t key);
 
+/* The same masks as bits in logical order: bit j of words[k] is the keep bit of the element
+ * with NHWC index 64 * (first_word + k) + j, for k < nwords. Fused kernels that read
+ * activations in a blocked layout look bits up by logical index. */
+void dropout_logical_mask(uint64_t *words, uint64_t first_word, size_t nwords, float rate, uint64_t key);
+
 /* x[i] = kept ? x[i] * scale : 0, in place, over n physical elements. */
 void dropout_apply(float *x, const uint64_t *mask, size_t n, float scale);
 
