@@ -384,23 +384,29 @@ int net_bind_input(net *n, float *input)
     return GC_OK;
 }
 
+/* Runs one layer's forward or backward; when profiling, waits for it and adds its time. */
+static int run_layer(net *n, layer *l, const pass_ctx *p, bool backward)
+{
+    double start = n->profile ? profile_now() : 0.0;
+    int rc = backward ? l->ops->backward(n, l, p) : l->ops->forward(n, l, p);
+    if (rc != GC_OK) return gc_context(rc, "%s pass of %s", backward ? "backward" : "forward", l->name);
+    if (n->profile && l->index < PROFILE_MAX_LAYERS) {
+        GC_TRY(dnnl_ctx_wait(&n->ctx));
+        double *slot = backward ? n->profile->backward : n->profile->forward;
+        slot[l->index] += profile_now() - start;
+    }
+    return GC_OK;
+}
+
 int net_forward(net *n, const pass_ctx *p)
 {
-    for (int i = 0; i < n->nlayers; i++) {
-        layer *l = &n->layers[i];
-        int rc = l->ops->forward(n, l, p);
-        if (rc != GC_OK) return gc_context(rc, "forward pass of %s", l->name);
-    }
+    for (int i = 0; i < n->nlayers; i++) GC_TRY(run_layer(n, &n->layers[i], p, false));
     return dnnl_ctx_wait(&n->ctx);
 }
 
 int net_backward(net *n, const pass_ctx *p)
 {
-    for (int i = n->nlayers - 1; i >= 0; i--) {
-        layer *l = &n->layers[i];
-        int rc = l->ops->backward(n, l, p);
-        if (rc != GC_OK) return gc_context(rc, "backward pass of %s", l->name);
-    }
+    for (int i = n->nlayers - 1; i >= 0; i--) GC_TRY(run_layer(n, &n->layers[i], p, true));
     return dnnl_ctx_wait(&n->ctx);
 }
 

@@ -19,6 +19,7 @@
 
 #include "engine/dnnl_ctx.h"
 #include "engine/params.h"
+#include "engine/profile.h"
 
 #define NET_MAX_LAYERS 32
 #define NET_MAX_VARIANTS 4
@@ -131,6 +132,7 @@ struct net {
     size_t ninput_mems;
     size_t input_bytes;
     bool input_grad;         /* the first layer also computes d(loss)/d(input) (gradient checks) */
+    epoch_profile *profile;  /* when set, each layer's forward and backward time accumulates here */
     float *diff[2];          /* ping-pong gradient buffers */
     size_t diff_bytes;
     bool planned;

@@ -39,6 +39,8 @@ int train_batch_sizes(int batch, size_t train_count, size_t val_count, int sizes
 static int run_epoch(net *n, prefetcher *pf, int epoch, uint64_t seed, const optimizer *opt, double *loss,
                      double *accuracy, double *waited, const train_observer *obs, const char *run)
 {
+    epoch_profile *saved = n->profile, *prof = opt ? saved : NULL; /* training steps only */
+    n->profile = prof;
     double start = now_seconds(), loss_sum = 0.0;
     size_t correct = 0, seen = 0;
     int steps = prefetch_batches(pf);
@@ -47,6 +49,7 @@ static int run_epoch(net *n, prefetcher *pf, int epoch, uint64_t seed, const opt
         uint8_t *labels;
         int b;
         double w;
+        double step_start = profile_now();
         GC_TRY(prefetch_next(pf, epoch, step, &input, &labels, &b, &w));
         *waited += w;
         GC_TRY(net_bind_input(n, input));
@@ -58,16 +61,26 @@ static int run_epoch(net *n, prefetcher *pf, int epoch, uint64_t seed, const opt
         };
         if (p.variant < 0) return gc_fail(GC_ERUNTIME, "batch size %d was not planned", b);
         GC_TRY(net_forward(n, &p));
+        double t_loss = profile_now();
         loss_result r = bce_with_logits(net_output(n), labels, (size_t)b, opt ? net_output_grad(n) : NULL);
+        if (prof) prof->loss += profile_now() - t_loss;
         loss_sum += r.loss_sum;
         correct += r.correct;
         seen += (size_t)b;
         if (opt) {
             GC_TRY(net_backward(n, &p));
+            double t_opt = profile_now();
             optimizer_step(opt, &n->params);
+            if (prof) {
+                prof->optimizer += profile_now() - t_opt;
+                prof->data_wait += w;
+                prof->step_total += profile_now() - step_start;
+                prof->steps++;
+            }
             if (obs && obs->step_end) obs->step_end(obs->ctx, run, epoch + 1, step + 1, steps, now_seconds() - start);
         }
     }
+    n->profile = saved;
     *loss = loss_sum / (double)seen;
     *accuracy = (double)correct / (double)seen;
     return GC_OK;
@@ -88,8 +101,14 @@ static int train_loop(net *n, prefetcher *tp, prefetcher *vp, size_t train_count
                          .init_checksum = params_checksum(&n->params)};
     if (obs && obs->run_start) obs->run_start(obs->ctx, run, scope, out->init_checksum);
 
+    epoch_profile prof;
     for (int e = 0; e < cfg->epochs; e++) {
         epoch_result r = {.run = run, .epoch = e + 1, .epochs = cfg->epochs};
+        if (cfg->profile) {
+            prof = (epoch_profile){0};
+            n->profile = &prof;
+            r.profile = &prof;
+        }
         double t0 = now_seconds();
         GC_TRY(run_epoch(n, tp, e, cfg->seed, &opt, &r.loss, &r.accuracy, &r.data_wait_seconds, obs, run));
         double t1 = now_seconds();
@@ -138,6 +157,7 @@ int train_run(net *n, const dataset *train, const dataset *val, const train_conf
     if (rc == GC_OK && val && val->count) rc = start_prefetch(n, val, cfg->batch, false, false, cfg->seed, cfg->epochs, &vp);
     if (rc == GC_OK) rc = gc_alloc((void **)&ips, (size_t)cfg->epochs * sizeof *ips, "the epoch timings");
     if (rc == GC_OK) rc = train_loop(n, tp, vp, train->count, cfg, run, scope, obs, out, ips);
+    n->profile = NULL; /* it pointed into train_loop's frame */
     int unbind = net_bind_input(n, NULL); /* the prefetch buffers go away */
     if (rc == GC_OK) rc = unbind;
     gc_free(ips);

@@ -17,6 +17,7 @@ typedef struct {
     int batch;
     uint64_t seed;
     bool augment; /* the seed's random flips, rotation and zoom on training images */
+    bool profile; /* time every phase of every step (engine/profile.h) */
     rmsprop_hparams hp;
     const simd_kernels *kernels;
 } train_config;
@@ -32,6 +33,7 @@ typedef struct {
     double val_seconds;       /* the validation pass */
     double seconds;           /* both */
     double data_wait_seconds; /* of `seconds`, waiting for the loader's next batch */
+    const epoch_profile *profile; /* with train_config.profile: where the training time went */
     double images_per_second; /* training images / train_seconds */
 } epoch_result;
 

@@ -81,3 +81,45 @@ void console_scaling_skipped(FILE *f, const int *threads, int count, int cores)
     fprintf(f, " threads (this machine has %d cores)\n", cores);
     fflush(f);
 }
+
+void layer_label(const layer *l, char *buf, size_t size)
+{
+    if (l->kind != LAYER_CONV_POOL)
+        snprintf(buf, size, "%s", l->name);
+    else if (l->rate > 0.0f)
+        snprintf(buf, size, "%s+%s+%s", l->name, l->dropout_name, l->pool_name);
+    else
+        snprintf(buf, size, "%s+%s", l->name, l->pool_name);
+}
+
+static void profile_row(FILE *f, const char *phase, double seconds, double total)
+{
+    fprintf(f, "  %-44s %9.3f %7.1f%%\n", phase, seconds, total > 0 ? 100.0 * seconds / total : 0.0);
+}
+
+void console_profile(FILE *f, const net *n, const epoch_result *r)
+{
+    const epoch_profile *p = r->profile;
+    double total = p->step_total, accounted = p->data_wait + p->loss + p->optimizer;
+    fprintf(f, "\n[%s] profile of epoch %d: %d training steps, %.2f s\n", r->run, r->epoch, p->steps, total);
+    fprintf(f, "  %-44s %9s %8s\n", "phase", "seconds", "share");
+    profile_row(f, "data wait", p->data_wait, total);
+    char label[128], phase[160];
+    for (int i = 0; i < n->nlayers && i < PROFILE_MAX_LAYERS; i++) {
+        layer_label(&n->layers[i], label, sizeof label);
+        snprintf(phase, sizeof phase, "%s forward", label);
+        profile_row(f, phase, p->forward[i], total);
+        accounted += p->forward[i];
+    }
+    profile_row(f, "loss (sigmoid + binary cross-entropy)", p->loss, total);
+    for (int i = n->nlayers - 1; i >= 0; i--) {
+        if (i >= PROFILE_MAX_LAYERS) continue;
+        layer_label(&n->layers[i], label, sizeof label);
+        snprintf(phase, sizeof phase, "%s backward", label);
+        profile_row(f, phase, p->backward[i], total);
+        accounted += p->backward[i];
+    }
+    profile_row(f, "optimizer (RMSprop, GC fused in the GC run)", p->optimizer, total);
+    profile_row(f, "other (batch hand-over, bookkeeping)", total - accounted, total);
+    fflush(f);
+}

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "engine/net.h"
 #include "engine/train.h"
 #include "io/scaling.h"
 
@@ -22,6 +23,12 @@ void console_run_summary(FILE *f, const run_summary *s);
 
 /* The side-by-side block of the baseline and GC runs, and their differences. */
 void console_comparison(FILE *f, const run_summary *baseline, const run_summary *gc);
+
+/* The --profile table of one epoch: each phase's seconds and share of the training steps. */
+void console_profile(FILE *f, const net *n, const epoch_result *r);
+
+/* A layer's label in profiles: its Keras name, with its fused parts ("conv2d_1+dropout+max_pooling2d_1"). */
+void layer_label(const layer *l, char *buf, size_t size);
 
 /* The scaling table: a header, a row per thread count, then the counts skipped (if any). */
 void console_scaling_header(FILE *f, const char *runs, int epochs, int batch, const char *pin, int cores);

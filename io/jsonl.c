@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/error.h"
+#include "io/console.h"
 
 int jsonl_open(jsonl_log *log, const char *path)
 {
@@ -164,5 +165,31 @@ void jsonl_scaling(jsonl_log *log, const scaling_point *p)
     field_num(f, "efficiency", p->efficiency);
     fputs(",\"cpus\":", f);
     json_int_array(f, p->cpus, p->threads);
+    end_record(log);
+}
+
+void jsonl_profile(jsonl_log *log, const net *n, const epoch_result *r)
+{
+    if (!log->f || !r->profile) return;
+    FILE *f = log->f;
+    const epoch_profile *p = r->profile;
+    fputs("{\"event\":\"profile\"", f);
+    field_str(f, "run", r->run);
+    fprintf(f, ",\"epoch\":%d,\"steps\":%d", r->epoch, p->steps);
+    field_num(f, "step_seconds", p->step_total);
+    field_num(f, "data_wait", p->data_wait);
+    field_num(f, "loss", p->loss);
+    field_num(f, "optimizer", p->optimizer);
+    fputs(",\"layers\":[", f);
+    char label[128];
+    for (int i = 0; i < n->nlayers && i < PROFILE_MAX_LAYERS; i++) {
+        layer_label(&n->layers[i], label, sizeof label);
+        fputs(i ? ",{\"layer\":" : "{\"layer\":", f);
+        json_string(f, label);
+        field_num(f, "forward", p->forward[i]);
+        field_num(f, "backward", p->backward[i]);
+        fputc('}', f);
+    }
+    fputc(']', f);
     end_record(log);
 }

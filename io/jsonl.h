@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "engine/net.h"
 #include "engine/train.h"
 #include "io/scaling.h"
 
@@ -51,6 +52,9 @@ void jsonl_run_start(jsonl_log *log, const char *run, const char *scope, uint64_
 void jsonl_epoch(jsonl_log *log, const epoch_result *r);
 void jsonl_summary(jsonl_log *log, const run_summary *s);
 void jsonl_scaling(jsonl_log *log, const scaling_point *p);
+/* {"event":"profile","run":..,"epoch":..,"steps":..,"step_seconds":..,"data_wait":..,"loss":..,
+ *  "optimizer":..,"layers":[{"layer":..,"forward":..,"backward":..},...]} */
+void jsonl_profile(jsonl_log *log, const net *n, const epoch_result *r);
 
 /* Writes a JSON string literal (quoted, escaped). */
 void json_string(FILE *f, const char *s);

@@ -34,6 +34,7 @@ typedef struct {
     bool progress;       /* stderr is a terminal and not --quiet */
     bool epoch_lines;    /* print a line per epoch */
     int threads;         /* of the runs in progress */
+    net *net;            /* the network of the runs in progress (for profile labels) */
 } session;
 
 static void on_run_start(void *ctx, const char *run, gc_scope scope, uint64_t checksum)
@@ -58,6 +59,10 @@ static void on_epoch_end(void *ctx, const epoch_result *e)
     if (s->progress) console_progress_clear(stderr);
     if (s->epoch_lines) console_epoch(stdout, e);
     jsonl_epoch(&s->log, e);
+    if (e->profile) {
+        jsonl_profile(&s->log, s->net, e);
+        if (!s->opt->quiet && e->epoch == e->epochs) console_profile(stdout, s->net, e);
+    }
     /* A failed append only thins the chart; the training result stands. */
     if (s->nhistory > 0 && report_history_add(&s->history[s->nhistory - 1], e) != GC_OK) gc_error_clear();
 }
@@ -132,7 +137,9 @@ static int train_runs(session *s, net *n, run_summary *base, run_summary *gc, do
     train_observer obs = {s, on_run_start, on_step_end, on_epoch_end, on_run_end};
     s->nhistory = 0; /* the report shows the latest configuration's runs */
     for (int i = 0; i < 2; i++) report_history_free(&s->history[i]);
+    s->net = n;
     train_config tc = {.epochs = opt->epochs, .batch = opt->batch, .seed = opt->seed, .augment = opt->augment,
+                       .profile = opt->profile,
                        .hp = {.lr = (float)opt->lr, .rho = 0.9f, .eps = 1e-7f}, .kernels = s->kernels};
     double sum = 0.0;
     int runs = 0;

@@ -49,6 +49,8 @@ void options_usage(FILE *f)
             "  --log FILE           write JSON Lines records to FILE\n"
             "  --report DIR         write the log, metrics.csv and curves.svg (and, with\n"
             "                       --scaling, scaling.csv and scaling.svg) into DIR\n"
+            "  --profile            time every phase of the training steps: a table per run\n"
+            "                       (its last epoch) and a log record per epoch\n"
             "  --quiet              print only the final results\n"
             "  --unfused            run each Keras layer on its own instead of the fused\n"
             "                       conv+dropout+pool stages (slower, more memory; a check)\n"
@@ -75,7 +77,7 @@ static int parse_long(const char *flag, const char *s, long lo, long hi, long *o
 
 static int parse_int(const char *flag, const char *s, int lo, int hi, int *out)
 {
-    long v;
+    long v = 0;
     GC_TRY(parse_long(flag, s, lo, hi, &v));
     *out = (int)v;
     return GC_OK;
@@ -204,6 +206,7 @@ int options_parse(options *o, int argc, char **argv)
         else if (strcmp(flag, "--quiet") == 0) toggle = &o->quiet;
         else if (strcmp(flag, "--skip-invalid") == 0) toggle = &o->skip_invalid;
         else if (strcmp(flag, "--unfused") == 0) toggle = &o->unfused;
+        else if (strcmp(flag, "--profile") == 0) toggle = &o->profile;
         if (toggle) {
             if (value) return gc_fail(GC_EUSAGE, "%s takes no value", flag);
             *toggle = true;

@@ -35,7 +35,8 @@ typedef struct {
     const char *log_path;  /* NULL: no log (with --report, DIR/log.jsonl) */
     const char *report_dir; /* --report: log, metrics.csv, curves.svg (and scaling.*) */
     bool quiet;
-    bool unfused;        /* --unfused: one layer per Keras layer (for checking the fused path) */
+    bool unfused;
+    bool profile;        /* --profile: per-phase time of every epoch */        /* --unfused: one layer per Keras layer (for checking the fused path) */
     bool help, version;   /* print and exit 0 */
 } options;
 

@@ -1,0 +1,30 @@
+/* Where a training epoch's time goes (gcbench --profile): data wait, each layer's forward and
+ * backward, the loss, and the optimizer (RMSprop, with GC fused in for the GC run).
+ *
+ * Off by default: timing a layer waits for oneDNN's stream after it, which a normal run need
+ * not do. All times are seconds summed over the epoch's training steps (validation excluded). */
+#ifndef GCBENCH_ENGINE_PROFILE_H
+#define GCBENCH_ENGINE_PROFILE_H
+
+#include <time.h>
+
+#define PROFILE_MAX_LAYERS 32
+
+typedef struct {
+    double data_wait;
+    double forward[PROFILE_MAX_LAYERS];
+    double backward[PROFILE_MAX_LAYERS];
+    double loss;
+    double optimizer;
+    double step_total; /* whole steps, wait included: the phases add up to about this */
+    int steps;
+} epoch_profile;
+
+static inline double profile_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+#endif
