@@ -312,7 +312,7 @@ def synthetic(n, size, seed):
 
 # ---- Augmentation ---------------------------------------------------------------------------
 
-def augment(x, g):
+def augment(x, g, two_reflects=False):
     """The seed's augmentation, one affine warp per image: independent horizontal and vertical
     flips (p = 0.5 each), rotation by U(-0.3, 0.3) * 2 pi about the centre, zoom by U(0.8, 1.2)
     about the centre (input = c + zoom * (output - c): > 1 zooms out), reflect fill, bilinear.
@@ -327,20 +327,44 @@ def augment(x, g):
     Where it differs from TF/Keras (and from gcbench): Keras warps twice, rotation then zoom,
     each with its own reflect; where zooming out samples outside the frame, Keras mirrors the
     already rotated image across the frame edge. gcbench reproduces that middle reflect; one
-    affine grid cannot, so here the outer band shows the mirror of the input image instead
-    (only when zoom > 1 and only in that band), and bilinear is applied once (as in gcbench,
-    unlike Keras's two resamplings)."""
+    affine grid cannot, so here the outer band shows the mirror of the input image instead.
+    That only happens when zoom > 1 and the angle is not 0, but then the band is large: at
+    zoom 1.2 and 1 radian a third of the pixels differ (a 64x64 check against gcbench's
+    augment_warp_ref; every other case agrees to 0.001/255, see augment_check.py).
+    two_reflects=True (--augment-keras) builds the grid explicitly with that middle reflect
+    and matches gcbench's warp to float rounding. Both interpolate once (as gcbench; Keras
+    resamples twice)."""
     n = x.shape[0]
+    r = torch.rand((n, 4), generator=g, dtype=torch.float64)
+    max_angle = ROTATION_FACTOR * 2.0 * math.pi
+    return warp(x, r[:, 0] < 0.5, r[:, 1] < 0.5, -max_angle + 2.0 * max_angle * r[:, 2],
+                1.0 - ZOOM_FACTOR + 2.0 * ZOOM_FACTOR * r[:, 3], two_reflects)
+
+
+def reflect_tf(x, n):
+    """TensorFlow's MapCoordinate<FILL_REFLECT> on pixel coordinates: period 2n,
+    (d c b a | a b c d), then clamped to [0, n - 1]."""
+    y = torch.remainder(x, 2.0 * n)
+    y = torch.where(y >= n, 2.0 * n - 1.0 - y, y)
+    return y.clamp(0.0, n - 1.0)
+
+
+def warp(x, flip_h, flip_v, angle, zoom, two_reflects=False):
+    """x (n, c, s, s) float; per image: flip_h, flip_v (bool), angle (radians, > 0 turns the
+    content counter-clockwise on screen, as Keras), zoom (input distance per output distance).
+    theta maps output to input: input - c = Flip Rot(angle) zoom (output - c).
+    two_reflects: Keras's geometry exactly (as gcbench): the zoom stage's point is reflected
+    into the frame before the rotation maps it, which needs an explicit grid instead of
+    affine_grid; checked against gcbench's augment_warp_ref to float rounding."""
     if x.shape[2] != x.shape[3]:
         raise ValueError("augment: square images only")
-    r = torch.rand((n, 4), generator=g, dtype=torch.float64)
-    sh = torch.where(r[:, 0] < 0.5, -1.0, 1.0).double()
-    sv = torch.where(r[:, 1] < 0.5, -1.0, 1.0).double()
-    max_angle = ROTATION_FACTOR * 2.0 * math.pi
-    angle = -max_angle + 2.0 * max_angle * r[:, 2]
-    zoom = 1.0 - ZOOM_FACTOR + 2.0 * ZOOM_FACTOR * r[:, 3]
+    if two_reflects:
+        return warp_two_reflects(x, flip_h, flip_v, angle, zoom)
+    sh = torch.where(torch.as_tensor(flip_h), -1.0, 1.0).double()
+    sv = torch.where(torch.as_tensor(flip_v), -1.0, 1.0).double()
+    angle, zoom = torch.as_tensor(angle, dtype=torch.float64), torch.as_tensor(zoom, dtype=torch.float64)
     c, s = torch.cos(angle), torch.sin(angle)
-    theta = torch.zeros((n, 2, 3), dtype=torch.float64)
+    theta = torch.zeros((x.shape[0], 2, 3), dtype=torch.float64)
     theta[:, 0, 0] = sh * c * zoom
     theta[:, 0, 1] = -sh * s * zoom
     theta[:, 1, 0] = sv * s * zoom
@@ -350,9 +374,31 @@ def augment(x, g):
                          align_corners=False)
 
 
+def warp_two_reflects(x, flip_h, flip_v, angle, zoom):
+    """q = c + zoom (p - c), reflected into the frame (Keras's zoom layer); then
+    r = c + Flip Rot (q - c), reflected by grid_sample (Keras's rotation layer); pixel units."""
+    n, s = x.shape[0], x.shape[2]
+    sh = torch.where(torch.as_tensor(flip_h), -1.0, 1.0).double().view(n, 1, 1)
+    sv = torch.where(torch.as_tensor(flip_v), -1.0, 1.0).double().view(n, 1, 1)
+    angle = torch.as_tensor(angle, dtype=torch.float64).view(n, 1, 1)
+    zoom = torch.as_tensor(zoom, dtype=torch.float64).view(n, 1, 1)
+    c = 0.5 * (s - 1)
+    ys, xs = torch.meshgrid(torch.arange(s, dtype=torch.float64), torch.arange(s, dtype=torch.float64),
+                            indexing="ij")
+    qx = reflect_tf(c + zoom * (xs - c), s) - c
+    qy = reflect_tf(c + zoom * (ys - c), s) - c
+    co, si = torch.cos(angle), torch.sin(angle)
+    rx = c + sh * (co * qx - si * qy)
+    ry = c + sv * (si * qx + co * qy)
+    grid = torch.stack([(2.0 * rx + 1.0) / s - 1.0, (2.0 * ry + 1.0) / s - 1.0], dim=-1).float()
+    return F.grid_sample(x.contiguous(), grid, mode="bilinear", padding_mode="reflection",
+                         align_corners=False)
+
+
 # ---- Training -------------------------------------------------------------------------------
 
-def run_epoch(model, images, labels, batch, opt=None, order=None, aug_gen=None, channels_last=False):
+def run_epoch(model, images, labels, batch, opt=None, order=None, aug_gen=None, channels_last=False,
+              two_reflects=False):
     """One pass; with opt, trains. Returns (mean loss, accuracy) over the images."""
     n = images.shape[0]
     loss_sum, correct = 0.0, 0
@@ -361,7 +407,7 @@ def run_epoch(model, images, labels, batch, opt=None, order=None, aug_gen=None, 
         xb = images[idx].float().mul_(1.0 / 255.0)
         yb = labels[idx]
         if aug_gen is not None:
-            xb = augment(xb, aug_gen)
+            xb = augment(xb, aug_gen, two_reflects)
         if channels_last:
             xb = xb.contiguous(memory_format=torch.channels_last)
         if opt is not None:
@@ -409,7 +455,8 @@ def train_run(name, scope, model, init_state, data, args, log):
         t0 = time.perf_counter()
         model.train()
         order = torch.randperm(n, generator=shuffle_gen)
-        loss, acc = run_epoch(model, train_x, train_y, args.batch, opt, order, aug_gen, args.channels_last)
+        loss, acc = run_epoch(model, train_x, train_y, args.batch, opt, order, aug_gen, args.channels_last,
+                              args.augment_keras)
         t1 = time.perf_counter()
         if val_x is not None and val_x.shape[0]:
             model.eval()
@@ -460,11 +507,16 @@ def main(argv=None):
                     help="Glorot draws from torch's generator (keras) or gcbench's exact weights (gcbench)")
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     ap.add_argument("--channels-last", action="store_true", help="model and input in channels_last")
-    ap.add_argument("--augment", action="store_true", help="the seed's flips, rotation and zoom (off by default)")
+    ap.add_argument("--augment", action="store_true",
+                    help="the seed's flips, rotation and zoom, one affine grid per image (off by default)")
+    ap.add_argument("--augment-keras", action="store_true",
+                    help="--augment with Keras's (and gcbench's) exact geometry: the zoom stage reflected "
+                         "before the rotation")
     ap.add_argument("--log", metavar="FILE", help="also write the JSON lines to FILE")
     ap.add_argument("--checksum", action="store_true",
                     help="print gcbench's init_checksum of the initial weights (slow-ish in Python)")
     args = ap.parse_args(argv)
+    args.augment = args.augment or args.augment_keras
     runs = args.runs or "compare"
     if args.image_size < min_image_size():
         ap.error("--image-size: %d is too small; the smallest valid size is %d" % (args.image_size, min_image_size()))
@@ -499,7 +551,7 @@ def main(argv=None):
               "batch": args.batch, "epochs": args.epochs, "image_size": args.image_size,
               "train_images": int(train_x.shape[0]), "val_images": int(val_x.shape[0]) if val_x is not None else 0,
               "classes": classes, "seed": args.seed, "dataset": dataset, "runs": runs,
-              "gc_scope": args.gc_scope, "lr": args.lr, "rho": 0.9, "epsilon": 1e-7, "augment": args.augment,
+              "gc_scope": args.gc_scope, "lr": args.lr, "rho": 0.9, "epsilon": 1e-7, "augment": ("keras" if args.augment_keras else "affine") if args.augment else False,
               "init": args.init, "params": sum(p.numel() for p in model.parameters()),
               "load_seconds": load_seconds}
     if args.checksum:
