@@ -23,7 +23,18 @@ string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" gcbench_host_cpu)
 if(GCBENCH_NEON_QEMU_TESTS AND NOT gcbench_host_cpu MATCHES "^(aarch64|arm64)$")
   find_program(GCBENCH_AARCH64_CC NAMES aarch64-linux-gnu-gcc)
   find_program(GCBENCH_QEMU_AARCH64 NAMES qemu-aarch64 qemu-aarch64-static)
+  # -static needs the cross libc.a (libc6-dev-arm64-cross, only a Recommends of the compiler).
+  set(gcbench_neon_links OFF)
   if(GCBENCH_AARCH64_CC AND GCBENCH_QEMU_AARCH64)
+    set(probe ${CMAKE_CURRENT_BINARY_DIR}/neon_link_probe)
+    file(WRITE ${probe}.c "int main(void) { return 0; }\n")
+    execute_process(COMMAND ${GCBENCH_AARCH64_CC} -static ${probe}.c -o ${probe}
+                    RESULT_VARIABLE probe_rc OUTPUT_QUIET ERROR_QUIET)
+    if(probe_rc EQUAL 0)
+      set(gcbench_neon_links ON)
+    endif()
+  endif()
+  if(gcbench_neon_links)
     set(neon_sources
       ${PROJECT_SOURCE_DIR}/simd/simd_kernels_scalar.c
       ${PROJECT_SOURCE_DIR}/simd/simd_kernels_neon.c
@@ -50,8 +61,9 @@ if(GCBENCH_NEON_QEMU_TESTS AND NOT gcbench_host_cpu MATCHES "^(aarch64|arm64)$")
     add_test(NAME simd_neon_vs_scalar COMMAND ${GCBENCH_QEMU_AARCH64} ${neon_check} kernels)
     add_test(NAME simd_neon_dispatch COMMAND ${GCBENCH_QEMU_AARCH64} ${neon_check} dispatch)
   else()
-    message(STATUS "gcbench: NEON tests under qemu skipped: needs aarch64-linux-gnu-gcc "
-                   "(Debian: gcc-aarch64-linux-gnu) and qemu-aarch64 (Debian: qemu-user)")
+    message(STATUS "gcbench: NEON tests under qemu skipped: needs aarch64-linux-gnu-gcc able to "
+                   "link statically (Debian: gcc-aarch64-linux-gnu libc6-dev-arm64-cross) and "
+                   "qemu-aarch64 (Debian: qemu-user)")
   endif()
 endif()
 
