@@ -1,5 +1,7 @@
 #include "engine/optimizer.h"
 
+#include <omp.h>
+
 /* Tensors below this many elements are updated by one thread: splitting them costs more than
  * it saves. Elementwise chunks are whole cache lines. */
 #define SPLIT_MIN_ELEMS 65536
@@ -43,9 +45,13 @@ void optimizer_step(const optimizer *opt, param_store *ps)
 #pragma omp single nowait
             update_rows(opt, ps, i, 0, t->rows);
         } else if (gc_applies(opt->scope, t)) {
-            /* Whole rows, so each thread computes the means of its own rows. */
+            /* Whole rows, so each thread computes the means of its own rows; one contiguous
+             * block of rows per thread, so the kernel can overlap one row's mean with the
+             * previous row's update. */
+            size_t parts = (size_t)omp_get_num_threads();
 #pragma omp for schedule(static) nowait
-            for (size_t r = 0; r < t->rows; r++) update_rows(opt, ps, i, r, r + 1);
+            for (size_t part = 0; part < parts; part++)
+                update_rows(opt, ps, i, t->rows * part / parts, t->rows * (part + 1) / parts);
         } else {
             size_t chunks = (t->count + CHUNK_ELEMS - 1) / CHUNK_ELEMS;
 #pragma omp for schedule(static) nowait
