@@ -1,5 +1,6 @@
 #include "engine/dnnl_ctx.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,12 +28,21 @@ int dnnl_ctx_init(dnnl_ctx *ctx)
     DNNL_TRY(dnnl_stream_create(&ctx->stream, ctx->engine, dnnl_stream_default_flags));
     DNNL_TRY(dnnl_primitive_attr_create(&ctx->attr));
     DNNL_TRY(dnnl_primitive_attr_set_scratchpad_mode(ctx->attr, dnnl_scratchpad_mode_user));
+    DNNL_TRY(dnnl_primitive_attr_clone(&ctx->attr_relu, ctx->attr));
+    dnnl_post_ops_t po;
+    DNNL_TRY(dnnl_post_ops_create(&po));
+    dnnl_status_t st = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+    if (st == dnnl_success) st = dnnl_primitive_attr_set_post_ops(ctx->attr_relu, po);
+    dnnl_post_ops_destroy(po);
+    DNNL_TRY(st);
     return GC_OK;
 }
 
 void dnnl_ctx_destroy(dnnl_ctx *ctx)
 {
     for (size_t i = 0; i < ctx->nprims; i++) dnnl_primitive_destroy(ctx->prims[i]);
+    for (size_t i = 0; i < ctx->npds; i++) dnnl_primitive_desc_destroy(ctx->pds[i]);
+    free(ctx->pds);
     for (size_t i = 0; i < ctx->nmems; i++) dnnl_memory_destroy(ctx->mems[i]);
     for (size_t i = 0; i < ctx->nblocks; i++) gc_free(ctx->blocks[i]);
     free(ctx->prims);
@@ -41,6 +51,7 @@ void dnnl_ctx_destroy(dnnl_ctx *ctx)
     free(ctx->scratch_mems);
     gc_free(ctx->scratch);
     if (ctx->attr) dnnl_primitive_attr_destroy(ctx->attr);
+    if (ctx->attr_relu) dnnl_primitive_attr_destroy(ctx->attr_relu);
     if (ctx->stream) dnnl_stream_destroy(ctx->stream);
     if (ctx->engine) dnnl_engine_destroy(ctx->engine);
     memset(ctx, 0, sizeof *ctx);
@@ -72,6 +83,32 @@ void dnnl_op_arg(dnnl_op *op, int arg, dnnl_memory_t mem)
     op->args[op->nargs].arg = arg;
     op->args[op->nargs].memory = mem;
     op->nargs++;
+}
+
+int dnnl_ctx_pd(dnnl_ctx *ctx, dnnl_status_t init, const void *desc, const_dnnl_primitive_attr_t attr,
+                const_dnnl_primitive_desc_t hint, const char *what, dnnl_primitive_desc_t *out)
+{
+    *out = NULL;
+    dnnl_status_t st = init;
+    if (st == dnnl_success) st = dnnl_primitive_desc_create(out, desc, attr, ctx->engine, hint);
+    if (st != dnnl_success) {
+        char call[160];
+        snprintf(call, sizeof call, "%s primitive descriptor", what);
+        return gc_fail_dnnl(st, call, __FILE__, __LINE__);
+    }
+    int rc = push_ptr((void ***)&ctx->pds, &ctx->npds, &ctx->cap_pds, *out);
+    if (rc != GC_OK) {
+        dnnl_primitive_desc_destroy(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int dnnl_ctx_op(dnnl_ctx *ctx, const_dnnl_primitive_desc_t pd, dnnl_op *op, int nargs, const dnnl_exec_arg_t *args)
+{
+    GC_TRY(dnnl_ctx_primitive(ctx, pd, op));
+    for (int i = 0; i < nargs; i++) dnnl_op_arg(op, args[i].arg, args[i].memory);
+    return GC_OK;
 }
 
 int dnnl_ctx_primitive(dnnl_ctx *ctx, const_dnnl_primitive_desc_t pd, dnnl_op *op)
@@ -106,9 +143,10 @@ int dnnl_ctx_reorder(dnnl_ctx *ctx, const dnnl_memory_desc_t *src_md, void *src,
     dnnl_primitive_desc_t pd;
     DNNL_TRY(dnnl_reorder_primitive_desc_create(&pd, src_md, ctx->engine, dst_md, ctx->engine,
                                                 ctx->attr));
-    int rc = dnnl_ctx_primitive(ctx, pd, op);
-    dnnl_primitive_desc_destroy(pd);
+    int rc = push_ptr((void ***)&ctx->pds, &ctx->npds, &ctx->cap_pds, pd);
+    if (rc != GC_OK) dnnl_primitive_desc_destroy(pd);
     GC_TRY(rc);
+    GC_TRY(dnnl_ctx_primitive(ctx, pd, op));
 
     dnnl_memory_t msrc, mdst;
     GC_TRY(dnnl_ctx_memory(ctx, src_md, src, &msrc));

@@ -24,9 +24,12 @@ typedef struct {
 typedef struct {
     dnnl_engine_t engine;
     dnnl_stream_t stream;
-    dnnl_primitive_attr_t attr; /* user scratchpad mode; used for every primitive */
+    dnnl_primitive_attr_t attr;      /* user scratchpad mode; used for every primitive */
+    dnnl_primitive_attr_t attr_relu; /* the same with a fused ReLU post-op */
 
     /* Owned objects, freed by dnnl_ctx_destroy. */
+    dnnl_primitive_desc_t *pds;
+    size_t npds, cap_pds;
     dnnl_primitive_t *prims;
     size_t nprims, cap_prims;
     dnnl_memory_t *mems;
@@ -50,9 +53,21 @@ int dnnl_ctx_alloc(dnnl_ctx *ctx, size_t bytes, const char *what, void **out);
 /* A memory object over handle (which the caller keeps alive), owned by the context. */
 int dnnl_ctx_memory(dnnl_ctx *ctx, const dnnl_memory_desc_t *md, void *handle, dnnl_memory_t *out);
 
+/* A primitive descriptor, owned by the context, from an operation descriptor whose
+ * *_desc_init returned `init`; `what` names it in errors ("convolution backward-data"). */
+int dnnl_ctx_pd(dnnl_ctx *ctx, dnnl_status_t init, const void *desc, const_dnnl_primitive_attr_t attr,
+                const_dnnl_primitive_desc_t hint, const char *what, dnnl_primitive_desc_t *out);
+
 /* Creates the primitive of pd, owned by the context, into op (arguments cleared, then the
  * scratchpad argument bound when the primitive needs one). */
 int dnnl_ctx_primitive(dnnl_ctx *ctx, const_dnnl_primitive_desc_t pd, dnnl_op *op);
+
+/* dnnl_ctx_primitive, then the nargs arguments of args bound. */
+int dnnl_ctx_op(dnnl_ctx *ctx, const_dnnl_primitive_desc_t pd, dnnl_op *op, int nargs, const dnnl_exec_arg_t *args);
+
+/* The argument list of dnnl_ctx_op: DNNL_ARGS({DNNL_ARG_SRC, mem}, {DNNL_ARG_DST, mem}) */
+#define DNNL_ARGS(...)                                                                     \
+    (int)(sizeof((dnnl_exec_arg_t[]){__VA_ARGS__}) / sizeof(dnnl_exec_arg_t)), (dnnl_exec_arg_t[]) { __VA_ARGS__ }
 
 /* Adds an argument to op. */
 void dnnl_op_arg(dnnl_op *op, int arg, dnnl_memory_t mem);

@@ -72,6 +72,7 @@ static int chunk_mds(const net *n, const layer *l, long images, dnnl_memory_desc
  * while st->nprims is 0, whatever oneDNN prefers, which then become st's). */
 static int make_primitives(net *n, layer *l, conv_pool_state *st, int images, chunk_primitives *cp)
 {
+    dnnl_ctx *ctx = &n->ctx;
     dnnl_memory_desc_t src, dst, w_any;
     GC_TRY(chunk_mds(n, l, images, &src, &dst));
     GC_TRY(md_4d(&w_any, l->filters, l->in.c, l->kernel, l->kernel, dnnl_format_tag_any));
@@ -80,44 +81,30 @@ static int make_primitives(net *n, layer *l, conv_pool_state *st, int images, ch
     cp->images = images;
 
     dnnl_convolution_desc_t fd, bwd, bdd;
-    DNNL_TRY(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src,
-                                                first ? &w_any : &st->w_fwd_md, &st->b_md, &dst, strides, pad, pad));
-    dnnl_primitive_attr_t attr;
-    GC_TRY(layer_attr(n, true, &attr));
-    dnnl_primitive_desc_t fwd_pd, bw_pd = NULL, bd_pd = NULL;
-    dnnl_status_t status = dnnl_primitive_desc_create(&fwd_pd, &fd, attr, n->ctx.engine, NULL);
-    dnnl_primitive_attr_destroy(attr);
-    DNNL_TRY(status);
+    dnnl_primitive_desc_t fwd_pd, bw_pd, bd_pd;
+    GC_TRY(dnnl_ctx_pd(ctx,
+                       dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src,
+                                                          first ? &w_any : &st->w_fwd_md, &st->b_md, &dst, strides,
+                                                          pad, pad),
+                       &fd, ctx->attr_relu, NULL, "convolution forward", &fwd_pd));
     if (first) st->w_fwd_md = *dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_weights_md, 0);
+    GC_TRY(dnnl_ctx_primitive(ctx, fwd_pd, &cp->fwd));
 
-    int rc = dnnl_ctx_primitive(&n->ctx, fwd_pd, &cp->fwd);
-    if (rc == GC_OK) {
-        status = dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &src,
-                                                             first ? &w_any : &st->dw_md, &st->b_md, &dst, strides,
-                                                             pad, pad);
-        if (status == dnnl_success)
-            status = dnnl_primitive_desc_create(&bw_pd, &bwd, n->ctx.attr, n->ctx.engine, fwd_pd);
-        if (status != dnnl_success) rc = gc_fail_dnnl(status, "convolution backward-weights descriptor", __FILE__, __LINE__);
-    }
-    if (rc == GC_OK) {
-        if (first) st->dw_md = *dnnl_primitive_desc_query_md(bw_pd, dnnl_query_diff_weights_md, 0);
-        rc = dnnl_ctx_primitive(&n->ctx, bw_pd, &cp->bwd_weights);
-    }
-    if (rc == GC_OK && l->d_in) {
-        status = dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src,
-                                                          first ? &w_any : &st->w_bwd_md, &dst, strides, pad, pad);
-        if (status == dnnl_success)
-            status = dnnl_primitive_desc_create(&bd_pd, &bdd, n->ctx.attr, n->ctx.engine, fwd_pd);
-        if (status != dnnl_success) rc = gc_fail_dnnl(status, "convolution backward-data descriptor", __FILE__, __LINE__);
-        if (rc == GC_OK) {
-            if (first) st->w_bwd_md = *dnnl_primitive_desc_query_md(bd_pd, dnnl_query_weights_md, 0);
-            rc = dnnl_ctx_primitive(&n->ctx, bd_pd, &cp->bwd_data);
-        }
-    }
-    if (bd_pd) dnnl_primitive_desc_destroy(bd_pd);
-    if (bw_pd) dnnl_primitive_desc_destroy(bw_pd);
-    dnnl_primitive_desc_destroy(fwd_pd);
-    return rc;
+    GC_TRY(dnnl_ctx_pd(ctx,
+                       dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &src,
+                                                                   first ? &w_any : &st->dw_md, &st->b_md, &dst,
+                                                                   strides, pad, pad),
+                       &bwd, ctx->attr, fwd_pd, "convolution backward-weights", &bw_pd));
+    if (first) st->dw_md = *dnnl_primitive_desc_query_md(bw_pd, dnnl_query_diff_weights_md, 0);
+    GC_TRY(dnnl_ctx_primitive(ctx, bw_pd, &cp->bwd_weights));
+    if (!l->d_in) return GC_OK;
+
+    GC_TRY(dnnl_ctx_pd(ctx,
+                       dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src,
+                                                                first ? &w_any : &st->w_bwd_md, &dst, strides, pad, pad),
+                       &bdd, ctx->attr, fwd_pd, "convolution backward-data", &bd_pd));
+    if (first) st->w_bwd_md = *dnnl_primitive_desc_query_md(bd_pd, dnnl_query_weights_md, 0);
+    return dnnl_ctx_primitive(ctx, bd_pd, &cp->bwd_data);
 }
 
 static int primitives_for(net *n, layer *l, conv_pool_state *st, int images, const chunk_primitives **out)

@@ -11,6 +11,7 @@
 static int dense_plan(net *n, layer *l, int v)
 {
     layer_plan *pl = &l->plan[v];
+    dnnl_ctx *ctx = &n->ctx;
     layer_io io;
     GC_TRY(layer_io_create(n, l, pl->batch, &io));
 
@@ -24,53 +25,27 @@ static int dense_plan(net *n, layer *l, int v)
     GC_TRY(layer_param_memory(n, l->param_b, true, &b_md, &db));
 
     dnnl_inner_product_desc_t fd, bwd, bdd;
-    DNNL_TRY(dnnl_inner_product_forward_desc_init(&fd, dnnl_forward_training, &io.in_md, &w_md, &b_md, &io.out_md));
-    dnnl_primitive_attr_t attr;
-    GC_TRY(layer_attr(n, l->relu, &attr));
-    dnnl_primitive_desc_t fwd_pd, bwd_w_pd = NULL, bwd_d_pd = NULL;
-    dnnl_status_t st = dnnl_primitive_desc_create(&fwd_pd, &fd, attr, n->ctx.engine, NULL);
-    dnnl_primitive_attr_destroy(attr);
-    DNNL_TRY(st);
-
-    int rc;
-    if ((rc = dnnl_ctx_primitive(&n->ctx, fwd_pd, &pl->fwd[0])) != GC_OK) goto done;
-    dnnl_op_arg(&pl->fwd[0], DNNL_ARG_SRC, io.in);
-    dnnl_op_arg(&pl->fwd[0], DNNL_ARG_WEIGHTS, w);
-    dnnl_op_arg(&pl->fwd[0], DNNL_ARG_BIAS, b);
-    dnnl_op_arg(&pl->fwd[0], DNNL_ARG_DST, io.out);
+    dnnl_primitive_desc_t fwd_pd, bwd_w_pd, bwd_d_pd;
+    GC_TRY(dnnl_ctx_pd(ctx, dnnl_inner_product_forward_desc_init(&fd, dnnl_forward_training, &io.in_md, &w_md, &b_md, &io.out_md),
+                       &fd, layer_attr(n, l->relu), NULL, "inner product forward", &fwd_pd));
+    GC_TRY(dnnl_ctx_op(ctx, fwd_pd, &pl->fwd[0],
+                       DNNL_ARGS({DNNL_ARG_SRC, io.in}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, io.out})));
     pl->nfwd = 1;
 
-    st = dnnl_inner_product_backward_weights_desc_init(&bwd, &io.in_md, &w_md, &b_md, &io.out_md);
-    if (st == dnnl_success) st = dnnl_primitive_desc_create(&bwd_w_pd, &bwd, n->ctx.attr, n->ctx.engine, fwd_pd);
-    if (st != dnnl_success) {
-        rc = gc_fail_dnnl(st, "inner product backward-weights descriptor", __FILE__, __LINE__);
-        goto done;
-    }
-    if ((rc = dnnl_ctx_primitive(&n->ctx, bwd_w_pd, &pl->bwd[0])) != GC_OK) goto done;
-    dnnl_op_arg(&pl->bwd[0], DNNL_ARG_SRC, io.in);
-    dnnl_op_arg(&pl->bwd[0], DNNL_ARG_DIFF_DST, io.d_out);
-    dnnl_op_arg(&pl->bwd[0], DNNL_ARG_DIFF_WEIGHTS, dw);
-    dnnl_op_arg(&pl->bwd[0], DNNL_ARG_DIFF_BIAS, db);
+    GC_TRY(dnnl_ctx_pd(ctx, dnnl_inner_product_backward_weights_desc_init(&bwd, &io.in_md, &w_md, &b_md, &io.out_md),
+                       &bwd, ctx->attr, fwd_pd, "inner product backward-weights", &bwd_w_pd));
+    GC_TRY(dnnl_ctx_op(ctx, bwd_w_pd, &pl->bwd[0],
+                       DNNL_ARGS({DNNL_ARG_SRC, io.in}, {DNNL_ARG_DIFF_DST, io.d_out}, {DNNL_ARG_DIFF_WEIGHTS, dw},
+                                 {DNNL_ARG_DIFF_BIAS, db})));
     pl->nbwd = 1;
+    if (!l->d_in) return GC_OK;
 
-    if (l->d_in) {
-        st = dnnl_inner_product_backward_data_desc_init(&bdd, &io.in_md, &w_md, &io.out_md);
-        if (st == dnnl_success) st = dnnl_primitive_desc_create(&bwd_d_pd, &bdd, n->ctx.attr, n->ctx.engine, fwd_pd);
-        if (st != dnnl_success) {
-            rc = gc_fail_dnnl(st, "inner product backward-data descriptor", __FILE__, __LINE__);
-            goto done;
-        }
-        if ((rc = dnnl_ctx_primitive(&n->ctx, bwd_d_pd, &pl->bwd[1])) != GC_OK) goto done;
-        dnnl_op_arg(&pl->bwd[1], DNNL_ARG_DIFF_DST, io.d_out);
-        dnnl_op_arg(&pl->bwd[1], DNNL_ARG_WEIGHTS, w);
-        dnnl_op_arg(&pl->bwd[1], DNNL_ARG_DIFF_SRC, io.d_in);
-        pl->nbwd = 2;
-    }
-done:
-    if (bwd_d_pd) dnnl_primitive_desc_destroy(bwd_d_pd);
-    if (bwd_w_pd) dnnl_primitive_desc_destroy(bwd_w_pd);
-    dnnl_primitive_desc_destroy(fwd_pd);
-    return rc;
+    GC_TRY(dnnl_ctx_pd(ctx, dnnl_inner_product_backward_data_desc_init(&bdd, &io.in_md, &w_md, &io.out_md), &bdd,
+                       ctx->attr, fwd_pd, "inner product backward-data", &bwd_d_pd));
+    GC_TRY(dnnl_ctx_op(ctx, bwd_d_pd, &pl->bwd[1],
+                       DNNL_ARGS({DNNL_ARG_DIFF_DST, io.d_out}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, io.d_in})));
+    pl->nbwd = 2;
+    return GC_OK;
 }
 
 static int dense_forward(net *n, layer *l, const pass_ctx *p)

@@ -14,22 +14,6 @@ int layer_io_create(net *n, layer *l, long batch, layer_io *io)
     return GC_OK;
 }
 
-int layer_attr(const net *n, bool relu, dnnl_primitive_attr_t *attr)
-{
-    DNNL_TRY(dnnl_primitive_attr_clone(attr, n->ctx.attr));
-    if (!relu) return GC_OK;
-    dnnl_post_ops_t po;
-    DNNL_TRY(dnnl_post_ops_create(&po));
-    dnnl_status_t st = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
-    if (st == dnnl_success) st = dnnl_primitive_attr_set_post_ops(*attr, po);
-    dnnl_post_ops_destroy(po);
-    if (st != dnnl_success) {
-        dnnl_primitive_attr_destroy(*attr);
-        return gc_fail_dnnl(st, "fused ReLU post-op", __FILE__, __LINE__);
-    }
-    return GC_OK;
-}
-
 int layer_param_memory(net *n, int tensor, bool gradient, const dnnl_memory_desc_t *md, dnnl_memory_t *out)
 {
     float *p = gradient ? param_g(&n->params, tensor) : param_w(&n->params, tensor);

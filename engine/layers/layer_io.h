@@ -13,8 +13,12 @@ typedef struct {
 
 int layer_io_create(net *n, layer *l, long batch, layer_io *io);
 
-/* A primitive attribute with the network's scratchpad mode and, when relu, a fused ReLU. */
-int layer_attr(const net *n, bool relu, dnnl_primitive_attr_t *attr);
+/* The primitive attribute of the network's forward primitives: user scratchpad, and a fused
+ * ReLU post-op when relu. */
+static inline const_dnnl_primitive_attr_t layer_attr(const net *n, bool relu)
+{
+    return relu ? n->ctx.attr_relu : n->ctx.attr;
+}
 
 /* Memory objects over the layer's weights and bias in the parameter store (user layout), or
  * over their gradients. */
