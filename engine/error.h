@@ -13,6 +13,7 @@ enum {
     GC_OK = 0,
     GC_ERUNTIME = 1, /* a failure at run time: out of memory, a oneDNN error, I/O */
     GC_EUSAGE = 2,   /* bad usage or bad input: the message names the flag or the file */
+    GC_EINTERRUPTED = 3, /* stopped on request (a signal) after saving; not an exit status */
 };
 
 /* Records a message (printf-style) unless one is already pending; returns code. */

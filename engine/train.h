@@ -47,6 +47,22 @@ typedef struct {
     double images_per_second; /* median over epochs 2.. (epoch 1 creates caches), or epoch 1 */
 } run_summary;
 
+/* Where a run is between two steps: with the weights and RMSprop state, everything needed to
+ * continue it exactly (every random draw is keyed by seed, epoch, step and image, so the
+ * position is the random state too). */
+typedef struct {
+    int epoch;              /* 0-based epoch in progress */
+    int step;               /* its next training step (0: the epoch has not started) */
+    double loss_sum;        /* the epoch's training metrics so far */
+    uint64_t correct, seen;
+    double data_wait;       /* the epoch's timings so far */
+    double train_seconds;
+    double run_seconds;     /* all finished epochs, training and validation */
+    epoch_result last;      /* the last finished epoch (.epoch 0 when none) */
+    double *ips;            /* images/s of each finished epoch: `epochs` entries */
+    uint64_t init_checksum;
+} train_state;
+
 typedef struct {
     void *ctx;
     void (*run_start)(void *ctx, const char *run, gc_scope scope, uint64_t init_checksum);
@@ -54,14 +70,24 @@ typedef struct {
     void (*step_end)(void *ctx, const char *run, int epoch, int step, int steps, double epoch_elapsed);
     void (*epoch_end)(void *ctx, const epoch_result *r);
     void (*run_end)(void *ctx, const run_summary *s);
+    /* Optional: after every epoch, and after the step at which stop_requested turned true,
+     * with the state to save; a failure stops training. */
+    int (*save)(void *ctx, const char *run, const train_state *st);
+    /* Optional: polled after every step; true ends training after saving (GC_EINTERRUPTED). */
+    bool (*stop_requested)(void *ctx);
 } train_observer;
 
 /* The distinct batch sizes training and validation will use (for net_plan): at most 4. */
 int train_batch_sizes(int batch, size_t train_count, size_t val_count, int sizes[4]);
 
-/* Trains n (planned for train_batch_sizes) from freshly initialised weights. */
+/* Trains n (planned for train_batch_sizes) from freshly initialised weights, or, with
+ * resume, from the state saved by the observer's save (the caller has put the saved weights
+ * and RMSprop state into n->params). Returns GC_EINTERRUPTED when the observer asked to stop
+ * (after saving), and GC_ERUNTIME naming the epoch, step and tensor when the loss or a
+ * gradient stops being finite. */
 int train_run(net *n, const dataset *train, const dataset *val, const train_config *cfg,
-              const char *run, gc_scope scope, const train_observer *obs, run_summary *out);
+              const char *run, gc_scope scope, const train_observer *obs, const train_state *resume,
+              run_summary *out);
 
 /* One pass over `data` without dropout and without updates: mean loss and accuracy. */
 int train_evaluate(net *n, const dataset *data, int batch, double *loss, double *accuracy);

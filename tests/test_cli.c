@@ -2,7 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -262,4 +265,165 @@ Test(cli, three_classes_are_refused)
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     cr_expect_eq(system(cmd), 0);
+}
+
+/* ---- checkpoints ---------------------------------------------------------------------- */
+
+#define CKPT_RUN "--image-size 94 --train-images 96 --val-images 16 --batch 16 --epochs 3 --threads 2 --quiet"
+
+/* The log of path with its timing fields removed. */
+static void timing_free_log(const char *path, char *out, size_t size)
+{
+    slurp(path, out, size);
+    strip_timings(out);
+}
+
+static void temp_name(char *buf, size_t size, const char *what)
+{
+    snprintf(buf, size, "/tmp/gcbench_test_%s_%d_%ld", what, (int)getpid(), (long)time(NULL));
+}
+
+/* An uninterrupted run's log, for comparison. */
+static void reference_log(char *out, size_t size)
+{
+    char log[256], args[512];
+    temp_name(log, sizeof log, "ref");
+    snprintf(args, sizeof args, CKPT_RUN " --log '%s'", log);
+    result *r = run(args);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    timing_free_log(log, out, size);
+}
+
+/* Starts gcbench with args in the background (through the shell, like run()). */
+static pid_t start(const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "exec '%s' %s >/dev/null 2>&1", GCBENCH_BIN, args);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+Test(checkpoint_cli, sigkill_mid_training_then_resume_gives_the_uninterrupted_log, .timeout = 300)
+{
+    static char expect[1 << 16], got[1 << 16];
+    reference_log(expect, sizeof expect);
+
+    char ckpt[256], log[256], args[1024];
+    temp_name(ckpt, sizeof ckpt, "kill_ckpt");
+    temp_name(log, sizeof log, "kill_log");
+    snprintf(args, sizeof args, CKPT_RUN " --checkpoint '%s' --log '%s'", ckpt, log);
+    pid_t pid = start(args);
+    /* Kill it hard once the first checkpoint exists: somewhere inside a later epoch. */
+    struct stat st;
+    for (int i = 0; i < 6000 && stat(ckpt, &st) != 0; i++) usleep(10000);
+    cr_assert(stat(ckpt, &st) == 0, "no checkpoint appeared");
+    usleep(150000);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+
+    snprintf(args, sizeof args, CKPT_RUN " --checkpoint '%s' --resume '%s' --log '%s'", ckpt, ckpt, log);
+    result *r = run(args);
+    cr_assert_eq(r->status, 0, "resume failed: %s", r->err);
+    timing_free_log(log, got, sizeof got);
+    cr_expect_str_eq(got, expect);
+    unlink(ckpt);
+}
+
+Test(checkpoint_cli, sigint_stops_after_a_step_saving_and_resume_completes_it, .timeout = 300)
+{
+    static char expect[1 << 16], got[1 << 16];
+    reference_log(expect, sizeof expect);
+    char ckpt[256], log[256], args[1024];
+    temp_name(ckpt, sizeof ckpt, "int_ckpt");
+    temp_name(log, sizeof log, "int_log");
+    snprintf(args, sizeof args, CKPT_RUN " --checkpoint '%s' --log '%s'", ckpt, log);
+    pid_t pid = start(args);
+    struct stat st;
+    for (int i = 0; i < 6000 && stat(ckpt, &st) != 0; i++) usleep(10000);
+    kill(pid, SIGINT);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_expect(WIFEXITED(status) && (WEXITSTATUS(status) == 1 || WEXITSTATUS(status) == 0),
+              "an interrupted run exits 1 after saving (0 if it had already finished)");
+    snprintf(args, sizeof args, CKPT_RUN " --checkpoint '%s' --resume '%s' --log '%s'", ckpt, ckpt, log);
+    result *r = run(args);
+    cr_assert_eq(r->status, 0, "resume failed: %s", r->err);
+    timing_free_log(log, got, sizeof got);
+    cr_expect_str_eq(got, expect);
+    unlink(ckpt);
+}
+
+Test(checkpoint_cli, a_kill_while_writing_leaves_the_previous_checkpoint_intact, .timeout = 300)
+{
+    static char expect[1 << 16], got[1 << 16];
+    reference_log(expect, sizeof expect);
+    char ckpt[256], log[256], args[1024], tmp[300];
+    temp_name(ckpt, sizeof ckpt, "torn_ckpt");
+    temp_name(log, sizeof log, "torn_log");
+    /* The second checkpoint write dies halfway through (GCBENCH_FAULT). */
+    snprintf(args, sizeof args, CKPT_RUN " --checkpoint '%s' --log '%s'", ckpt, log);
+    setenv("GCBENCH_FAULT", "checkpoint-write:2", 1);
+    result *r = run(args);
+    unsetenv("GCBENCH_FAULT");
+    cr_expect_neq(r->status, 0);
+    snprintf(tmp, sizeof tmp, "%s.tmp", ckpt);
+    cr_expect(access(tmp, F_OK) == 0, "the torn write is in the temporary file");
+    /* The first checkpoint (after epoch 1) is intact: resuming from it finishes the run exactly. */
+    snprintf(args, sizeof args, CKPT_RUN " --checkpoint '%s' --resume '%s' --log '%s'", ckpt, ckpt, log);
+    r = run(args);
+    cr_assert_eq(r->status, 0, "resume from the previous checkpoint failed: %s", r->err);
+    timing_free_log(log, got, sizeof got);
+    cr_expect_str_eq(got, expect);
+    unlink(ckpt);
+    unlink(tmp);
+}
+
+Test(checkpoint_cli, damaged_or_foreign_checkpoints_exit_2_naming_the_file, .timeout = 300)
+{
+    char ckpt[256], args[1024], bad[300];
+    temp_name(ckpt, sizeof ckpt, "dmg_ckpt");
+    snprintf(args, sizeof args, CKPT_RUN " --epochs 1 --checkpoint '%s'", ckpt);
+    cr_assert_eq(run(args)->status, 0);
+    snprintf(bad, sizeof bad, "%s.bad", ckpt);
+    char cmd[1024];
+    /* truncated */
+    snprintf(cmd, sizeof cmd, "head -c 5000 '%s' > '%s'", ckpt, bad);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(args, sizeof args, CKPT_RUN " --epochs 1 --resume '%s'", bad);
+    expect_usage_error(args, bad);
+    /* one bit flipped */
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && printf '\\001' | dd of='%s' bs=1 seek=4000 conv=notrunc 2>/dev/null",
+             ckpt, bad, bad);
+    cr_assert_eq(system(cmd), 0);
+    expect_usage_error(args, "corrupt");
+    /* not a checkpoint at all */
+    snprintf(args, sizeof args, CKPT_RUN " --epochs 1 --resume /etc/hostname");
+    expect_usage_error(args, "/etc/hostname");
+    /* another configuration */
+    snprintf(args, sizeof args, CKPT_RUN " --epochs 1 --batch 8 --resume '%s'", ckpt);
+    expect_usage_error(args, "batch=16");
+    unlink(ckpt);
+    unlink(bad);
+}
+
+Test(checkpoint_cli, a_non_finite_gradient_stops_naming_epoch_step_and_tensor, .timeout = 300)
+{
+    char ckpt[256], args[1024];
+    temp_name(ckpt, sizeof ckpt, "nan_ckpt");
+    snprintf(args, sizeof args, CKPT_RUN " --no-gc --checkpoint '%s'", ckpt);
+    setenv("GCBENCH_FAULT", "nan-gradient:8", 1); /* 6 steps per epoch: epoch 2, step 2 */
+    result *r = run(args);
+    unsetenv("GCBENCH_FAULT");
+    cr_expect_eq(r->status, 1);
+    cr_expect(strstr(r->err, "epoch 2, step 2: the gradient of dense_1/bias is not finite") != NULL, "%s", r->err);
+    cr_expect(strstr(r->err, "is intact") != NULL, "%s", r->err);
+    snprintf(args, sizeof args, CKPT_RUN " --no-gc --checkpoint '%s' --resume '%s'", ckpt, ckpt);
+    cr_expect_eq(run(args)->status, 0, "the last good checkpoint resumes");
+    unlink(ckpt);
 }

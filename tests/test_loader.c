@@ -109,7 +109,7 @@ Test(loader, prefetcher_delivers_the_loader_batches_in_order_across_epochs)
     loader ld;
     cr_assert_eq(loader_init(&ld, &data, 8, true, false, true, 5), GC_OK);
     prefetcher *p;
-    cr_assert_eq(prefetch_start(&p, &ld, 3), GC_OK);
+    cr_assert_eq(prefetch_start(&p, &ld, 3, 0, 0), GC_OK);
     cr_assert_eq(prefetch_batches(p), 5);
     size_t floats = loader_batch_floats(&ld);
     float *expect = malloc(floats * sizeof(float));
@@ -147,7 +147,7 @@ Test(loader, prefetcher_stops_cleanly_midway)
     loader ld;
     cr_assert_eq(loader_init(&ld, &data, 4, true, true, false, 5), GC_OK);
     prefetcher *p;
-    cr_assert_eq(prefetch_start(&p, &ld, 100), GC_OK);
+    cr_assert_eq(prefetch_start(&p, &ld, 100, 0, 0), GC_OK);
     float *in;
     uint8_t *lab;
     int size;

@@ -61,7 +61,7 @@ Test(train, a_short_run_lowers_the_loss)
     params_init(&n->params, tc.seed);
     cr_assert_eq(train_evaluate(n, &d, 32, &before, &acc), GC_OK);
     run_summary s;
-    cr_assert_eq(train_run(n, &d, NULL, &tc, "baseline", GC_SCOPE_NONE, NULL, &s), GC_OK, "%s", gc_error_message());
+    cr_assert_eq(train_run(n, &d, NULL, &tc, "baseline", GC_SCOPE_NONE, NULL, NULL, &s), GC_OK, "%s", gc_error_message());
     cr_assert_eq(train_evaluate(n, &d, 32, &after, &acc), GC_OK);
     cr_expect_lt(after, before - 0.01, "loss %.4f -> %.4f", before, after);
     net_destroy(n);
@@ -74,7 +74,7 @@ static recorded run_once(net *n, const dataset *train, const dataset *val, const
     recorded r = {0};
     train_observer obs = {.ctx = &r, .run_start = record_start, .epoch_end = record_epoch};
     run_summary s;
-    int rc = train_run(n, train, val, tc, scope == GC_SCOPE_NONE ? "baseline" : "gc", scope, &obs, &s);
+    int rc = train_run(n, train, val, tc, scope == GC_SCOPE_NONE ? "baseline" : "gc", scope, &obs, NULL, &s);
     cr_assert_eq(rc, GC_OK, "%s", gc_error_message());
     return r;
 }
@@ -157,7 +157,7 @@ Test(train, unplanned_batch_size_is_an_error)
     train_config tc = config(1, 8, 1e-3f);
     run_summary s;
     gc_error_clear();
-    cr_expect_eq(train_run(n, &train, NULL, &tc, "baseline", GC_SCOPE_NONE, NULL, &s), GC_ERUNTIME);
+    cr_expect_eq(train_run(n, &train, NULL, &tc, "baseline", GC_SCOPE_NONE, NULL, NULL, &s), GC_ERUNTIME);
     cr_expect(strstr(gc_error_message(), "batch size 2") != NULL, "%s", gc_error_message());
     gc_error_clear();
     net_destroy(n);

@@ -1,6 +1,7 @@
 /* gcbench: trains the seed's CNN without and with Gradient Centralization, from identical
  * starting points, and compares loss, accuracy and time; or, with --scaling, measures how the
  * same training scales over thread counts. Errors are reported here, once. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,33 +20,39 @@
 #include "io/report.h"
 #include "io/synthetic.h"
 #include "options.h"
+#include "session.h"
 
-/* Everything one gcbench invocation works with. */
-typedef struct {
-    const options *opt;
-    const simd_kernels *kernels;
-    dataset train, val;
-    char data_desc[512]; /* where the images came from, for people and the log */
-    jsonl_log log;
-    report_history history[2]; /* --report: the epochs of the runs of the latest configuration */
-    int nhistory;
-    scaling_point points[OPTIONS_MAX_SCALING];
-    int npoints;
-    bool progress;       /* stderr is a terminal and not --quiet */
-    bool epoch_lines;    /* print a line per epoch */
-    int threads;         /* of the runs in progress */
-    net *net;            /* the network of the runs in progress (for profile labels) */
-} session;
+/* The signal that asked to stop (SIGINT or SIGTERM), 0 until one does. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+    signal(sig, SIG_DFL); /* a second one stops at once */
+}
 
 static void on_run_start(void *ctx, const char *run, gc_scope scope, uint64_t checksum)
 {
     session *s = ctx;
+    bool resumed = s->resume && s->run_index == s->resume->run_index;
+    if (resumed) {
+        if (s->epoch_lines)
+            printf("\n[%s] resuming at epoch %d, step %d\n", run, s->resume->state.epoch + 1, s->resume->state.step + 1);
+        return; /* its run_start record and history are in the checkpoint */
+    }
     if (s->opt->report_dir && s->nhistory < 2) report_history_init(&s->history[s->nhistory++], run, scope);
     jsonl_run_start(&s->log, run, scope == GC_SCOPE_NONE ? NULL : gc_scope_name(scope), checksum, s->threads);
     if (s->epoch_lines)
         printf("\n[%s] training %s GC%s%s\n", run, scope == GC_SCOPE_NONE ? "without" : "with",
                scope == GC_SCOPE_NONE ? "" : ", scope ", scope == GC_SCOPE_NONE ? "" : gc_scope_name(scope));
 }
+
+static int on_save(void *ctx, const char *run, const train_state *st)
+{
+    return session_save(ctx, run, st);
+}
+
+static bool on_stop_requested(void *ctx) { return stop_signal != 0; }
 
 static void on_step_end(void *ctx, const char *run, int epoch, int step, int steps, double elapsed)
 {
@@ -110,7 +117,7 @@ static void describe(session *s, const net *n, const pin_report *pin)
         .runs = runs_name(opt),
         .gc_scope = gc_scope_name(opt->scope), .lr = opt->lr, .rho = 0.9, .eps = 1e-7, .params = n->params.count,
     };
-    jsonl_config(&s->log, &cfg);
+    if (!s->resume || s->resume->log_size == 0) jsonl_config(&s->log, &cfg);
     if (pin->note[0]) {
         fflush(stdout);
         fprintf(stderr, "gcbench: warning: %s\n", pin->note);
@@ -130,27 +137,43 @@ static void describe(session *s, const net *n, const pin_report *pin)
     fflush(stdout);
 }
 
-/* The selected runs on n; returns their mean throughput in *ips. */
+/* The selected runs on n (from where --resume left off); returns their mean throughput. */
 static int train_runs(session *s, net *n, run_summary *base, run_summary *gc, double *ips)
 {
     const options *opt = s->opt;
-    train_observer obs = {s, on_run_start, on_step_end, on_epoch_end, on_run_end};
-    s->nhistory = 0; /* the report shows the latest configuration's runs */
-    for (int i = 0; i < 2; i++) report_history_free(&s->history[i]);
+    train_observer obs = {s, on_run_start, on_step_end, on_epoch_end, on_run_end, on_save, on_stop_requested};
     s->net = n;
+    if (!s->resume) { /* the report shows the latest configuration's runs */
+        s->nhistory = 0;
+        for (int i = 0; i < 2; i++) report_history_free(&s->history[i]);
+    }
     train_config tc = {.epochs = opt->epochs, .batch = opt->batch, .seed = opt->seed, .augment = opt->augment,
                        .profile = opt->profile,
                        .hp = {.lr = (float)opt->lr, .rho = 0.9f, .eps = 1e-7f}, .kernels = s->kernels};
-    double sum = 0.0;
+    const char *names[2];
+    gc_scope scopes[2];
+    run_summary *outs[2];
     int runs = 0;
-    if (opt->run_baseline) {
-        GC_TRY(train_run(n, &s->train, &s->val, &tc, "baseline", GC_SCOPE_NONE, &obs, base));
-        sum += base->images_per_second, runs++;
+    if (opt->run_baseline) names[runs] = "baseline", scopes[runs] = GC_SCOPE_NONE, outs[runs++] = base;
+    if (opt->run_gc) names[runs] = "gc", scopes[runs] = opt->scope, outs[runs++] = gc;
+
+    int first = 0;
+    const train_state *resume = NULL;
+    if (s->resume) {
+        first = s->resume->run_index;
+        resume = &s->resume->state;
+        memcpy(n->params.w, s->resume->weights, n->params.total * sizeof(float));
+        memcpy(n->params.v, s->resume->rms, n->params.total * sizeof(float));
+        if (first == 1) *base = s->base = s->resume->base;
+        base->run = "baseline", base->scope = GC_SCOPE_NONE, base->epochs = opt->epochs;
     }
-    if (opt->run_gc) {
-        GC_TRY(train_run(n, &s->train, &s->val, &tc, "gc", opt->scope, &obs, gc));
-        sum += gc->images_per_second, runs++;
+    double sum = 0.0;
+    for (int r = first; r < runs; r++) {
+        s->run_index = r;
+        GC_TRY(train_run(n, &s->train, &s->val, &tc, names[r], scopes[r], &obs, r == first ? resume : NULL, outs[r]));
+        if (r == 0) s->base = *outs[0];
     }
+    for (int r = 0; r < runs; r++) sum += outs[r]->images_per_second;
     *ips = sum / runs;
     return GC_OK;
 }
@@ -163,6 +186,15 @@ static void print_results(const options *opt, const run_summary *base, const run
         console_run_summary(stdout, opt->run_gc ? gc : base);
 }
 
+/* The log of the interrupted invocation, written again so the resumed one continues it. */
+static int restore_log(session *s, const resume_point *r)
+{
+    if (!s->log.f || r->log_size == 0) return GC_OK;
+    if (fwrite(r->log, 1, r->log_size, s->log.f) != r->log_size || fflush(s->log.f) != 0)
+        return gc_fail(GC_ERUNTIME, "writing the log '%s' failed", s->log.path);
+    return GC_OK;
+}
+
 /* One configuration at the thread count of --threads. */
 static int run_once(session *s)
 {
@@ -173,12 +205,22 @@ static int run_once(session *s)
     run_summary base, gc;
     double ips;
     int rc = build_net(s, &n);
+    s->net = n;
+    resume_point resume = {0};
+    if (rc == GC_OK && s->opt->resume_path) {
+        rc = session_load(s, s->opt->resume_path, &resume);
+        if (rc == GC_OK) rc = restore_log(s, &resume);
+        if (rc == GC_OK) s->resume = &resume;
+    }
     if (rc == GC_OK) {
         describe(s, n, &pin);
         rc = train_runs(s, n, &base, &gc, &ips);
     }
     if (rc == GC_OK) print_results(s->opt, &base, &gc);
+    s->resume = NULL;
+    resume_point_free(&resume);
     net_destroy(n);
+    s->net = NULL;
     return rc;
 }
 
@@ -287,6 +329,15 @@ static int run(session *s)
     return opt->report_dir ? write_report(s) : GC_OK;
 }
 
+/* "after step 3 of epoch 2 of the gc run", or "after epoch 1 of the gc run". */
+static void saved_position(const session *s, char *buf, size_t size)
+{
+    if (s->saved_step > 0)
+        snprintf(buf, size, "after step %d of epoch %d of the %s run", s->saved_step, s->saved_epoch + 1, s->saved_run);
+    else
+        snprintf(buf, size, "after epoch %d of the %s run", s->saved_epoch, s->saved_run);
+}
+
 int main(int argc, char **argv)
 {
     options opt;
@@ -299,10 +350,31 @@ int main(int argc, char **argv)
         printf("gcbench %s (oneDNN %s)\n", GCBENCH_VERSION, onednn_version_string());
         return 0;
     }
-    session s = {.opt = &opt};
+    session s = {.opt = &opt, .saved_epoch = -1};
     s.progress = !opt.quiet && isatty(STDERR_FILENO);
     s.epoch_lines = !opt.quiet && opt.nscaling == 0;
+    if (rc == GC_OK && opt.checkpoint_path) { /* stop after the current step, saving */
+        signal(SIGINT, on_stop_signal);
+        signal(SIGTERM, on_stop_signal);
+    }
     if (rc == GC_OK) rc = run(&s);
+    if (rc == GC_EINTERRUPTED) {
+        fflush(stdout);
+        if (s.progress) console_progress_clear(stderr);
+        char where[96];
+        saved_position(&s, where, sizeof where);
+        fprintf(stderr, "gcbench: interrupted by %s %s; the state is saved in '%s': run the same command with "
+                        "--resume %s to continue\n",
+                stop_signal == SIGTERM ? "SIGTERM" : "SIGINT", where, opt.checkpoint_path, opt.checkpoint_path);
+        rc = GC_ERUNTIME;
+        gc_error_clear();
+        jsonl_close(&s.log);
+        dataset_free(&s.val);
+        dataset_free(&s.train);
+        for (int i = 0; i < 2; i++) report_history_free(&s.history[i]);
+        return rc;
+    }
+    bool note_checkpoint = rc == GC_ERUNTIME && s.saved_epoch >= 0;
     int close_rc = jsonl_close(&s.log);
     if (rc == GC_OK) rc = close_rc;
     dataset_free(&s.val);
@@ -311,6 +383,11 @@ int main(int argc, char **argv)
     if (rc != GC_OK) {
         fflush(stdout);
         fprintf(stderr, "gcbench: error: %s\n", gc_error_message());
+        if (note_checkpoint) {
+            char where[96];
+            saved_position(&s, where, sizeof where);
+            fprintf(stderr, "gcbench: the last checkpoint, '%s' (%s), is intact\n", opt.checkpoint_path, where);
+        }
         return rc;
     }
     return 0;

@@ -49,6 +49,10 @@ void options_usage(FILE *f)
             "  --log FILE           write JSON Lines records to FILE\n"
             "  --report DIR         write the log, metrics.csv and curves.svg (and, with\n"
             "                       --scaling, scaling.csv and scaling.svg) into DIR\n"
+            "  --checkpoint FILE    save the training state to FILE after every epoch, and on\n"
+            "                       SIGINT or SIGTERM after the current step\n"
+            "  --resume FILE        continue from a checkpoint (the same flags as the run that\n"
+            "                       wrote it; a different configuration is refused)\n"
             "  --profile            time every phase of the training steps: a table per run\n"
             "                       (its last epoch) and a log record per epoch\n"
             "  --quiet              print only the final results\n"
@@ -221,7 +225,7 @@ int options_parse(options *o, int argc, char **argv)
         static const char *const with_value[] = {"--threads", "--gc-scope", "--epochs", "--batch", "--lr",
                                                  "--seed", "--image-size", "--train-images", "--val-images",
                                                  "--log", "--pin", "--scaling", "--data", "--train-dir",
-                                                 "--val-dir", "--report"};
+                                                 "--val-dir", "--report", "--checkpoint", "--resume"};
         bool known = false;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) known |= strcmp(flag, with_value[k]) == 0;
         if (!known) return gc_fail(GC_EUSAGE, "unknown option '%s' (see gcbench --help)", arg);
@@ -250,10 +254,14 @@ int options_parse(options *o, int argc, char **argv)
         else if (strcmp(flag, "--train-dir") == 0) o->train_dir = value;
         else if (strcmp(flag, "--val-dir") == 0) o->val_dir = value;
         else if (strcmp(flag, "--report") == 0) o->report_dir = value;
+        else if (strcmp(flag, "--checkpoint") == 0) o->checkpoint_path = value;
+        else if (strcmp(flag, "--resume") == 0) o->resume_path = value;
         if (strcmp(flag, "--train-images") == 0) synthetic_count = "--train-images";
         if (strcmp(flag, "--val-images") == 0) synthetic_count = "--val-images";
     }
     GC_TRY(check_data_flags(o, synthetic_count));
+    if (o->nscaling && (o->checkpoint_path || o->resume_path))
+        return gc_fail(GC_EUSAGE, "%s does not apply to --scaling studies", o->checkpoint_path ? "--checkpoint" : "--resume");
     if (!any_run) o->run_baseline = o->run_gc = true;
     return GC_OK;
 }

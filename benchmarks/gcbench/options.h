@@ -34,6 +34,8 @@ typedef struct {
     bool augment;          /* the seed's augmentation on training images (--no-augment: off) */
     const char *log_path;  /* NULL: no log (with --report, DIR/log.jsonl) */
     const char *report_dir; /* --report: log, metrics.csv, curves.svg (and scaling.*) */
+    const char *checkpoint_path; /* --checkpoint: saved after every epoch and on SIGINT/SIGTERM */
+    const char *resume_path;     /* --resume: continue from this checkpoint */
     bool quiet;
     bool unfused;
     bool profile;        /* --profile: per-phase time of every epoch */        /* --unfused: one layer per Keras layer (for checking the fused path) */

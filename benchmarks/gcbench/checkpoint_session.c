@@ -1,0 +1,304 @@
+/* --checkpoint and --resume: the session's state in a checkpoint file, and back.
+ *
+ * Sections: CONF the configuration as "key=value" lines (compared on resume), STAT the run in
+ * progress and its position and accumulators, IPS_ per-epoch throughput, WGHT the weights,
+ * RMSV the RMSprop state, LOG_ the log written so far, HIST the report's epoch history.
+ * Every random draw is a function of (seed, epoch, step, image), so the position is the
+ * random state: nothing else needs saving to continue exactly. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/error.h"
+#include "session.h"
+
+#define TAG_CONF CHECKPOINT_TAG('C', 'O', 'N', 'F')
+#define TAG_STAT CHECKPOINT_TAG('S', 'T', 'A', 'T')
+#define TAG_IPS CHECKPOINT_TAG('I', 'P', 'S', '_')
+#define TAG_WGHT CHECKPOINT_TAG('W', 'G', 'H', 'T')
+#define TAG_RMSV CHECKPOINT_TAG('R', 'M', 'S', 'V')
+#define TAG_LOG CHECKPOINT_TAG('L', 'O', 'G', '_')
+#define TAG_HIST CHECKPOINT_TAG('H', 'I', 'S', 'T')
+
+#define CONF_MAX 8192
+
+/* A cheap fingerprint of the images: labels and every 4099th pixel byte. */
+static uint64_t dataset_fingerprint(const dataset *d)
+{
+    uint64_t h = checkpoint_hash(d->labels, d->count);
+    size_t bytes = d->count * dataset_image_bytes(d);
+    for (size_t i = 0; i < bytes; i += 4099) h = (h ^ d->pixels[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+/* The configuration a checkpoint must match, one "key=value" per line; threads last (it
+ * changes results only in their last bits, so a mismatch is a warning). */
+static void config_text(const session *s, char *buf, size_t size)
+{
+    const options *o = s->opt;
+    const net *n = s->net;
+    size_t at = 0;
+#define LINE(...) at += (size_t)snprintf(buf + at, at < size ? size - at : 0, __VA_ARGS__)
+    LINE("model=seed-cnn %s, %dx%dx3, %zu parameters\n", o->unfused ? "unfused" : "fused", o->image_size,
+         o->image_size, n->params.count);
+    for (int t = 0; t < n->params.n; t++) LINE("tensor %s=%zu\n", n->params.t[t].name, n->params.t[t].count);
+    LINE("dataset=%s\n", s->data_desc);
+    LINE("images=%zu train, %zu validation, fingerprint %016" PRIx64 "%016" PRIx64 "\n", s->train.count,
+         s->val.count, dataset_fingerprint(&s->train), dataset_fingerprint(&s->val));
+    LINE("runs=%s\n", o->run_baseline && o->run_gc ? "compare" : o->run_gc ? "gc" : "baseline");
+    LINE("gc-scope=%s\n", gc_scope_name(o->scope));
+    LINE("epochs=%d\n", o->epochs);
+    LINE("batch=%d\n", o->batch);
+    LINE("lr=%.17g\n", o->lr);
+    LINE("seed=%llu\n", (unsigned long long)o->seed);
+    LINE("augment=%s\n", o->augment ? "on" : "off");
+    LINE("threads=%d\n", s->threads);
+#undef LINE
+}
+
+/* The value of key in config text ("" when absent), into out. */
+static void config_value(const char *text, const char *key, char *out, size_t size)
+{
+    size_t klen = strlen(key);
+    out[0] = '\0';
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > klen && strncmp(line, key, klen) == 0 && line[klen] == '=') {
+            size_t vlen = len - klen - 1 < size - 1 ? len - klen - 1 : size - 1;
+            memcpy(out, line + klen + 1, vlen);
+            out[vlen] = '\0';
+            return;
+        }
+        if (!end) break;
+        line = end + 1;
+    }
+}
+
+/* GC_EUSAGE naming the first setting that differs between the checkpoint and this run. */
+static int compare_config(const char *path, const char *saved, const char *current)
+{
+    for (const char *line = current; *line;) {
+        const char *eq = strchr(line, '='), *end = strchr(line, '\n');
+        if (!eq || !end) break;
+        char key[128], want[1024], got[1024];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - line), line);
+        snprintf(want, sizeof want, "%.*s", (int)(end - eq - 1), eq + 1);
+        config_value(saved, key, got, sizeof got);
+        if (strcmp(want, got) != 0) {
+            if (strcmp(key, "threads") == 0)
+                fprintf(stderr, "gcbench: warning: checkpoint '%s' was made with %s threads, this run has %s: results may "
+                                "differ in their last bits from an uninterrupted run\n", path, got, want);
+            else
+                return gc_fail(GC_EUSAGE, "checkpoint '%s' was made with %s=%s; this run has %s=%s", path, key,
+                               got[0] ? got : "(none)", key, want);
+        }
+        line = end + 1;
+    }
+    return GC_OK;
+}
+
+static void put_epoch(checkpoint_buffer *b, const epoch_result *r)
+{
+    checkpoint_put_u64(b, (uint64_t)r->epoch);
+    double v[] = {r->loss, r->accuracy, r->val_loss, r->val_accuracy, r->train_seconds, r->val_seconds,
+                  r->seconds, r->data_wait_seconds, r->images_per_second};
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) checkpoint_put_f64(b, v[i]);
+}
+
+static void get_epoch(checkpoint_cursor *c, epoch_result *r)
+{
+    r->epoch = (int)checkpoint_get_u64(c);
+    double *v[] = {&r->loss, &r->accuracy, &r->val_loss, &r->val_accuracy, &r->train_seconds, &r->val_seconds,
+                   &r->seconds, &r->data_wait_seconds, &r->images_per_second};
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) *v[i] = checkpoint_get_f64(c);
+}
+
+static void put_summary(checkpoint_buffer *b, const run_summary *r)
+{
+    checkpoint_put_u64(b, r->init_checksum);
+    double v[] = {r->loss, r->accuracy, r->val_loss, r->val_accuracy, r->train_seconds, r->images_per_second};
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) checkpoint_put_f64(b, v[i]);
+}
+
+static void get_summary(checkpoint_cursor *c, run_summary *r)
+{
+    r->init_checksum = checkpoint_get_u64(c);
+    double *v[] = {&r->loss, &r->accuracy, &r->val_loss, &r->val_accuracy, &r->train_seconds, &r->images_per_second};
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) *v[i] = checkpoint_get_f64(c);
+}
+
+/* The log file as written so far (flushed record by record), or nothing without a log. */
+static int read_log(session *s, checkpoint_buffer *b)
+{
+    if (!s->log.f) return GC_OK;
+    if (fflush(s->log.f) != 0) return gc_fail(GC_ERUNTIME, "writing the log '%s' failed: %s", s->log.path, strerror(errno));
+    FILE *f = fopen(s->log.path, "rb");
+    if (!f) return gc_fail(GC_ERUNTIME, "cannot read back the log '%s': %s", s->log.path, strerror(errno));
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) checkpoint_put(b, chunk, n);
+    int failed = ferror(f);
+    fclose(f);
+    return failed ? gc_fail(GC_ERUNTIME, "cannot read back the log '%s'", s->log.path) : GC_OK;
+}
+
+int session_save(session *s, const char *run, const train_state *st)
+{
+    const options *o = s->opt;
+    if (!o->checkpoint_path) return GC_OK;
+    char conf[CONF_MAX];
+    config_text(s, conf, sizeof conf);
+
+    checkpoint_buffer stat = {0}, ips = {0}, log = {0}, hist = {0};
+    checkpoint_put_u64(&stat, (uint64_t)s->run_index);
+    checkpoint_put_str(&stat, run);
+    checkpoint_put_u64(&stat, (uint64_t)st->epoch);
+    checkpoint_put_u64(&stat, (uint64_t)st->step);
+    checkpoint_put_f64(&stat, st->loss_sum);
+    checkpoint_put_u64(&stat, st->correct);
+    checkpoint_put_u64(&stat, st->seen);
+    checkpoint_put_f64(&stat, st->data_wait);
+    checkpoint_put_f64(&stat, st->train_seconds);
+    checkpoint_put_f64(&stat, st->run_seconds);
+    checkpoint_put_u64(&stat, st->init_checksum);
+    put_epoch(&stat, &st->last);
+    put_summary(&stat, &s->base);
+    checkpoint_put(&ips, st->ips, (size_t)o->epochs * sizeof(double));
+    checkpoint_put_u64(&hist, (uint64_t)s->nhistory);
+    for (int i = 0; i < s->nhistory; i++) {
+        const report_history *h = &s->history[i];
+        checkpoint_put_str(&hist, h->run);
+        checkpoint_put_u64(&hist, (uint64_t)h->scope);
+        checkpoint_put_u64(&hist, (uint64_t)h->nepochs);
+        for (int e = 0; e < h->nepochs; e++) {
+            epoch_result r = {.epoch = e + 1, .loss = h->epochs[e].loss, .accuracy = h->epochs[e].accuracy,
+                              .val_loss = h->epochs[e].val_loss, .val_accuracy = h->epochs[e].val_accuracy,
+                              .train_seconds = h->epochs[e].train_seconds, .val_seconds = h->epochs[e].val_seconds,
+                              .seconds = h->epochs[e].seconds, .data_wait_seconds = h->epochs[e].data_wait_seconds,
+                              .images_per_second = h->epochs[e].images_per_second};
+            put_epoch(&hist, &r);
+        }
+    }
+    int rc = read_log(s, &log);
+    if (rc == GC_OK) rc = checkpoint_buffer_check(&stat);
+    if (rc == GC_OK) rc = checkpoint_buffer_check(&ips);
+    if (rc == GC_OK) rc = checkpoint_buffer_check(&log);
+    if (rc == GC_OK) rc = checkpoint_buffer_check(&hist);
+    const param_store *ps = &s->net->params;
+    checkpoint_section sections[] = {
+        {TAG_CONF, strlen(conf), conf},
+        {TAG_STAT, stat.size, stat.data},
+        {TAG_IPS, ips.size, ips.data},
+        {TAG_WGHT, ps->total * sizeof(float), ps->w},
+        {TAG_RMSV, ps->total * sizeof(float), ps->v},
+        {TAG_LOG, log.size, log.data},
+        {TAG_HIST, hist.size, hist.data},
+    };
+    if (rc == GC_OK) rc = checkpoint_write(o->checkpoint_path, sections, (int)(sizeof sections / sizeof *sections));
+    checkpoint_buffer_free(&stat);
+    checkpoint_buffer_free(&ips);
+    checkpoint_buffer_free(&log);
+    checkpoint_buffer_free(&hist);
+    if (rc == GC_OK) {
+        s->saved_epoch = st->epoch;
+        s->saved_step = st->step;
+        s->saved_run = run;
+    }
+    return rc;
+}
+
+static int malformed(const char *path, const char *what)
+{
+    return gc_fail(GC_EUSAGE, "checkpoint '%s' is malformed: %s", path, what);
+}
+
+/* The report's history from HIST, checked against the runs' shape. */
+static int load_history(session *s, const char *path, const checkpoint_section *sec)
+{
+    checkpoint_cursor c = checkpoint_cursor_of(sec);
+    uint64_t count = checkpoint_get_u64(&c);
+    if (c.bad || count > 2) return malformed(path, "bad report history");
+    for (uint64_t i = 0; i < count; i++) {
+        char run[32];
+        checkpoint_get_str(&c, run, sizeof run);
+        uint64_t scope = checkpoint_get_u64(&c), nepochs = checkpoint_get_u64(&c);
+        if (c.bad || scope > GC_SCOPE_CONV || nepochs > (uint64_t)s->opt->epochs) return malformed(path, "bad report history");
+        report_history *h = &s->history[s->nhistory++];
+        report_history_init(h, run, (gc_scope)scope);
+        for (uint64_t e = 0; e < nepochs; e++) {
+            epoch_result r = {.run = run};
+            get_epoch(&c, &r);
+            if (c.bad) return malformed(path, "bad report history");
+            GC_TRY(report_history_add(h, &r));
+        }
+    }
+    return c.left == 0 ? GC_OK : malformed(path, "bad report history");
+}
+
+int session_load(session *s, const char *path, resume_point *out)
+{
+    memset(out, 0, sizeof *out);
+    GC_TRY(checkpoint_read(path, &out->file));
+    const checkpoint_file *f = &out->file;
+    const checkpoint_section *conf = checkpoint_find(f, TAG_CONF), *stat = checkpoint_find(f, TAG_STAT),
+                             *ips = checkpoint_find(f, TAG_IPS), *wght = checkpoint_find(f, TAG_WGHT),
+                             *rmsv = checkpoint_find(f, TAG_RMSV), *log = checkpoint_find(f, TAG_LOG),
+                             *hist = checkpoint_find(f, TAG_HIST);
+    if (!conf || !stat || !ips || !wght || !rmsv || !log || !hist)
+        return malformed(path, "a section is missing");
+
+    char saved[CONF_MAX], current[CONF_MAX];
+    if (conf->size >= sizeof saved) return malformed(path, "the configuration is too long");
+    memcpy(saved, conf->data, (size_t)conf->size);
+    saved[conf->size] = '\0';
+    config_text(s, current, sizeof current);
+    GC_TRY(compare_config(path, saved, current));
+
+    const options *o = s->opt;
+    int runs = (o->run_baseline ? 1 : 0) + (o->run_gc ? 1 : 0);
+    checkpoint_cursor c = checkpoint_cursor_of(stat);
+    train_state *st = &out->state;
+    char run[32];
+    out->run_index = (int)checkpoint_get_u64(&c);
+    checkpoint_get_str(&c, run, sizeof run);
+    st->epoch = (int)checkpoint_get_u64(&c);
+    st->step = (int)checkpoint_get_u64(&c);
+    st->loss_sum = checkpoint_get_f64(&c);
+    st->correct = checkpoint_get_u64(&c);
+    st->seen = checkpoint_get_u64(&c);
+    st->data_wait = checkpoint_get_f64(&c);
+    st->train_seconds = checkpoint_get_f64(&c);
+    st->run_seconds = checkpoint_get_f64(&c);
+    st->init_checksum = checkpoint_get_u64(&c);
+    get_epoch(&c, &st->last);
+    get_summary(&c, &out->base);
+    int steps = (int)((s->train.count + (size_t)o->batch - 1) / (size_t)o->batch);
+    if (c.bad || c.left != 0) return malformed(path, "bad run state");
+    if (out->run_index < 0 || out->run_index >= runs || st->epoch < 0 || st->epoch > o->epochs || st->step < 0 ||
+        st->step >= steps || (st->epoch == o->epochs && st->step != 0) || st->seen > s->train.count ||
+        st->correct > st->seen || st->last.epoch < 0 || st->last.epoch > st->epoch)
+        return malformed(path, "its run state does not fit this configuration");
+    if (ips->size != (uint64_t)o->epochs * sizeof(double)) return malformed(path, "bad throughput record");
+    st->ips = malloc((size_t)ips->size);
+    if (!st->ips) return gc_fail(GC_ERUNTIME, "out of memory reading checkpoint '%s'", path);
+    memcpy(st->ips, ips->data, (size_t)ips->size);
+
+    size_t floats = s->net->params.total;
+    if (wght->size != floats * sizeof(float) || rmsv->size != floats * sizeof(float))
+        return malformed(path, "its weights do not fit the model");
+    out->weights = wght->data;
+    out->rms = rmsv->data;
+    out->log = log->data;
+    out->log_size = (size_t)log->size;
+    return load_history(s, path, hist);
+}
+
+void resume_point_free(resume_point *r)
+{
+    free(r->state.ips);
+    checkpoint_free(&r->file);
+    memset(r, 0, sizeof *r);
+}

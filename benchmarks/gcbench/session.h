@@ -1,0 +1,59 @@
+/* What one gcbench invocation works with, shared by its parts (main.c, checkpointing). */
+#ifndef GCBENCH_SESSION_H
+#define GCBENCH_SESSION_H
+
+#include <stdbool.h>
+
+#include "engine/checkpoint.h"
+#include "engine/net.h"
+#include "engine/train.h"
+#include "io/dataset.h"
+#include "io/jsonl.h"
+#include "io/report.h"
+#include "io/scaling.h"
+#include "options.h"
+
+/* What --resume read: where to continue. */
+typedef struct {
+    checkpoint_file file;    /* owns the bytes the pointers below point into */
+    int run_index;           /* the run in progress: 0 = first of the selected runs, 1 = gc after baseline */
+    train_state state;       /* its position and accumulators (state.ips owned here) */
+    run_summary base;        /* the finished baseline when run_index is 1 */
+    const float *weights, *rms; /* n->params.total floats each */
+    const char *log;         /* the log as it was, to write again */
+    size_t log_size;
+} resume_point;
+
+typedef struct {
+    const options *opt;
+    const simd_kernels *kernels;
+    dataset train, val;
+    char data_desc[512];     /* where the images came from, for people and the log */
+    jsonl_log log;
+    report_history history[2]; /* --report: the epochs of the runs of the latest configuration */
+    int nhistory;
+    scaling_point points[OPTIONS_MAX_SCALING];
+    int npoints;
+    bool progress;           /* stderr is a terminal and not --quiet */
+    bool epoch_lines;        /* print a line per epoch */
+    int threads;             /* of the runs in progress */
+    net *net;                /* the network of the runs in progress */
+    int run_index;           /* which of the selected runs is training */
+    run_summary base;        /* the finished baseline, once it is */
+    resume_point *resume;    /* --resume: what to continue from; NULL otherwise */
+    int saved_epoch, saved_step; /* the position of the last checkpoint written (-1: none) */
+    const char *saved_run;
+} session;
+
+/* Writes --checkpoint FILE: the run's state, the weights and RMSprop state, the log so far
+ * and the report's history, with the configuration to check on resume. */
+int session_save(session *s, const char *run, const train_state *st);
+
+/* Reads --resume FILE, refuses it unless it was made with this configuration (the message
+ * says what differs), and fills *out; the network must be planned (the weights are checked
+ * against its size). */
+int session_load(session *s, const char *path, resume_point *out);
+
+void resume_point_free(resume_point *r);
+
+#endif
