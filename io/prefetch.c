@@ -9,7 +9,8 @@
 
 struct prefetcher {
     loader ld;
-    long total;          /* batches to produce: epochs x per_epoch */
+    long total;          /* batches of the whole sequence: epochs x per_epoch */
+    long first;          /* the first one to produce (later than 0 when resuming) */
     int per_epoch;
     float *input[2];
     uint8_t *labels[2];
@@ -34,7 +35,7 @@ static double now_seconds(void)
 static void *produce(void *arg)
 {
     prefetcher *p = arg;
-    for (long t = 0; t < p->total; t++) {
+    for (long t = p->first; t < p->total; t++) {
         pthread_mutex_lock(&p->lock);
         /* Buffer t % 2 is free once batch t - 2 is no longer in use: the consumer has asked for t - 1. */
         while (!p->stop && t > p->consumed + 1) pthread_cond_wait(&p->changed, &p->lock);
@@ -54,7 +55,7 @@ static void *produce(void *arg)
     return NULL;
 }
 
-int prefetch_start(prefetcher **out, const loader *ld, int epochs)
+int prefetch_start(prefetcher **out, const loader *ld, int epochs, int epoch, int step)
 {
     *out = NULL;
     prefetcher *p = calloc(1, sizeof *p);
@@ -64,7 +65,9 @@ int prefetch_start(prefetcher **out, const loader *ld, int epochs)
     p->ld.epoch = -1;
     p->per_epoch = loader_batches(ld);
     p->total = (long)epochs * p->per_epoch;
-    p->consumed = -1;
+    p->first = (long)epoch * p->per_epoch + step;
+    p->consumed = p->first - 1;
+    p->produced = p->first;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->changed, NULL);
 

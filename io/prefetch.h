@@ -13,9 +13,10 @@
 
 typedef struct prefetcher prefetcher;
 
-/* Starts producing `epochs` epochs of ld's batches (ld is copied; its dataset must outlive
- * the prefetcher). */
-int prefetch_start(prefetcher **out, const loader *ld, int epochs);
+/* Starts producing ld's batches from batch `step` of epoch `epoch` to the end of epoch
+ * `epochs` - 1 (0, 0 for a fresh start; later to resume). ld is copied; its dataset must
+ * outlive the prefetcher. */
+int prefetch_start(prefetcher **out, const loader *ld, int epochs, int epoch, int step);
 
 /* Stops the producer and frees everything; NULL is fine. */
 void prefetch_stop(prefetcher *p);
