@@ -20,3 +20,18 @@ if(GCBENCH_SANITIZE)
 endif()
 
 target_include_directories(gcbench_options INTERFACE "${PROJECT_SOURCE_DIR}")
+
+# Fuzzing (tests/fuzz): libFuzzer comes with clang. Every target gets libFuzzer's coverage
+# instrumentation and ASan+UBSan, so the harnesses steer by the library's branches, not only
+# their own; the harnesses add -fsanitize=fuzzer (libFuzzer's main) themselves.
+option(GCBENCH_FUZZ "Build the libFuzzer harnesses in tests/fuzz (clang only)" OFF)
+if(GCBENCH_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "GCBENCH_FUZZ needs clang (libFuzzer), not ${CMAKE_C_COMPILER_ID}: "
+                        "use the 'fuzz' preset or -DCMAKE_C_COMPILER=clang")
+  endif()
+  target_compile_options(gcbench_options INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+    -Wno-pass-failed)  # instrumented `omp simd` loops do not vectorize; clang warns, it is expected
+  target_link_options(gcbench_options INTERFACE -fsanitize=address,undefined)
+endif()

@@ -1,4 +1,4 @@
-/* One PNG file to 8-bit RGB through libpng, with limits against decompression bombs; and
+/* One PNG file (or its bytes in memory) to 8-bit RGB through libpng, with limits against decompression bombs; and
  * the small 8-bit RGB writer that the tests and tools use to make PNG files. */
 #ifndef GCBENCH_IO_PNG_DECODE_H
 #define GCBENCH_IO_PNG_DECODE_H
@@ -8,8 +8,8 @@
 
 /* Default limits: a declared width or height above 16384 is refused by libpng itself
  * (png_set_user_limits); so is a source image whose width * height * 4 bytes exceed 1 GiB
- * (we decode it whole before resizing); and ancillary chunks over 8 MiB
- * (png_set_chunk_malloc_max). */
+ * (we decode it whole before resizing); and chunks that libpng buffers whole over 8 MiB
+ * (png_set_chunk_malloc_max). Ancillary chunks other than tRNS are skipped unread. */
 #define PNG_DECODE_MAX_SIDE 16384u
 #define PNG_DECODE_MAX_IMAGE_BYTES ((size_t)1 << 30)
 #define PNG_DECODE_MAX_CHUNK_BYTES ((size_t)8 << 20)
@@ -43,6 +43,11 @@ void rgb_image_free(rgb_image *img);
  * and leaves *out zeroed. */
 int png_decode_file(const char *path, const png_limits *limits, rgb_image *out,
                     char reason[PNG_REASON_MAX]);
+
+/* png_decode_file on the `size` bytes at data (a PNG file's whole content) instead of a file:
+ * the same decoder, limits, results and reasons. data may be NULL when size is 0. */
+int png_decode_memory(const uint8_t *data, size_t size, const png_limits *limits, rgb_image *out,
+                      char reason[PNG_REASON_MAX]);
 
 /* png_decode_file that records a failure with gc_fail as "PATH: reason". */
 int png_decode_rgb(const char *path, const png_limits *limits, rgb_image *out);

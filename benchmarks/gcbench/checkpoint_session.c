@@ -241,7 +241,16 @@ static int load_history(session *s, const char *path, const checkpoint_section *
 int session_load(session *s, const char *path, resume_point *out)
 {
     memset(out, 0, sizeof *out);
-    GC_TRY(checkpoint_read(path, &out->file));
+    checkpoint_file file;
+    GC_TRY(checkpoint_read(path, &file));
+    return session_load_file(s, path, &file, out);
+}
+
+int session_load_file(session *s, const char *path, checkpoint_file *file, resume_point *out)
+{
+    memset(out, 0, sizeof *out);
+    out->file = *file; /* out owns the bytes from here on, whatever happens */
+    memset(file, 0, sizeof *file);
     const checkpoint_file *f = &out->file;
     const checkpoint_section *conf = checkpoint_find(f, TAG_CONF), *stat = checkpoint_find(f, TAG_STAT),
                              *ips = checkpoint_find(f, TAG_IPS), *wght = checkpoint_find(f, TAG_WGHT),

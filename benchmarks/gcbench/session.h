@@ -54,6 +54,11 @@ int session_save(session *s, const char *run, const train_state *st);
  * against its size). */
 int session_load(session *s, const char *path, resume_point *out);
 
+/* session_load on a checkpoint already read and verified (checkpoint_read or checkpoint_parse):
+ * takes *file over (zeroing it; out->file owns the bytes, on failure too, so the caller frees
+ * only *out, with resume_point_free). path names the checkpoint in messages. */
+int session_load_file(session *s, const char *path, checkpoint_file *file, resume_point *out);
+
 void resume_point_free(resume_point *r);
 
 #endif
