@@ -271,10 +271,10 @@ int session_load_file(session *s, const char *path, checkpoint_file *file, resum
     checkpoint_cursor c = checkpoint_cursor_of(stat);
     train_state *st = &out->state;
     char run[32];
-    out->run_index = (int)checkpoint_get_u64(&c);
+    /* Positions are checked as read (64 bits), before they become ints. */
+    uint64_t run_index = checkpoint_get_u64(&c);
     checkpoint_get_str(&c, run, sizeof run);
-    st->epoch = (int)checkpoint_get_u64(&c);
-    st->step = (int)checkpoint_get_u64(&c);
+    uint64_t epoch = checkpoint_get_u64(&c), step = checkpoint_get_u64(&c);
     st->loss_sum = checkpoint_get_f64(&c);
     st->correct = checkpoint_get_u64(&c);
     st->seen = checkpoint_get_u64(&c);
@@ -284,12 +284,15 @@ int session_load_file(session *s, const char *path, checkpoint_file *file, resum
     st->init_checksum = checkpoint_get_u64(&c);
     get_epoch(&c, &st->last);
     get_summary(&c, &out->base);
-    int steps = (int)((s->train.count + (size_t)o->batch - 1) / (size_t)o->batch);
+    uint64_t steps = (s->train.count + (size_t)o->batch - 1) / (size_t)o->batch;
     if (c.bad || c.left != 0) return malformed(path, "bad run state");
-    if (out->run_index < 0 || out->run_index >= runs || st->epoch < 0 || st->epoch > o->epochs || st->step < 0 ||
-        st->step >= steps || (st->epoch == o->epochs && st->step != 0) || st->seen > s->train.count ||
-        st->correct > st->seen || st->last.epoch < 0 || st->last.epoch > st->epoch)
+    if (run_index >= (uint64_t)runs || epoch > (uint64_t)o->epochs || step >= steps ||
+        (epoch == (uint64_t)o->epochs && step != 0) || st->seen > s->train.count || st->correct > st->seen ||
+        st->last.epoch < 0 || (uint64_t)st->last.epoch > epoch)
         return malformed(path, "its run state does not fit this configuration");
+    out->run_index = (int)run_index;
+    st->epoch = (int)epoch;
+    st->step = (int)step;
     if (ips->size != (uint64_t)o->epochs * sizeof(double)) return malformed(path, "bad throughput record");
     st->ips = malloc((size_t)ips->size);
     if (!st->ips) return gc_fail(GC_ERUNTIME, "out of memory reading checkpoint '%s'", path);

@@ -99,6 +99,8 @@ static int build_net(session *s, net **out)
 {
     int size = s->opt->image_size;
     GC_TRY(net_create(out, (act_shape){3, 3, size, size}, dnnl_format_tag_any));
+    const char *chunk = getenv("GCBENCH_CHUNK_IMAGES"); /* tuning: images per conv_pool chunk */
+    if (chunk) net_set_chunk_images(*out, atoi(chunk));
     GC_TRY(model_build_seed_cnn(*out, !s->opt->unfused));
     int sizes[4], count = train_batch_sizes(s->opt->batch, s->train.count, s->val.count, sizes);
     return net_plan(*out, sizes, count);

@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""gcbench beside its bounds and its peer, back to back on one machine: a table of ratios.
+
+Runs, each --repeats times, in turn:
+  conv_bound             the model's convolution primitives alone (oneDNN), one batch;
+  gcbench --no-gc        training throughput (median images/s of epochs 2+) and peak RSS;
+  gcbench --gc           the same with GC: the overhead is the ratio of the two;
+  torch_peer.py          the same model, batch and data shape in PyTorch (channels_last).
+and prints median, min and max of each figure and the ratios of the medians. Peak RSS is
+measured by GNU time (/usr/bin/time -f %M) around each process.
+
+  /usr/bin/python3 benchmarks/peers/compare.py [--build build/release] [--repeats 3]
+      [--image-size 300] [--batch 128] [--threads 2] [--epochs 3] [--train-images 1027]
+      [--torch-images 384] [--no-torch] [--json FILE]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def timed(cmd):
+    """Runs cmd under GNU time; returns (stdout, peak RSS in MB)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name] + cmd,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if proc.returncode != 0:
+            sys.exit("compare.py: %s failed (exit %d):\n%s" % (cmd[0], proc.returncode, proc.stderr[-2000:]))
+        return proc.stdout, int(rss.read().strip().splitlines()[-1]) / 1024.0
+
+
+def conv_bound(a):
+    out, _ = timed([os.path.join(a.build, "conv_bound"), "--json", "--image-size", str(a.image_size),
+                    "--batch", str(a.batch), "--threads", str(a.threads)])
+    total = [json.loads(l) for l in out.splitlines() if '"total"' in l][0]
+    return {"images_per_second": total["images_per_second"]}
+
+
+def gcbench(a, gc):
+    with tempfile.NamedTemporaryFile("r", suffix=".jsonl") as log:
+        _, rss = timed([os.path.join(a.build, "gcbench"), "--gc" if gc else "--no-gc", "--quiet",
+                        "--image-size", str(a.image_size), "--batch", str(a.batch), "--threads", str(a.threads),
+                        "--epochs", str(a.epochs), "--train-images", str(a.train_images), "--val-images", "128",
+                        "--log", log.name])
+        records = [json.loads(l) for l in log.read().splitlines()]
+    summary = [r for r in records if r["event"] == "summary"][0]
+    epochs = [r for r in records if r["event"] == "epoch"][1:]  # epoch 1 pays first-touch costs
+    return {"images_per_second": summary["images_per_second"], "peak_rss_mb": rss,
+            "train_seconds_per_epoch": statistics.median(e["train_seconds"] for e in epochs)}
+
+
+def torch_peer(a):
+    out, rss = timed(["/usr/bin/python3", os.path.join(HERE, "torch_peer.py"), "--synthetic", "--no-gc",
+                      "--channels-last", "--image-size", str(a.image_size), "--batch", str(a.batch),
+                      "--threads", str(a.threads), "--epochs", str(a.epochs), "--train-images",
+                      str(a.torch_images), "--val-images", "0"])
+    summary = [json.loads(l) for l in out.splitlines() if '"summary"' in l][0]["summary"]
+    return {"images_per_second": summary["images_per_second"], "peak_rss_mb": rss}
+
+
+def spread(values):
+    return statistics.median(values), min(values), max(values)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--image-size", type=int, default=300)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--train-images", type=int, default=1027)
+    p.add_argument("--torch-images", type=int, default=384, help="PyTorch is slow: fewer images per epoch")
+    p.add_argument("--no-torch", action="store_true")
+    p.add_argument("--json", help="also write every measurement to this file")
+    a = p.parse_args()
+
+    runs = {"bound": [], "baseline": [], "gc": [], "torch": []}
+    for i in range(a.repeats):  # interleaved, so drifting load hits every figure alike
+        runs["bound"].append(conv_bound(a))
+        runs["baseline"].append(gcbench(a, False))
+        runs["gc"].append(gcbench(a, True))
+        if not a.no_torch:
+            runs["torch"].append(torch_peer(a))
+        print("round %d of %d done" % (i + 1, a.repeats), file=sys.stderr)
+
+    ips = {k: spread([r["images_per_second"] for r in v]) for k, v in runs.items() if v}
+    print("gcbench against its bounds and its peer: %dx%d, batch %d, %d threads, median of %d (min..max)"
+          % (a.image_size, a.image_size, a.batch, a.threads, a.repeats))
+    print("  %-40s %10s %22s" % ("", "images/s", "min..max"))
+    labels = {"bound": "oneDNN convolutions alone (conv_bound)", "baseline": "gcbench, no GC",
+              "gc": "gcbench, GC (all kernels)", "torch": "PyTorch 1.13, channels_last"}
+    for k in ["bound", "baseline", "gc", "torch"]:
+        if k in ips:
+            m, lo, hi = ips[k]
+            print("  %-40s %10.1f %10.1f..%-10.1f" % (labels[k], m, lo, hi))
+    print("ratios (of medians):")
+    print("  gcbench / convolution bound  %6.1f%%" % (100 * ips["baseline"][0] / ips["bound"][0]))
+    if "torch" in ips:
+        print("  gcbench / PyTorch            %6.2fx" % (ips["baseline"][0] / ips["torch"][0]))
+    base_t = [r["train_seconds_per_epoch"] for r in runs["baseline"]]
+    gc_t = [r["train_seconds_per_epoch"] for r in runs["gc"]]
+    overheads = [100 * (g / b - 1) for g, b in zip(gc_t, base_t)]
+    m, lo, hi = spread(overheads)
+    print("  GC time per epoch            %+6.2f%%  (%+.2f..%+.2f, round by round)" % (m, lo, hi))
+    for k in ["baseline", "torch"]:
+        if runs[k]:
+            m, lo, hi = spread([r["peak_rss_mb"] for r in runs[k]])
+            print("  peak RSS %-19s %7.0f MB (%.0f..%.0f)" % (labels[k].split(",")[0], m, lo, hi))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"args": vars(a), "runs": runs}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
