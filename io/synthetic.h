@@ -16,7 +16,7 @@
 /* Smallest image side accepted (the shapes need a few pixels to exist). */
 #define SYNTHETIC_MIN_SIZE 8
 
-/* "rings" (class 0) and "asterisks" (class 1). */
+/* "fine" (class 0) and "coarse" (class 1). */
 extern const char *const synthetic_class_names[2];
 
 /* Draws image `index` (size x size x 3, uint8 HWC, row-major) into out; returns its label

@@ -140,7 +140,8 @@ static const char *const feature_names[FEATURES] = {
 static double brightness(const uint8_t *px) { return (px[0] + px[1] + px[2]) / 3.0; }
 
 /* Pixels whose brightness differs from the right and lower neighbours by > 30 in total: the
- * amount of outline, which the generator also matches between classes. */
+ * amount of outline. Fine structure has more of it than coarse structure of the same area:
+ * it is the class signal, not a pixel-value statistic. */
 static double edge_fraction(const uint8_t *img, int size)
 {
     size_t edges = 0;
@@ -228,7 +229,7 @@ static double best_threshold_accuracy(sample *s, size_t n)
     return best;
 }
 
-Test(synthetic, not_separable_by_pixel_statistics, .timeout = 60)
+Test(synthetic, not_separable_by_pixel_statistics_but_by_structure, .timeout = 60)
 {
     enum { COUNT = 600, SIZE = 64 };
     dataset d;
@@ -241,7 +242,10 @@ Test(synthetic, not_separable_by_pixel_statistics, .timeout = 60)
         for (size_t i = 0; i < COUNT; i++) s[i] = (sample){feats[i][f], d.labels[i]};
         double acc = best_threshold_accuracy(s, COUNT);
         cr_log_info("best threshold on %s: %.3f", feature_names[f], acc);
-        cr_expect(acc <= 0.62, "%s separates the classes: %.3f accuracy", feature_names[f], acc);
+        if (f == FEAT_EDGE) /* the class signal must be there */
+            cr_expect(acc >= 0.75, "the scale of structure no longer separates the classes: %.3f", acc);
+        else
+            cr_expect(acc <= 0.62, "%s separates the classes: %.3f accuracy", feature_names[f], acc);
     }
     dataset_free(&d);
 }

@@ -6,6 +6,7 @@ Runs, each --repeats times, in turn:
   gcbench --no-gc        training throughput (median images/s of epochs 2+) and peak RSS;
   gcbench --gc           the same with GC: the overhead is the ratio of the two;
   torch_peer.py          the same model, batch and data shape in PyTorch (channels_last).
+Neither gcbench nor the peer augments here (--no-augment): the same work on both sides.
 and prints median, min and max of each figure and the ratios of the medians. Peak RSS is
 measured by GNU time (/usr/bin/time -f %M) around each process.
 
@@ -47,7 +48,7 @@ def gcbench(a, gc):
         _, rss = timed([os.path.join(a.build, "gcbench"), "--gc" if gc else "--no-gc", "--quiet",
                         "--image-size", str(a.image_size), "--batch", str(a.batch), "--threads", str(a.threads),
                         "--epochs", str(a.epochs), "--train-images", str(a.train_images), "--val-images", "128",
-                        "--log", log.name])
+                        "--no-augment", "--log", log.name])  # the peer does not augment either
         records = [json.loads(l) for l in log.read().splitlines()]
     summary = [r for r in records if r["event"] == "summary"][0]
     epochs = [r for r in records if r["event"] == "epoch"][1:]  # epoch 1 pays first-touch costs
