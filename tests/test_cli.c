@@ -13,6 +13,7 @@
 #include "engine/error.h"
 #include "io/png_decode.h"
 #include "options.h"
+#include "tempdir.h"
 
 typedef struct {
     int status;
@@ -249,9 +250,7 @@ Test(cli, trains_on_png_folders_and_writes_a_report)
         snprintf(path, sizeof path, "%s/report/%s", root, files[i]);
         cr_expect(access(path, R_OK) == 0, "%s exists", path);
     }
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    cr_expect_eq(system(cmd), 0);
+    test_remove_tree(root);
 }
 
 Test(cli, three_classes_are_refused)
@@ -262,9 +261,7 @@ Test(cli, three_classes_are_refused)
     char args[1024];
     snprintf(args, sizeof args, "--data '%s' --image-size 94 --epochs 1", root);
     expect_usage_error(args, "two-class");
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    cr_expect_eq(system(cmd), 0);
+    test_remove_tree(root);
 }
 
 /* ---- checkpoints ---------------------------------------------------------------------- */

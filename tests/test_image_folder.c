@@ -15,34 +15,12 @@
 #include "io/dataset.h"
 #include "io/image_folder.h"
 #include "io/png_decode.h"
+#include "tempdir.h"
 #include "io/resize.h"
 
 /* ---- A temporary tree per test ------------------------------------------------------------ */
 
 static char root[64];
-
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        chmod(path, 0700);
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-                char child[1024];
-                snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-                remove_tree(child);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 static void make_root(void)
 {
@@ -53,7 +31,7 @@ static void make_root(void)
 
 static void drop_root(void)
 {
-    remove_tree(root);
+    test_remove_tree(root);
     gc_error_clear();
 }
 

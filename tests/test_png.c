@@ -13,34 +13,12 @@
 
 #include "engine/error.h"
 #include "io/png_decode.h"
+#include "tempdir.h"
 #include "io/resize.h"
 
 /* ---- A temporary folder per test ---------------------------------------------------------- */
 
 static char tmpdir[64];
-
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        chmod(path, 0700);
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-                char child[1024];
-                snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-                remove_tree(child);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 static void make_tmpdir(void)
 {
@@ -51,7 +29,7 @@ static void make_tmpdir(void)
 
 static void drop_tmpdir(void)
 {
-    remove_tree(tmpdir);
+    test_remove_tree(tmpdir);
     gc_error_clear();
 }
 
