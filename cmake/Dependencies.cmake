@@ -9,3 +9,6 @@ if(GCBENCH_TESTS)
   pkg_check_modules(CRITERION REQUIRED IMPORTED_TARGET criterion)  # libcriterion-dev
 endif()
 find_library(MATH_LIBRARY m REQUIRED)
+if(GCBENCH_MPI)
+  find_package(MPI REQUIRED COMPONENTS C)       # libopenmpi-dev, openmpi-bin
+endif()

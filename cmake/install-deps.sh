@@ -4,7 +4,7 @@
 set -eu
 
 packages="build-essential cmake ninja-build pkg-config libdnnl-dev libhwloc-dev libpng-dev
-libcriterion-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+libcriterion-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libopenmpi-dev openmpi-bin"
 
 missing=""
 for p in $packages; do

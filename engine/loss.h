@@ -11,7 +11,8 @@ typedef struct {
 } loss_result;
 
 /* For n logits z and labels y in {0, 1}: loss_i = max(z,0) - z*y + log(1 + exp(-|z|)).
- * When dlogits is not NULL it receives d(mean loss)/dz_i = (sigmoid(z_i) - y_i) / n. */
-loss_result bce_with_logits(const float *logits, const uint8_t *labels, size_t n, float *dlogits);
+ * When dlogits is not NULL it receives d(mean loss)/dz_i = (sigmoid(z_i) - y_i) / mean_over:
+ * mean_over is the whole batch's size, n or (with data parallelism) all ranks' images. */
+loss_result bce_with_logits(const float *logits, const uint8_t *labels, size_t n, size_t mean_over, float *dlogits);
 
 #endif

@@ -51,6 +51,8 @@ typedef struct {
     bool training;      /* dropout on */
     uint64_t noise_key; /* dropout masks: rng_key(seed, DROPOUT, epoch, step); each dropout mixes in
                            its ordinal (layer->dropout_ordinal) */
+    long first_image;   /* position of this pass's first image in the whole batch: a rank's share
+                           of a data-parallel batch draws the masks a single process would */
 } pass_ctx;
 
 /* A layer's primitives for one batch size: ops run in order; memories for its own kernels. */

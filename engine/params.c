@@ -82,3 +82,5 @@ uint64_t params_checksum(const param_store *ps)
     }
     return h;
 }
+
+void params_zero_grad(param_store *ps) { memset(ps->g, 0, ps->total * sizeof *ps->g); }

@@ -55,6 +55,9 @@ static inline float *param_v(const param_store *ps, int i) { return ps->v + ps->
  * biases zero; RMSprop state zero. Element k of tensor t is a pure function of (seed, t, k). */
 void params_init(param_store *ps, uint64_t seed);
 
+/* Zeroes every gradient. */
+void params_zero_grad(param_store *ps);
+
 /* FNV-1a over the bytes of all weights: equal checksums mean identical starting points. */
 uint64_t params_checksum(const param_store *ps);
 

@@ -16,6 +16,7 @@ typedef struct {
     double backward[PROFILE_MAX_LAYERS];
     double loss;
     double optimizer;
+    double allreduce;  /* summing the gradients over MPI ranks (0 with one rank) */
     double step_total; /* whole steps, wait included: the phases add up to about this */
     int steps;
 } epoch_profile;

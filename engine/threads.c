@@ -87,6 +87,24 @@ static int bind_threads(hwloc_topology_t topo, int count, hwloc_bitmap_t *sets, 
     return GC_OK;
 }
 
+/* The CPUs the process was started on (taskset, or an MPI launcher binding each rank), taken
+ * before gcbench binds anything: threads are pinned within them, so ranks on one machine keep
+ * to their own cores. */
+static int restrict_to_launch_binding(hwloc_topology_t topo)
+{
+    static hwloc_bitmap_t launch;
+    if (!launch) {
+        launch = hwloc_bitmap_alloc();
+        if (!launch) return gc_fail(GC_ERUNTIME, "out of memory reading the process's CPU binding");
+        if (hwloc_get_cpubind(topo, launch, HWLOC_CPUBIND_THREAD) != 0)
+            hwloc_bitmap_copy(launch, hwloc_topology_get_topology_cpuset(topo));
+    }
+    if (hwloc_bitmap_isincluded(hwloc_topology_get_topology_cpuset(topo), launch)) return GC_OK;
+    if (hwloc_topology_restrict(topo, launch, 0) != 0)
+        return gc_fail(GC_ERUNTIME, "hwloc could not restrict pinning to the CPUs the process was started on");
+    return GC_OK;
+}
+
 int threads_setup(int count, pin_policy policy, pin_report *r)
 {
     memset(r, 0, sizeof *r);
@@ -107,6 +125,7 @@ int threads_setup(int count, pin_policy policy, pin_report *r)
     hwloc_topology_t topo;
     if (hwloc_topology_init(&topo) != 0) return gc_fail(GC_ERUNTIME, "hwloc_topology_init failed");
     int rc = hwloc_topology_load(topo) == 0 ? GC_OK : gc_fail(GC_ERUNTIME, "hwloc_topology_load failed");
+    if (rc == GC_OK) rc = restrict_to_launch_binding(topo);
     hwloc_bitmap_t *sets = NULL;
     if (rc == GC_OK) {
         sets = calloc((size_t)count, sizeof *sets);

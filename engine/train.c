@@ -1,10 +1,12 @@
 #include "engine/train.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/alloc.h"
+#include "engine/dist.h"
 #include "engine/error.h"
 #include "engine/fault.h"
 #include "engine/loss.h"
@@ -19,8 +21,9 @@ int train_batch_sizes(int batch, size_t train_count, size_t val_count, int sizes
         if (counts[s] == 0) continue;
         int full = counts[s] < (size_t)batch ? (int)counts[s] : batch;
         int tail = (int)(counts[s] % (size_t)batch);
-        int cand[2] = {full, tail};
+        int cand[2] = {full, tail}, first;
         for (int c = 0; c < 2; c++) {
+            cand[c] = dist_share(cand[c], dist_rank(), dist_ranks(), &first); /* this rank's share */
             bool seen = cand[c] == 0;
             for (int k = 0; k < count; k++) seen |= sizes[k] == cand[c];
             if (!seen) sizes[count++] = cand[c];
@@ -43,7 +46,11 @@ static int first_non_finite_gradient(const param_store *ps)
 }
 
 /* One batch through the network: forward and loss; with opt also backward and the update,
- * stopping on a non-finite loss or gradient. Adds to the metrics. */
+ * stopping on a non-finite loss or gradient. Adds to the metrics.
+ *
+ * With several ranks, this process runs its share of the batch; the gradients (of the loss
+ * averaged over the whole batch) and the metrics are then summed over all ranks, so every
+ * rank checks the same values and applies the same update. */
 static int run_step(net *n, prefetcher *pf, int epoch, int step, uint64_t seed, const optimizer *opt,
                     double *loss_sum, uint64_t *correct, uint64_t *seen, double *waited)
 {
@@ -51,29 +58,44 @@ static int run_step(net *n, prefetcher *pf, int epoch, int step, uint64_t seed, 
     double step_start = profile_now(), w;
     float *input;
     uint8_t *labels;
-    int b;
+    int b, first;
     GC_TRY(prefetch_next(pf, epoch, step, &input, &labels, &b, &w));
+    if (opt && dist_ranks() > 1 && dist_rank() == dist_ranks() - 1 && fault_fires("rank-dies"))
+        raise(SIGKILL); /* a test: a rank lost mid-step */
+    int whole = prefetch_batch_size(pf, step, &first);
     *waited += w;
-    GC_TRY(net_bind_input(n, input));
-    pass_ctx p = {
-        .variant = net_variant(n, b),
-        .batch = b,
-        .training = opt != NULL,
-        .noise_key = rng_key(seed, RNG_STREAM_DROPOUT, (uint64_t)epoch, (uint64_t)step),
-    };
-    if (p.variant < 0) return gc_fail(GC_ERUNTIME, "batch size %d was not planned", b);
-    GC_TRY(net_forward(n, &p));
-    double t_loss = profile_now();
-    loss_result r = bce_with_logits(net_output(n), labels, (size_t)b, opt ? net_output_grad(n) : NULL);
-    if (prof) prof->loss += profile_now() - t_loss;
-    *loss_sum += r.loss_sum;
-    *correct += r.correct;
-    *seen += (uint64_t)b;
+    double sums[2] = {0.0, 0.0}; /* loss and correct images over the batch */
+    if (b > 0) {
+        GC_TRY(net_bind_input(n, input));
+        pass_ctx p = {
+            .variant = net_variant(n, b),
+            .batch = b,
+            .training = opt != NULL,
+            .noise_key = rng_key(seed, RNG_STREAM_DROPOUT, (uint64_t)epoch, (uint64_t)step),
+            .first_image = first,
+        };
+        if (p.variant < 0) return gc_fail(GC_ERUNTIME, "batch size %d was not planned", b);
+        GC_TRY(net_forward(n, &p));
+        double t_loss = profile_now();
+        loss_result r = bce_with_logits(net_output(n), labels, (size_t)b, (size_t)whole, opt ? net_output_grad(n) : NULL);
+        if (prof) prof->loss += profile_now() - t_loss;
+        sums[0] = r.loss_sum;
+        sums[1] = (double)r.correct;
+        if (opt) GC_TRY(net_backward(n, &p));
+    } else if (opt) { /* a share of no images: nothing to add to the sum */
+        params_zero_grad(&n->params);
+    }
+    double t_sum = profile_now();
+    GC_TRY(dist_sum_doubles(sums, 2));
+    if (opt) GC_TRY(dist_sum_floats(n->params.g, n->params.total));
+    if (prof) prof->allreduce += dist_ranks() > 1 ? profile_now() - t_sum : 0.0;
+    *loss_sum += sums[0];
+    *correct += (uint64_t)sums[1];
+    *seen += (uint64_t)whole;
     if (!opt) return GC_OK;
-    if (!isfinite(r.loss_sum))
+    if (!isfinite(sums[0]))
         return gc_fail(GC_ERUNTIME, "epoch %d, step %d: the loss is not finite (%g)", epoch + 1, step + 1,
-                       r.loss_sum / b);
-    GC_TRY(net_backward(n, &p));
+                       sums[0] / whole);
     if (fault_fires("nan-gradient")) param_g(&n->params, n->params.n - 1)[0] = NAN; /* a test */
     int bad = first_non_finite_gradient(&n->params);
     if (bad >= 0)
@@ -196,6 +218,7 @@ static int start_prefetch(const net *n, const dataset *data, int batch, bool tra
 {
     loader ld;
     GC_TRY(loader_init(&ld, data, batch, training, training && augment, n->input_tag == dnnl_nchw, seed));
+    loader_set_share(&ld, dist_rank(), dist_ranks());
     int rc = prefetch_start(out, &ld, epochs, epoch, step);
     loader_free(&ld);
     return rc;
@@ -218,6 +241,7 @@ int train_run(net *n, const dataset *train, const dataset *val, const train_conf
         st.init_checksum = params_checksum(&n->params);
     }
     st.ips = ips;
+    if (rc == GC_OK) rc = dist_check_same(params_checksum(&n->params), "the starting weights");
     prefetcher *tp = NULL, *vp = NULL;
     if (rc == GC_OK)
         rc = start_prefetch(n, train, cfg->batch, true, cfg->augment, cfg->seed, cfg->epochs, st.epoch, st.step, &tp);

@@ -77,7 +77,8 @@ typedef struct {
     bool (*stop_requested)(void *ctx);
 } train_observer;
 
-/* The distinct batch sizes training and validation will use (for net_plan): at most 4. */
+/* The distinct batch sizes training and validation will use (for net_plan): at most 4. With
+ * several ranks, the sizes of this rank's shares (engine/dist.h). */
 int train_batch_sizes(int batch, size_t train_count, size_t val_count, int sizes[4]);
 
 /* Trains n (planned for train_batch_sizes) from freshly initialised weights, or, with

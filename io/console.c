@@ -100,7 +100,7 @@ static void profile_row(FILE *f, const char *phase, double seconds, double total
 void console_profile(FILE *f, const net *n, const epoch_result *r)
 {
     const epoch_profile *p = r->profile;
-    double total = p->step_total, accounted = p->data_wait + p->loss + p->optimizer;
+    double total = p->step_total, accounted = p->data_wait + p->loss + p->optimizer + p->allreduce;
     fprintf(f, "\n[%s] profile of epoch %d: %d training steps, %.2f s\n", r->run, r->epoch, p->steps, total);
     fprintf(f, "  %-44s %9s %8s\n", "phase", "seconds", "share");
     profile_row(f, "data wait", p->data_wait, total);
@@ -119,6 +119,7 @@ void console_profile(FILE *f, const net *n, const epoch_result *r)
         profile_row(f, phase, p->backward[i], total);
         accounted += p->backward[i];
     }
+    if (p->allreduce > 0.0) profile_row(f, "gradient allreduce (MPI, all ranks)", p->allreduce, total);
     profile_row(f, "optimizer (RMSprop, GC fused in the GC run)", p->optimizer, total);
     profile_row(f, "other (batch hand-over, bookkeeping)", total - accounted, total);
     fflush(f);

@@ -1,4 +1,5 @@
-/* An in-memory image dataset: decoded once, kept as uint8 HWC, read by the loader. */
+/* An image dataset: decoded once and kept as uint8 HWC, or (synthetic images under MPI, where
+ * each rank needs only its share of every batch) drawn on demand; read by the loader. */
 #ifndef GCBENCH_IO_DATASET_H
 #define GCBENCH_IO_DATASET_H
 
@@ -11,7 +12,12 @@
 typedef struct {
     int height, width, channels;          /* every image has this shape (channels = 3) */
     size_t count;                         /* number of images */
-    uint8_t *pixels;                      /* count x height x width x channels, HWC per image */
+    uint8_t *pixels;                      /* count x height x width x channels, HWC per image,
+                                             or NULL when images are drawn on demand */
+    /* Drawn images (io/synthetic.h): image i is draw(draw_seed, draw_first + i, height, out);
+     * draw is NULL for decoded files. */
+    int (*draw)(uint64_t seed, uint64_t index, int size, uint8_t *out);
+    uint64_t draw_seed, draw_first;
     uint8_t *labels;                      /* count class indices, 0..num_classes-1 */
     int num_classes;
     char class_names[DATASET_MAX_CLASSES][DATASET_CLASS_NAME_MAX];
@@ -23,6 +29,7 @@ static inline size_t dataset_image_bytes(const dataset *d)
     return (size_t)d->height * (size_t)d->width * (size_t)d->channels;
 }
 
+/* Image i of a dataset kept in memory (pixels != NULL). */
 static inline const uint8_t *dataset_image(const dataset *d, size_t i)
 {
     return d->pixels + i * dataset_image_bytes(d);

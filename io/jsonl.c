@@ -85,7 +85,7 @@ void jsonl_config(jsonl_log *log, const config_record *c)
     FILE *f = log->f;
     fputs("{\"event\":\"config\"", f);
     field_str(f, "version", c->version);
-    fprintf(f, ",\"threads\":%d", c->threads);
+    fprintf(f, ",\"ranks\":%d,\"threads\":%d", c->ranks > 0 ? c->ranks : 1, c->threads);
     field_str(f, "simd", c->simd);
     field_str(f, "pin", c->pin);
     fputs(",\"cpus\":", f);
@@ -180,6 +180,7 @@ void jsonl_profile(jsonl_log *log, const net *n, const epoch_result *r)
     field_num(f, "data_wait", p->data_wait);
     field_num(f, "loss", p->loss);
     field_num(f, "optimizer", p->optimizer);
+    field_num(f, "allreduce", p->allreduce);
     fputs(",\"layers\":[", f);
     char label[128];
     for (int i = 0; i < n->nlayers && i < PROFILE_MAX_LAYERS; i++) {

@@ -18,6 +18,7 @@
 
 typedef struct {
     const char *version;
+    int ranks;            /* MPI processes (1 without MPI); `threads` is per rank */
     int threads;
     const char *simd;
     const char *pin;

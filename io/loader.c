@@ -1,6 +1,7 @@
 #include "io/loader.h"
 
 #include "engine/alloc.h"
+#include "engine/dist.h"
 #include "engine/error.h"
 #include "engine/rng.h"
 #include "io/augment.h"
@@ -8,10 +9,17 @@
 int loader_init(loader *ld, const dataset *data, int batch, bool shuffle, bool augment, bool planar, uint64_t seed)
 {
     *ld = (loader){.data = data, .batch = batch, .shuffle = shuffle, .augment = augment, .planar = planar,
-                   .seed = seed, .epoch = -1};
+                   .seed = seed, .epoch = -1, .rank = 0, .ranks = 1};
     if (batch < 1) return gc_fail(GC_EUSAGE, "batch size must be positive, got %d", batch);
     if (data->count == 0) return gc_fail(GC_EUSAGE, "the dataset has no images");
     GC_TRY(gc_alloc((void **)&ld->order, data->count * sizeof *ld->order, "the image order"));
+    if (!data->pixels) {
+        int rc = gc_alloc((void **)&ld->drawn, dataset_image_bytes(data), "an image drawn on demand");
+        if (rc != GC_OK) {
+            loader_free(ld);
+            return rc;
+        }
+    }
     loader_start_epoch(ld, 0);
     return GC_OK;
 }
@@ -19,7 +27,15 @@ int loader_init(loader *ld, const dataset *data, int batch, bool shuffle, bool a
 void loader_free(loader *ld)
 {
     gc_free(ld->order);
+    gc_free(ld->drawn);
     ld->order = NULL;
+    ld->drawn = NULL;
+}
+
+void loader_set_share(loader *ld, int rank, int ranks)
+{
+    ld->rank = rank;
+    ld->ranks = ranks;
 }
 
 int loader_batches(const loader *ld) { return (int)((ld->data->count + (size_t)ld->batch - 1) / (size_t)ld->batch); }
@@ -28,6 +44,11 @@ int loader_batch_size(const loader *ld, int step)
 {
     size_t first = (size_t)step * (size_t)ld->batch, left = ld->data->count - first;
     return left < (size_t)ld->batch ? (int)left : ld->batch;
+}
+
+int loader_share_size(const loader *ld, int step, int *first)
+{
+    return dist_share(loader_batch_size(ld, step), ld->rank, ld->ranks, first);
 }
 
 size_t loader_batch_floats(const loader *ld) { return (size_t)ld->batch * dataset_image_bytes(ld->data); }
@@ -51,7 +72,8 @@ void loader_start_epoch(loader *ld, int epoch)
 static void convert_image(const loader *ld, size_t idx, float *dst)
 {
     const dataset *d = ld->data;
-    const uint8_t *src = dataset_image(d, idx);
+    const uint8_t *src = d->pixels ? dataset_image(d, idx) : ld->drawn;
+    if (!d->pixels) d->draw(d->draw_seed, d->draw_first + idx, d->height, ld->drawn);
     if (ld->augment) {
         augment_params p = augment_draw(ld->seed, ld->epoch, idx);
         augment_warp(src, d->width, d->height, d->channels, &p, dst, ld->planar);
@@ -70,8 +92,9 @@ static void convert_image(const loader *ld, size_t idx, float *dst)
 
 int loader_fill(const loader *ld, int step, float *input, uint8_t *labels)
 {
-    int b = loader_batch_size(ld, step);
-    size_t first = (size_t)step * (size_t)ld->batch, bytes = dataset_image_bytes(ld->data);
+    int share_first;
+    int b = loader_share_size(ld, step, &share_first);
+    size_t first = (size_t)step * (size_t)ld->batch + (size_t)share_first, bytes = dataset_image_bytes(ld->data);
     for (int k = 0; k < b; k++) {
         size_t idx = ld->order[first + (size_t)k];
         convert_image(ld, idx, input + (size_t)k * bytes);

@@ -62,6 +62,7 @@ int prefetch_start(prefetcher **out, const loader *ld, int epochs, int epoch, in
     if (!p) return gc_fail(GC_ERUNTIME, "out of memory creating the batch prefetcher");
     p->ld = *ld; /* its own copy, with its own order: the producer shuffles each epoch */
     p->ld.order = NULL;
+    p->ld.drawn = NULL;
     p->ld.epoch = -1;
     p->per_epoch = loader_batches(ld);
     p->total = (long)epochs * p->per_epoch;
@@ -73,6 +74,8 @@ int prefetch_start(prefetcher **out, const loader *ld, int epochs, int epoch, in
 
     size_t floats = loader_batch_floats(ld);
     int rc = gc_alloc((void **)&p->ld.order, ld->data->count * sizeof *ld->order, "the prefetcher's image order");
+    if (rc == GC_OK && !ld->data->pixels)
+        rc = gc_alloc((void **)&p->ld.drawn, dataset_image_bytes(ld->data), "an image drawn on demand");
     for (int i = 0; rc == GC_OK && i < 2; i++) {
         rc = gc_alloc((void **)&p->input[i], floats * sizeof(float), "a prefetch buffer");
         if (rc == GC_OK) rc = gc_alloc((void **)&p->labels[i], (size_t)ld->batch, "a prefetch label buffer");
@@ -101,6 +104,7 @@ void prefetch_stop(prefetcher *p)
     pthread_cond_destroy(&p->changed);
     pthread_mutex_destroy(&p->lock);
     gc_free(p->ld.order);
+    gc_free(p->ld.drawn);
     for (int i = 0; i < 2; i++) {
         gc_free(p->input[i]);
         gc_free(p->labels[i]);
@@ -109,6 +113,12 @@ void prefetch_stop(prefetcher *p)
 }
 
 int prefetch_batches(const prefetcher *p) { return p->per_epoch; }
+
+int prefetch_batch_size(const prefetcher *p, int step, int *share_first)
+{
+    loader_share_size(&p->ld, step, share_first);
+    return loader_batch_size(&p->ld, step);
+}
 
 int prefetch_next(prefetcher *p, int epoch, int step, float **input, uint8_t **labels, int *size, double *waited)
 {

@@ -24,6 +24,9 @@ void prefetch_stop(prefetcher *p);
 /* Batches per epoch. */
 int prefetch_batches(const prefetcher *p);
 
+/* Size of batch `step` over all ranks, and where this rank's share starts in it. */
+int prefetch_batch_size(const prefetcher *p, int step, int *share_first);
+
 /* Waits for batch `step` of `epoch` (the next in sequence) and returns its input, labels and
  * size; *waited gets the seconds spent blocked. The buffers stay valid until the next call. */
 int prefetch_next(prefetcher *p, int epoch, int step, float **input, uint8_t **labels, int *size, double *waited);

@@ -274,11 +274,20 @@ static void paint_foreground(canvas *cv, rng_stream *s, int label, const float b
     }
 }
 
+/* The label is the image's first draw, so it is known without drawing the image. */
+static int draw_label(rng_stream *s) { return (int)rng_next_below(s, 2); }
+
+static int synthetic_label(uint64_t seed, uint64_t index)
+{
+    rng_stream s = rng_stream_at(rng_key(seed, RNG_STREAM_SYNTHETIC, index, 0));
+    return draw_label(&s);
+}
+
 int synthetic_image(uint64_t seed, uint64_t index, int size, uint8_t *out)
 {
     canvas cv = {.pixels = out, .size = size, .noise_key = rng_key(seed, RNG_STREAM_SYNTHETIC, index, 1)};
     rng_stream s = rng_stream_at(rng_key(seed, RNG_STREAM_SYNTHETIC, index, 0));
-    int label = (int)rng_next_below(&s, 2);
+    int label = draw_label(&s);
     float bg_mean[3];
     paint_background(&cv, &s, bg_mean);
     paint_distractors(&cv, &s);
@@ -288,13 +297,39 @@ int synthetic_image(uint64_t seed, uint64_t index, int size, uint8_t *out)
     return label;
 }
 
-int synthetic_dataset(dataset *d, uint64_t seed, uint64_t first, size_t count, int size)
+static int check_request(dataset *d, size_t count, int size)
 {
     memset(d, 0, sizeof *d);
     if (size < SYNTHETIC_MIN_SIZE)
         return gc_fail(GC_EUSAGE, "synthetic dataset: image size %d is too small (minimum %d)",
                        size, SYNTHETIC_MIN_SIZE);
     if (count == 0) return gc_fail(GC_EUSAGE, "synthetic dataset: image count is 0 (need at least 1)");
+    return GC_OK;
+}
+
+static void name_classes(dataset *d)
+{
+    d->num_classes = 2;
+    for (int c = 0; c < 2; c++)
+        snprintf(d->class_names[c], DATASET_CLASS_NAME_MAX, "%s", synthetic_class_names[c]);
+}
+
+int synthetic_dataset_on_demand(dataset *d, uint64_t seed, uint64_t first, size_t count, int size)
+{
+    GC_TRY(check_request(d, count, size));
+    uint8_t *labels = NULL;
+    GC_TRY(gc_alloc((void **)&labels, count, "synthetic dataset labels"));
+    dataset tmp = {.height = size, .width = size, .channels = 3, .count = count, .labels = labels,
+                   .draw = synthetic_image, .draw_seed = seed, .draw_first = first};
+    name_classes(&tmp);
+    for (size_t i = 0; i < count; i++) labels[i] = (uint8_t)synthetic_label(seed, first + i);
+    *d = tmp;
+    return GC_OK;
+}
+
+int synthetic_dataset(dataset *d, uint64_t seed, uint64_t first, size_t count, int size)
+{
+    GC_TRY(check_request(d, count, size));
 
     size_t image_bytes = (size_t)size * (size_t)size * 3;
     if (count > SIZE_MAX / image_bytes)
@@ -308,10 +343,9 @@ int synthetic_dataset(dataset *d, uint64_t seed, uint64_t first, size_t count, i
         gc_free(pixels);
         return rc;
     }
-    dataset tmp = {.height = size, .width = size, .channels = 3, .count = count,
-                   .pixels = pixels, .labels = labels, .num_classes = 2};
-    for (int c = 0; c < 2; c++)
-        snprintf(tmp.class_names[c], DATASET_CLASS_NAME_MAX, "%s", synthetic_class_names[c]);
+    dataset tmp = {.height = size, .width = size, .channels = 3, .count = count, .pixels = pixels,
+                   .labels = labels, .draw = synthetic_image, .draw_seed = seed, .draw_first = first};
+    name_classes(&tmp);
 
     /* Images are independent; dynamic scheduling absorbs uneven shape costs and busy cores. */
     long n = (long)count;

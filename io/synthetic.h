@@ -30,4 +30,8 @@ int synthetic_image(uint64_t seed, uint64_t index, int size, uint8_t *out);
  * On failure *d is left zeroed. */
 int synthetic_dataset(dataset *d, uint64_t seed, uint64_t first, size_t count, int size);
 
+/* Like synthetic_dataset, but keeps only the labels: the loader draws each image when a batch
+ * needs it (dataset.draw), so a rank holds no pixels of images it never sees. */
+int synthetic_dataset_on_demand(dataset *d, uint64_t seed, uint64_t first, size_t count, int size);
+
 #endif

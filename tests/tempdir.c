@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+#include <criterion/criterion.h>
 
 void test_remove_tree(const char *path)
 {
@@ -27,4 +30,10 @@ void test_remove_tree(const char *path)
         closedir(d);
     }
     rmdir(path);
+}
+
+void test_temp_dir(char *buf, size_t size, const char *what)
+{
+    snprintf(buf, size, "/tmp/gcbench_test_%s_XXXXXX", what);
+    cr_assert(mkdtemp(buf) != NULL, "cannot create a temporary folder %s", buf);
 }

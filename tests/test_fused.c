@@ -104,7 +104,7 @@ Test(maxpool_fused, planar_with_dropout) { check_layout(1, 3, 8, 5, 1, 0.5f); }
 Test(maxpool_fused, masks_are_those_of_the_plain_dropout_layer)
 {
     /* The logical-order bits equal dropout_make_mask's bits for the same key in NHWC. */
-    dropout_shape s = {2, 12, 5, 7, dnnl_nhwc};
+    dropout_shape s = {2, 12, 5, 7, dnnl_nhwc, 0};
     size_t n = dropout_physical_elems(&s), words = dropout_mask_words(n);
     uint64_t *phys = calloc(words, sizeof *phys), *logical = calloc(words, sizeof *logical);
     cr_assert(phys && logical);

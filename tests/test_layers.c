@@ -154,7 +154,7 @@ Test(dropout, keeps_each_element_with_probability_one_minus_rate_and_scales_it)
     cr_assert(mask && x);
     float rates[] = {0.5f, 0.25f, 0.9f};
     for (int r = 0; r < 3; r++) {
-        dropout_shape shape = {1, (long)count, 1, 1, dnnl_nc};
+        dropout_shape shape = {1, (long)count, 1, 1, dnnl_nc, 0};
         dropout_make_mask(mask, &shape, rates[r], 1234);
         for (size_t i = 0; i < count; i++) x[i] = 3.0f;
         float scale = 1.0f / (1.0f - rates[r]);
@@ -177,7 +177,7 @@ Test(dropout, masks_depend_only_on_the_key)
 {
     size_t count = 1000; /* not a multiple of 64: the tail bits must be clear */
     uint64_t a[16], b[16], c[16];
-    dropout_shape shape = {1, (long)count, 1, 1, dnnl_nc};
+    dropout_shape shape = {1, (long)count, 1, 1, dnnl_nc, 0};
     dropout_make_mask(a, &shape, 0.5f, 77);
     dropout_make_mask(b, &shape, 0.5f, 77);
     dropout_make_mask(c, &shape, 0.5f, 78);
@@ -207,7 +207,7 @@ Test(dropout, masks_are_the_same_in_every_layout)
     uint64_t *masks[4];
     dropout_shape shapes[4];
     for (int t = 0; t < 4; t++) {
-        shapes[t] = (dropout_shape){2, 20, 3, 5, tags[t]}; /* 20 channels: partial blocks */
+        shapes[t] = (dropout_shape){2, 20, 3, 5, tags[t], 0}; /* 20 channels: partial blocks */
         masks[t] = calloc(dropout_mask_words(dropout_physical_elems(&shapes[t])), sizeof(uint64_t));
         cr_assert(masks[t]);
         dropout_make_mask(masks[t], &shapes[t], 0.5f, 4242);

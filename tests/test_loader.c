@@ -4,6 +4,7 @@
 
 #include <criterion/criterion.h>
 
+#include "engine/dist.h"
 #include "engine/error.h"
 #include "io/augment.h"
 #include "io/loader.h"
@@ -191,4 +192,50 @@ Test(loader, augmentation_is_keyed_by_seed_epoch_and_image)
     free(b);
     free(one);
     loader_free(&ld);
+}
+
+Test(loader, rank_shares_tile_every_batch)
+{
+    for (int b = 0; b <= 9; b++)
+        for (int ranks = 1; ranks <= 4; ranks++) {
+            int next = 0, first;
+            for (int r = 0; r < ranks; r++) {
+                int size = dist_share(b, r, ranks, &first);
+                cr_expect_eq(first, next, "b %d, rank %d of %d", b, r, ranks);
+                cr_expect(size == b / ranks || size == b / ranks + 1);
+                next = first + size;
+            }
+            cr_expect_eq(next, b);
+        }
+}
+
+/* Three ranks' shares, side by side, are the single process's batch, augmentation included;
+ * a dataset drawn on demand gives the same pixels as one kept in memory. */
+Test(loader, shares_of_drawn_images_concatenate_to_the_whole_batch)
+{
+    dataset drawn;
+    cr_assert_eq(synthetic_dataset_on_demand(&drawn, 9, 0, 37, 12), GC_OK);
+    loader whole, part;
+    cr_assert_eq(loader_init(&whole, &data, 8, true, true, true, 5), GC_OK);
+    size_t per_image = dataset_image_bytes(&data);
+    float *a = calloc(8 * per_image, sizeof *a), *b = calloc(8 * per_image, sizeof *b);
+    uint8_t la[8], lb[8];
+    cr_assert(a && b);
+    for (int step = 0; step < loader_batches(&whole); step++) {
+        int n = loader_fill(&whole, step, a, la);
+        for (int r = 0; r < 3; r++) {
+            cr_assert_eq(loader_init(&part, &drawn, 8, true, true, true, 5), GC_OK);
+            loader_set_share(&part, r, 3);
+            int first, size = loader_share_size(&part, step, &first);
+            cr_assert_eq(loader_fill(&part, step, b, lb), size);
+            cr_expect_arr_eq(b, a + (size_t)first * per_image, (size_t)size * per_image * sizeof *b, "step %d, rank %d", step, r);
+            cr_expect_arr_eq(lb, la + first, (size_t)size);
+            cr_expect(first + size <= n);
+            loader_free(&part);
+        }
+    }
+    free(a);
+    free(b);
+    loader_free(&whole);
+    dataset_free(&drawn);
 }

@@ -235,3 +235,33 @@ Test(params, glorot_uniform_within_limits_and_checksum_reproducible, .init = mak
     uint64_t b = params_checksum(&store);
     cr_expect_neq(b, a, "seeds 3 and 4 give the same checksum");
 }
+
+/* Data parallelism centralizes the averaged gradient; GC is linear, so that equals averaging
+ * the ranks' centralized gradients (to float rounding). */
+Test(gc, centralizing_the_average_equals_averaging_the_centralized)
+{
+    size_t n = store.total;
+    float *g0 = snapshot(store.g, n), *g1 = malloc(n * sizeof *g1);
+    cr_assert(g1);
+    for (size_t k = 0; k < n; k++) g1[k] = 0.7f * g0[k] - 0.2f + 0.01f * (float)(k % 13);
+    optimizer opt = make_opt(GC_SCOPE_ALL);
+    /* average, then centralize */
+    for (size_t k = 0; k < n; k++) store.g[k] = 0.5f * (g0[k] + g1[k]);
+    optimizer_centralize(&opt, &store);
+    float *avg_then_gc = snapshot(store.g, n);
+    /* centralize each, then average */
+    memcpy(store.g, g0, n * sizeof *g0);
+    optimizer_centralize(&opt, &store);
+    float *c0 = snapshot(store.g, n);
+    memcpy(store.g, g1, n * sizeof *g1);
+    optimizer_centralize(&opt, &store);
+    for (size_t k = 0; k < n; k++) {
+        float gc_then_avg = 0.5f * (c0[k] + store.g[k]);
+        cr_expect(fabsf(avg_then_gc[k] - gc_then_avg) <= 1e-6f * (1.0f + fabsf(gc_then_avg)), "element %zu: %g vs %g", k,
+                  avg_then_gc[k], gc_then_avg);
+    }
+    free(g0);
+    free(g1);
+    free(avg_then_gc);
+    free(c0);
+}

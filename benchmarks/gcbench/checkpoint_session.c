@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/dist.h"
 #include "engine/error.h"
 #include "session.h"
 
@@ -24,10 +25,15 @@
 
 #define CONF_MAX 8192
 
-/* A cheap fingerprint of the images: labels and every 4099th pixel byte. */
+/* A cheap fingerprint of the images: labels and every 4099th pixel byte, or for drawn images
+ * (kept or not) what they are drawn from. */
 static uint64_t dataset_fingerprint(const dataset *d)
 {
     uint64_t h = checkpoint_hash(d->labels, d->count);
+    if (d->draw) {
+        uint64_t from[2] = {d->draw_seed, d->draw_first};
+        return h ^ checkpoint_hash(from, sizeof from);
+    }
     size_t bytes = d->count * dataset_image_bytes(d);
     for (size_t i = 0; i < bytes; i += 4099) h = (h ^ d->pixels[i]) * UINT64_C(0x100000001b3);
     return h;
@@ -148,7 +154,7 @@ static int read_log(session *s, checkpoint_buffer *b)
 int session_save(session *s, const char *run, const train_state *st)
 {
     const options *o = s->opt;
-    if (!o->checkpoint_path) return GC_OK;
+    if (!o->checkpoint_path || dist_rank() != 0) return GC_OK; /* rank 0 holds what every rank holds */
     char conf[CONF_MAX];
     config_text(s, conf, sizeof conf);
 

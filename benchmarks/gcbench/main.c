@@ -9,6 +9,7 @@
 
 #include <oneapi/dnnl/dnnl.h>
 
+#include "engine/dist.h"
 #include "engine/error.h"
 #include "engine/model.h"
 #include "engine/net.h"
@@ -52,7 +53,14 @@ static int on_save(void *ctx, const char *run, const train_state *st)
     return session_save(ctx, run, st);
 }
 
-static bool on_stop_requested(void *ctx) { return stop_signal != 0; }
+/* Every rank stops at the same step: a signal reaching one rank first is shared. */
+static bool on_stop_requested(void *ctx)
+{
+    (void)ctx;
+    double stop = stop_signal != 0;
+    if (dist_sum_doubles(&stop, 1) != GC_OK) gc_error_clear(); /* keep going: the next allreduce reports it */
+    return stop > 0.0;
+}
 
 static void on_step_end(void *ctx, const char *run, int epoch, int step, int steps, double elapsed)
 {
@@ -111,7 +119,7 @@ static void describe(session *s, const net *n, const pin_report *pin)
 {
     const options *opt = s->opt;
     config_record cfg = {
-        .version = GCBENCH_VERSION, .threads = pin->threads, .simd = s->kernels->isa,
+        .version = GCBENCH_VERSION, .ranks = dist_ranks(), .threads = pin->threads, .simd = s->kernels->isa,
         .pin = pin->pinned ? pin_policy_name(pin->policy) : "none", .cpus = pin->pinned ? pin->cpu : NULL,
         .onednn = onednn_version_string(), .layout = net_layout_name(n->act_tag), .batch = opt->batch,
         .epochs = opt->epochs, .image_size = opt->image_size, .train_images = s->train.count,
@@ -120,19 +128,24 @@ static void describe(session *s, const net *n, const pin_report *pin)
         .gc_scope = gc_scope_name(opt->scope), .lr = opt->lr, .rho = 0.9, .eps = 1e-7, .params = n->params.count,
     };
     if (!s->resume || s->resume->log_size == 0) jsonl_config(&s->log, &cfg);
-    if (pin->note[0]) {
+    if (pin->note[0] && dist_rank() == 0) {
         fflush(stdout);
         fprintf(stderr, "gcbench: warning: %s\n", pin->note);
     }
     if (opt->quiet) return;
     printf("gcbench %s: Gradient Centralization training benchmark\n", GCBENCH_VERSION);
-    printf("data:     %s: %zu train, %zu validation images, %dx%dx3, %.0f MB in memory; classes %s (%zu), %s (%zu); augmentation %s\n",
-           s->data_desc, s->train.count, s->val.count, opt->image_size, opt->image_size,
-           (double)(s->train.count + s->val.count) * (double)dataset_image_bytes(&s->train) / 1e6,
+    char held[48] = "drawn on demand";
+    if (s->train.pixels)
+        snprintf(held, sizeof held, "%.0f MB in memory",
+                 (double)(s->train.count + s->val.count) * (double)dataset_image_bytes(&s->train) / 1e6);
+    printf("data:     %s: %zu train, %zu validation images, %dx%dx3, %s; classes %s (%zu), %s (%zu); augmentation %s\n",
+           s->data_desc, s->train.count, s->val.count, opt->image_size, opt->image_size, held,
            s->train.class_names[0], dataset_class_count(&s->train, 0), s->train.class_names[1],
            dataset_class_count(&s->train, 1), opt->augment ? "on" : "off");
-    printf("engine:   oneDNN %s, %d threads (pin %s), activations %s, GC/RMSprop kernels %s, %.0f MB of activations\n",
-           cfg.onednn, cfg.threads, cfg.pin, cfg.layout, cfg.simd, (double)net_activation_bytes(n) / 1e6);
+    char ranks[32] = "";
+    if (cfg.ranks > 1) snprintf(ranks, sizeof ranks, "%d MPI ranks x ", cfg.ranks);
+    printf("engine:   oneDNN %s, %s%d threads (pin %s), activations %s, GC/RMSprop kernels %s, %.0f MB of activations\n",
+           cfg.onednn, ranks, cfg.threads, cfg.pin, cfg.layout, cfg.simd, (double)net_activation_bytes(n) / 1e6);
     printf("training: %s, %d epochs, batch %d, RMSprop lr %g rho 0.9 eps 1e-7, seed %llu\n\n", cfg.runs, opt->epochs,
            opt->batch, opt->lr, (unsigned long long)opt->seed);
     net_summary(n, stdout);
@@ -182,6 +195,7 @@ static int train_runs(session *s, net *n, run_summary *base, run_summary *gc, do
 
 static void print_results(const options *opt, const run_summary *base, const run_summary *gc)
 {
+    if (dist_rank() != 0) return; /* rank 0 speaks for all */
     if (opt->run_baseline && opt->run_gc)
         console_comparison(stdout, base, gc);
     else
@@ -273,8 +287,11 @@ static int load_data(session *s)
     const options *opt = s->opt;
     if (!opt->data_dir && !opt->train_dir) {
         snprintf(s->data_desc, sizeof s->data_desc, "synthetic (seed %llu)", (unsigned long long)opt->seed);
-        GC_TRY(synthetic_dataset(&s->train, opt->seed, 0, (size_t)opt->train_images, opt->image_size));
-        return synthetic_dataset(&s->val, opt->seed, SYNTHETIC_VAL_BASE, (size_t)opt->val_images, opt->image_size);
+        /* One process keeps every image; a rank draws its share of each batch when it needs it. */
+        int (*make)(dataset *, uint64_t, uint64_t, size_t, int) =
+            dist_ranks() > 1 ? synthetic_dataset_on_demand : synthetic_dataset;
+        GC_TRY(make(&s->train, opt->seed, 0, (size_t)opt->train_images, opt->image_size));
+        return make(&s->val, opt->seed, SYNTHETIC_VAL_BASE, (size_t)opt->val_images, opt->image_size);
     }
     image_folder_options fo = {.image_size = opt->image_size, .skip_invalid = opt->skip_invalid};
     image_folder_report fr;
@@ -340,16 +357,39 @@ static void saved_position(const session *s, char *buf, size_t size)
         snprintf(buf, size, "after epoch %d of the %s run", s->saved_epoch, s->saved_run);
 }
 
+/* With several ranks, rank 0 alone prints, logs, reports and writes checkpoints. */
+static void quiet_other_ranks(options *opt)
+{
+    if (dist_rank() == 0) return;
+    opt->quiet = true;
+    opt->log_path = NULL;
+    opt->report_dir = NULL;
+    opt->help = opt->version = false;
+}
+
+/* An error, reported once by each rank that has it (naming the rank when there are several). */
+static void report_error(void)
+{
+    fflush(stdout);
+    if (dist_ranks() > 1)
+        fprintf(stderr, "gcbench: rank %d of %d: error: %s\n", dist_rank(), dist_ranks(), gc_error_message());
+    else
+        fprintf(stderr, "gcbench: error: %s\n", gc_error_message());
+}
+
 int main(int argc, char **argv)
 {
+    if (dist_init(&argc, &argv) != GC_OK) {
+        report_error();
+        return GC_ERUNTIME;
+    }
     options opt;
     int rc = options_parse(&opt, argc, argv);
-    if (rc == GC_OK && opt.help) {
-        options_usage(stdout);
-        return 0;
-    }
-    if (rc == GC_OK && opt.version) {
-        printf("gcbench %s (oneDNN %s)\n", GCBENCH_VERSION, onednn_version_string());
+    if (rc == GC_OK) quiet_other_ranks(&opt);
+    if (rc == GC_OK && (opt.help || opt.version)) {
+        if (opt.help) options_usage(stdout);
+        else printf("gcbench %s (oneDNN %s)\n", GCBENCH_VERSION, onednn_version_string());
+        dist_finalize();
         return 0;
     }
     session s = {.opt = &opt, .saved_epoch = -1};
@@ -365,7 +405,8 @@ int main(int argc, char **argv)
         if (s.progress) console_progress_clear(stderr);
         char where[96];
         saved_position(&s, where, sizeof where);
-        fprintf(stderr, "gcbench: interrupted by %s %s; the state is saved in '%s': run the same command with "
+        if (dist_rank() == 0)
+            fprintf(stderr, "gcbench: interrupted by %s %s; the state is saved in '%s': run the same command with "
                         "--resume %s to continue\n",
                 stop_signal == SIGTERM ? "SIGTERM" : "SIGINT", where, opt.checkpoint_path, opt.checkpoint_path);
         rc = GC_ERUNTIME;
@@ -374,6 +415,7 @@ int main(int argc, char **argv)
         dataset_free(&s.val);
         dataset_free(&s.train);
         for (int i = 0; i < 2; i++) report_history_free(&s.history[i]);
+        dist_finalize();
         return rc;
     }
     bool note_checkpoint = rc == GC_ERUNTIME && s.saved_epoch >= 0;
@@ -383,14 +425,15 @@ int main(int argc, char **argv)
     dataset_free(&s.train);
     for (int i = 0; i < 2; i++) report_history_free(&s.history[i]);
     if (rc != GC_OK) {
-        fflush(stdout);
-        fprintf(stderr, "gcbench: error: %s\n", gc_error_message());
-        if (note_checkpoint) {
+        report_error();
+        if (note_checkpoint && dist_rank() == 0) {
             char where[96];
             saved_position(&s, where, sizeof where);
             fprintf(stderr, "gcbench: the last checkpoint, '%s' (%s), is intact\n", opt.checkpoint_path, where);
         }
+        dist_abort(rc); /* the other ranks would wait for this one in their next collective */
         return rc;
     }
+    dist_finalize();
     return 0;
 }

@@ -6,8 +6,8 @@ Runs, each --repeats times, in turn:
   gcbench --no-gc        training throughput (median images/s of epochs 2+) and peak RSS;
   gcbench --gc           the same with GC: the overhead is the ratio of the two;
   torch_peer.py          the same model, batch and data shape in PyTorch (channels_last).
-Neither gcbench nor the peer augments here (--no-augment): the same work on both sides.
-and prints median, min and max of each figure and the ratios of the medians. Peak RSS is
+and prints median, min and max of each figure and the ratios of the medians. Neither gcbench
+nor the peer augments here (--no-augment): the same work on both sides. Peak RSS is
 measured by GNU time (/usr/bin/time -f %M) around each process.
 
   /usr/bin/python3 benchmarks/peers/compare.py [--build build/release] [--repeats 3]

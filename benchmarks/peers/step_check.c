@@ -93,7 +93,7 @@ int main(int argc, char **argv)
         }
         pass_ctx p = {.variant = 0, .batch = batch, .training = false, .noise_key = 0};
         if (net_forward(n, &p) != GC_OK) die("forward");
-        loss_result r = bce_with_logits(net_output(n), labels + (size_t)s * (size_t)batch, (size_t)batch, net_output_grad(n));
+        loss_result r = bce_with_logits(net_output(n), labels + (size_t)s * (size_t)batch, (size_t)batch, (size_t)batch, net_output_grad(n));
         losses[s] = r.loss_sum / batch;
         if (s == 0) fwrite(net_output(n), sizeof(float), (size_t)batch, out);
         if (net_backward(n, &p) != GC_OK) die("backward");

@@ -224,9 +224,10 @@ static int conv_pool_plan(net *n, layer *l, int v)
     return GC_OK;
 }
 
-static pool_geometry chunk_geometry(const net *n, const layer *l, const chunk_ops *c)
+/* A chunk's pooling geometry; .first places it in the whole batch, for the dropout masks. */
+static pool_geometry chunk_geometry(const net *n, const layer *l, const chunk_ops *c, const pass_ctx *p)
 {
-    return (pool_geometry){.n = c->images, .first = c->first, .c = l->filters, .h = conv_h(l), .w = conv_w(l),
+    return (pool_geometry){.n = c->images, .first = p->first_image + c->first, .c = l->filters, .h = conv_h(l), .w = conv_w(l),
                            .block = block_of(n->act_tag, l->filters)};
 }
 
@@ -246,7 +247,7 @@ static int conv_pool_forward(net *n, layer *l, const pass_ctx *p)
         const chunk_ops *c = &st->chunks[p->variant][k];
         GC_TRY(dnnl_op_run(&n->ctx, &c->fwd));
         GC_TRY(dnnl_ctx_wait(&n->ctx));
-        pool_geometry g = chunk_geometry(n, l, c);
+        pool_geometry g = chunk_geometry(n, l, c, p);
         size_t o = (size_t)c->first * out_floats;
         maxpool_fused_forward(n->chunk_buf, l->out_buf + o, (uint8_t *)l->workspace + o, &g, &d, n->chunk_mask);
     }
@@ -273,7 +274,7 @@ static int conv_pool_backward(net *n, layer *l, const pass_ctx *p)
     if (l->d_in) GC_TRY(dnnl_op_run(&n->ctx, &st->w_to_bwd));
     for (int k = 0; k < st->nchunks[p->variant]; k++) {
         const chunk_ops *c = &st->chunks[p->variant][k];
-        pool_geometry g = chunk_geometry(n, l, c);
+        pool_geometry g = chunk_geometry(n, l, c, p);
         size_t o = (size_t)c->first * out_floats;
         maxpool_fused_backward(l->d_out + o, l->out_buf + o, (uint8_t *)l->workspace + o, n->chunk_buf, &g, &d);
         GC_TRY(dnnl_op_run(&n->ctx, &c->bwd_weights));

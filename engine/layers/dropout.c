@@ -89,7 +89,7 @@ void dropout_make_mask(uint64_t *mask, const dropout_shape *s, float rate, uint6
                 }
             }
             if (c < s->c) {
-                uint64_t i = (uint64_t)(((n * s->h + h) * s->w + w) * s->c + c);
+                uint64_t i = (uint64_t)((((s->first + n) * s->h + h) * s->w + w) * s->c + c);
                 if (i / 4 != cached_draw) {
                     cached_draw = i / 4;
                     r = rng_u64(key, cached_draw);
@@ -116,16 +116,16 @@ void dropout_backward(float *dx, const float *dy, const uint64_t *mask, size_t n
 }
 
 /* The mask's view of the layer's activation at batch b. */
-static dropout_shape layer_shape(const net *n, const layer *l, long b)
+static dropout_shape layer_shape(const net *n, const layer *l, long b, long first)
 {
     dnnl_format_tag_t tag = l->in.rank == 1 ? dnnl_nc : l->index == 0 ? n->input_tag : n->act_tag;
-    return (dropout_shape){b, l->in.c, l->in.h, l->in.w, tag};
+    return (dropout_shape){b, l->in.c, l->in.h, l->in.w, tag, first};
 }
 
 static int dropout_plan(net *n, layer *l, int v)
 {
     if (v != 0) return GC_OK;
-    dropout_shape s = layer_shape(n, l, l->plan[0].batch);
+    dropout_shape s = layer_shape(n, l, l->plan[0].batch, 0);
     size_t elems = dropout_physical_elems(&s);
     if (elems != layer_out_elems(n, l, l->plan[0].batch))
         return gc_fail(GC_ERUNTIME, "%s: unsupported activation layout for dropout", l->name);
@@ -140,7 +140,7 @@ static int dropout_forward(net *n, layer *l, const pass_ctx *p)
 {
     if (!p->training || l->rate == 0.0f) return GC_OK;
     size_t elems = layer_out_elems(n, l, p->batch);
-    dropout_shape s = layer_shape(n, l, p->batch);
+    dropout_shape s = layer_shape(n, l, p->batch, p->first_image);
     dropout_make_mask(l->mask, &s, l->rate, rng_key(p->noise_key, RNG_STREAM_DROPOUT, (uint64_t)l->dropout_ordinal, 0));
     dropout_apply(l->out_buf, l->mask, elems, dropout_scale(l));
     return GC_OK;

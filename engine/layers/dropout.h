@@ -17,6 +17,7 @@
 typedef struct {
     long n, c, h, w;
     dnnl_format_tag_t tag;
+    long first; /* the first image's position in the whole batch (the masks' n is first + n) */
 } dropout_shape;
 
 /* Physical elements (blocked layouts pad channels to whole blocks). */
