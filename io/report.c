@@ -270,7 +270,7 @@ static int curves_build(curves *c, const char *subtitle, const report_run *runs,
     svg_axis epochs = {.label = "epoch", .integer = true};
     c->panels[0] = (svg_panel){.title = "Loss (binary cross-entropy)", .x = epochs, .y = {.label = "loss"},
                                .series = c->loss, .nseries = 2 * nruns};
-    c->panels[1] = (svg_panel){.title = "Accuracy", .x = epochs, .y = {.label = "accuracy"},
+    c->panels[1] = (svg_panel){.title = "Accuracy", .x = epochs, .y = {.label = "accuracy", .fraction = true},
                                .series = c->accuracy, .nseries = 2 * nruns};
     c->chart = (svg_chart){
         .title = baseline && gc ? "Baseline vs Gradient Centralization: loss and accuracy per epoch"

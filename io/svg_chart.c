@@ -181,6 +181,8 @@ static axis_range resolve_axis(const svg_panel *p, bool is_x)
         if (!(a->from_zero && lo == 0)) lo -= pad;
     }
     svg_ticks t = svg_nice_ticks(lo, hi, TICKS_TARGET, a->integer);
+    if (a->fraction && t.lo < 0) t.count -= (int)lround(-t.lo / t.step), t.lo = 0;
+    if (a->fraction && t.hi > 1) t.count -= (int)lround((t.hi - 1) / t.step), t.hi = 1;
     r.lo = t.lo, r.hi = t.hi, r.step = t.step, r.count = t.count;
     r.decimals = t.step >= 1 ? 0 : (int)ceil(-log10(t.step) - 1e-9);
     return r;

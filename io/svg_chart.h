@@ -39,6 +39,7 @@ typedef struct {
     svg_scale scale;
     bool integer;   /* ticks at whole numbers only (epochs) */
     bool from_zero; /* the range reaches down (or up) to 0 (throughput) */
+    bool fraction;  /* values lie in [0, 1] (accuracy): the axis does not go beyond */
 } svg_axis;
 
 typedef struct {

@@ -331,6 +331,21 @@ Test(report, curves_svg_has_title_axes_legend_and_a_path_per_series)
     remove_tree(dir);
 }
 
+Test(report, the_accuracy_axis_ends_at_1)
+{
+    report_history run;
+    fill(&run, "gc", GC_SCOPE_ALL, 10, 1.0 / 0.7); /* training accuracy reaches exactly 1 */
+    report_run runs[1] = {report_history_run(&run)};
+    char *dir = temp_dir();
+    cr_assert_eq(report_write(dir, "reaching 1", runs, 1, NULL, 0), GC_OK, "%s", gc_error_message());
+    char *svg = slurp(dir, "curves.svg");
+    cr_expect(strstr(svg, ">1.0</text>") != NULL, "a tick at 1");
+    cr_expect(strstr(svg, ">1.1</text>") == NULL && strstr(svg, ">1.2</text>") == NULL, "no accuracy above 1");
+    free(svg);
+    report_history_free(&run);
+    remove_tree(dir);
+}
+
 Test(report, subtitle_is_escaped)
 {
     report_history h;
