@@ -1,5 +1,6 @@
 #include "io/dataset.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/alloc.h"
@@ -16,5 +17,7 @@ void dataset_free(dataset *d)
 {
     gc_free(d->pixels);
     gc_free(d->labels);
+    for (size_t i = 0; d->paths && i < d->count; i++) free(d->paths[i]);
+    free(d->paths);
     memset(d, 0, sizeof *d);
 }

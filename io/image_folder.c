@@ -249,8 +249,12 @@ static int check_options(const image_folder_options *opt)
     if (opt->image_size < 1 || (unsigned)opt->image_size > PNG_DECODE_MAX_SIDE)
         return gc_fail(GC_EUSAGE, "image size %d is out of range (1..%u)", opt->image_size,
                        PNG_DECODE_MAX_SIDE);
+    if (opt->on_demand && opt->skip_invalid)
+        return gc_fail(GC_EUSAGE, "--skip-invalid decodes every file first, which images read on demand "
+                                  "(several MPI ranks) do not: remove the bad files, or find them with one process");
     return GC_OK;
 }
+
 
 /* The decoded images of `what` must fit the cap: images x size x size x 3 bytes. */
 static int check_memory_cap(const char *what, size_t images, const image_folder_options *opt)
@@ -268,6 +272,12 @@ static int check_memory_cap(const char *what, size_t images, const image_folder_
                    "%s: the decoded dataset would take %s (%zu images x %d x %d x 3 bytes), over the "
                    "memory cap of %s",
                    what, need, images, opt->image_size, opt->image_size, limit);
+}
+
+/* The cap applies to images kept in memory only. */
+static int check_kept_cap(const char *what, size_t images, const image_folder_options *opt)
+{
+    return opt->on_demand ? GC_OK : check_memory_cap(what, images, opt);
 }
 
 /* Decodes one file into its slot (image_size x image_size x 3). */
@@ -351,9 +361,50 @@ static int decode_scan(const folder_scan *s, const image_folder_options *opt, da
     return GC_OK;
 }
 
+/* Image i of an on-demand dataset: decoded from its file and resized, as decode_into does. */
+static int decode_on_demand(const dataset *d, size_t i, uint8_t *out)
+{
+    image_file f = {.path = d->paths[i]};
+    decode_into(&f, d->height, out);
+    return f.code == GC_OK ? GC_OK : gc_fail(f.code, "%s: %s", f.path, f.reason);
+}
+
+/* *d with s's file names and labels, decoding nothing; takes the names from s. */
+static int keep_names(folder_scan *s, const image_folder_options *opt, dataset *d)
+{
+    memset(d, 0, sizeof *d);
+    for (size_t i = 0; i < s->count; i++)
+        if (s->files[i].code != GC_OK) return gc_fail(s->files[i].code, "%s: %s", s->files[i].path, s->files[i].reason);
+    uint8_t *labels = NULL;
+    char **paths = calloc(s->count, sizeof *paths);
+    if (!paths) return gc_fail(GC_ERUNTIME, "out of memory listing the files of %s", s->dir);
+    int rc = gc_alloc((void **)&labels, s->count, "image labels");
+    if (rc != GC_OK) {
+        free(paths);
+        return rc;
+    }
+    for (size_t i = 0; i < s->count; i++) {
+        paths[i] = s->files[i].path;
+        s->files[i].path = NULL; /* now the dataset's */
+        labels[i] = s->files[i].label;
+    }
+    *d = (dataset){.height = opt->image_size, .width = opt->image_size, .channels = 3, .count = s->count,
+                   .labels = labels, .num_classes = s->num_classes, .draw = decode_on_demand, .paths = paths};
+    memcpy(d->class_names, s->class_names, sizeof d->class_names);
+    return GC_OK;
+}
+
+/* The dataset of a scanned folder: decoded now, or (on_demand) when the loader needs it. */
+static int materialize(folder_scan *s, const image_folder_options *opt, dataset *d, size_t *skipped)
+{
+    *skipped = 0;
+    return opt->on_demand ? keep_names(s, opt, d) : decode_scan(s, opt, d, skipped);
+}
+
 /* Bytes held: the buffers were sized for every scanned file, skipped ones included. */
 static size_t resident_bytes(const folder_scan *s, const image_folder_options *opt)
 {
+    if (opt->on_demand) return gc_round_up(s->count, GC_ALIGN);
     return gc_round_up(s->count * image_bytes_of(opt->image_size), GC_ALIGN) + gc_round_up(s->count, GC_ALIGN);
 }
 
@@ -368,8 +419,8 @@ int image_folder_load(dataset *d, const char *dir, const image_folder_options *o
     folder_scan s;
     GC_TRY(scan_folder(dir, &s));
     size_t skipped = 0;
-    int rc = check_memory_cap(dir, s.count, opt);
-    if (rc == GC_OK) rc = decode_scan(&s, opt, d, &skipped);
+    int rc = check_kept_cap(dir, s.count, opt);
+    if (rc == GC_OK) rc = materialize(&s, opt, d, &skipped);
     if (rc == GC_OK && report) *report = (image_folder_report){skipped, resident_bytes(&s, opt)};
     folder_scan_free(&s);
     return rc;
@@ -410,12 +461,12 @@ int image_folder_load_pair(dataset *train, dataset *val, const char *train_dir, 
     if (rc == GC_OK) {
         char what[1024];
         snprintf(what, sizeof what, "%s and %s", train_dir, val_dir);
-        rc = check_memory_cap(what, ts.count + vs.count, opt);
+        rc = check_kept_cap(what, ts.count + vs.count, opt);
     }
     size_t skipped_train = 0, skipped_val = 0;
-    if (rc == GC_OK) rc = decode_scan(&ts, opt, train, &skipped_train);
+    if (rc == GC_OK) rc = materialize(&ts, opt, train, &skipped_train);
     if (rc == GC_OK) {
-        rc = decode_scan(&vs, opt, val, &skipped_val);
+        rc = materialize(&vs, opt, val, &skipped_val);
         if (rc != GC_OK) dataset_free(train);
     }
     if (rc == GC_OK && report)

@@ -23,6 +23,10 @@ typedef struct {
     int image_size;    /* every image is resized to image_size x image_size (1..16384) */
     bool skip_invalid; /* skip files that fail to decode, with a warning each, instead of failing */
     size_t max_bytes;  /* cap on images x size x size x 3 over one call; 0: the default 8 GiB */
+    bool on_demand;    /* keep the file names only; the loader decodes each image when a batch
+                          needs it (under MPI a rank reads only its share). A file that does not
+                          decode then stops training with an error naming it; not with
+                          skip_invalid, which must decode every file first. */
 } image_folder_options;
 
 typedef struct {

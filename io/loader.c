@@ -69,15 +69,15 @@ void loader_start_epoch(loader *ld, int epoch)
 }
 
 /* Image idx, rescaled to [0, 1] (and augmented when training), in the loader's layout. */
-static void convert_image(const loader *ld, size_t idx, float *dst)
+static int convert_image(const loader *ld, size_t idx, float *dst)
 {
     const dataset *d = ld->data;
     const uint8_t *src = d->pixels ? dataset_image(d, idx) : ld->drawn;
-    if (!d->pixels) d->draw(d->draw_seed, d->draw_first + idx, d->height, ld->drawn);
+    if (!d->pixels) GC_TRY(d->draw(d, idx, ld->drawn));
     if (ld->augment) {
         augment_params p = augment_draw(ld->seed, ld->epoch, idx);
         augment_warp(src, d->width, d->height, d->channels, &p, dst, ld->planar);
-        return;
+        return GC_OK;
     }
     size_t bytes = dataset_image_bytes(ld->data), channels = (size_t)ld->data->channels;
     size_t pixels = bytes / channels;
@@ -88,6 +88,7 @@ static void convert_image(const loader *ld, size_t idx, float *dst)
     } else {
         for (size_t i = 0; i < bytes; i++) dst[i] = (float)src[i] * scale;
     }
+    return GC_OK;
 }
 
 int loader_fill(const loader *ld, int step, float *input, uint8_t *labels)
@@ -97,7 +98,8 @@ int loader_fill(const loader *ld, int step, float *input, uint8_t *labels)
     size_t first = (size_t)step * (size_t)ld->batch + (size_t)share_first, bytes = dataset_image_bytes(ld->data);
     for (int k = 0; k < b; k++) {
         size_t idx = ld->order[first + (size_t)k];
-        convert_image(ld, idx, input + (size_t)k * bytes);
+        int rc = convert_image(ld, idx, input + (size_t)k * bytes);
+        if (rc != GC_OK) return -rc;
         labels[k] = ld->data->labels[idx];
     }
     return b;

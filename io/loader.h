@@ -46,8 +46,8 @@ int loader_share_size(const loader *ld, int step, int *first);
 void loader_start_epoch(loader *ld, int epoch);
 
 /* Writes this rank's share of batch `step` of the current epoch into input and labels;
- * returns its size. Runs on the calling thread only: the loader's caller decides where the
- * work happens. */
+ * returns its size, or minus the error code when an image made on demand failed (gc_fail on
+ * this thread names it). Runs on the calling thread only: the loader's caller decides where the work happens. */
 int loader_fill(const loader *ld, int step, float *input, uint8_t *labels);
 
 /* Floats of one full batch. */

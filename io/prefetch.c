@@ -1,6 +1,7 @@
 #include "io/prefetch.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -23,6 +24,9 @@ struct prefetcher {
     long consumed;       /* batches handed out; the producer may run up to consumed + 1 */
     bool stop;
     bool started;
+    long failed;         /* the batch whose images could not be made (-1: none) */
+    int error_code;
+    char error[2048];    /* its message, taken from the producer thread */
 };
 
 static double now_seconds(void)
@@ -45,12 +49,20 @@ static void *produce(void *arg)
 
         int epoch = (int)(t / p->per_epoch), step = (int)(t % p->per_epoch);
         if (epoch != p->ld.epoch) loader_start_epoch(&p->ld, epoch);
-        p->size[t % 2] = loader_fill(&p->ld, step, p->input[t % 2], p->labels[t % 2]);
+        int size = loader_fill(&p->ld, step, p->input[t % 2], p->labels[t % 2]);
+        p->size[t % 2] = size;
 
         pthread_mutex_lock(&p->lock);
+        if (size < 0) { /* hand the error to the consumer, and produce nothing more */
+            p->failed = t;
+            p->error_code = -size;
+            snprintf(p->error, sizeof p->error, "%s", gc_error_message());
+            gc_error_clear();
+        }
         p->produced = t + 1;
         pthread_cond_broadcast(&p->changed);
         pthread_mutex_unlock(&p->lock);
+        if (size < 0) break;
     }
     return NULL;
 }
@@ -68,6 +80,7 @@ int prefetch_start(prefetcher **out, const loader *ld, int epochs, int epoch, in
     p->total = (long)epochs * p->per_epoch;
     p->first = (long)epoch * p->per_epoch + step;
     p->consumed = p->first - 1;
+    p->failed = -1;
     p->produced = p->first;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->changed, NULL);
@@ -131,6 +144,7 @@ int prefetch_next(prefetcher *p, int epoch, int step, float **input, uint8_t **l
     pthread_cond_broadcast(&p->changed);
     while (p->produced <= t) pthread_cond_wait(&p->changed, &p->lock);
     pthread_mutex_unlock(&p->lock);
+    if (p->failed == t) return gc_fail(p->error_code, "%s", p->error);
     *waited = now_seconds() - start;
     *input = p->input[t % 2];
     *labels = p->labels[t % 2];

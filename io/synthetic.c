@@ -297,6 +297,12 @@ int synthetic_image(uint64_t seed, uint64_t index, int size, uint8_t *out)
     return label;
 }
 
+static int draw_image(const dataset *d, size_t i, uint8_t *out)
+{
+    synthetic_image(d->draw_seed, d->draw_first + i, d->height, out);
+    return GC_OK;
+}
+
 static int check_request(dataset *d, size_t count, int size)
 {
     memset(d, 0, sizeof *d);
@@ -320,7 +326,7 @@ int synthetic_dataset_on_demand(dataset *d, uint64_t seed, uint64_t first, size_
     uint8_t *labels = NULL;
     GC_TRY(gc_alloc((void **)&labels, count, "synthetic dataset labels"));
     dataset tmp = {.height = size, .width = size, .channels = 3, .count = count, .labels = labels,
-                   .draw = synthetic_image, .draw_seed = seed, .draw_first = first};
+                   .draw = draw_image, .draw_seed = seed, .draw_first = first};
     name_classes(&tmp);
     for (size_t i = 0; i < count; i++) labels[i] = (uint8_t)synthetic_label(seed, first + i);
     *d = tmp;
@@ -344,7 +350,7 @@ int synthetic_dataset(dataset *d, uint64_t seed, uint64_t first, size_t count, i
         return rc;
     }
     dataset tmp = {.height = size, .width = size, .channels = 3, .count = count, .pixels = pixels,
-                   .labels = labels, .draw = synthetic_image, .draw_seed = seed, .draw_first = first};
+                   .labels = labels, .draw = draw_image, .draw_seed = seed, .draw_first = first};
     name_classes(&tmp);
 
     /* Images are independent; dynamic scheduling absorbs uneven shape costs and busy cores. */

@@ -599,3 +599,51 @@ Test(image_folder, two_class_check_lists_the_classes)
     cr_assert_str_eq(gc_error_message(), "DIR has 3 classes (a, b, c); gcbench trains two-class models only");
     dataset_free(&d);
 }
+
+/* ---- On demand (MPI ranks) ------------------------------------------------------------------ */
+
+Test(image_folder, on_demand_images_equal_the_kept_ones)
+{
+    two_classes(at("d"), "a", "b", 3);
+    image_folder_options kept = options(8), lazy = options(8);
+    lazy.on_demand = true;
+    dataset k, l;
+    cr_assert_eq(image_folder_load(&k, at("d"), &kept, NULL), GC_OK, "%s", gc_error_message());
+    cr_assert_eq(image_folder_load(&l, at("d"), &lazy, NULL), GC_OK, "%s", gc_error_message());
+    cr_assert_null(l.pixels, "nothing decoded up front");
+    cr_assert_eq(l.count, k.count);
+    cr_assert_eq(l.num_classes, 2);
+    uint8_t img[8 * 8 * 3];
+    for (size_t i = 0; i < k.count; i++) {
+        cr_assert_eq(l.draw(&l, i, img), GC_OK);
+        cr_expect_arr_eq(img, dataset_image(&k, i), sizeof img, "image %zu", i);
+        cr_expect_eq(l.labels[i], k.labels[i]);
+    }
+    dataset_free(&k);
+    dataset_free(&l);
+}
+
+Test(image_folder, on_demand_bad_file_is_named_when_it_is_read)
+{
+    two_classes(at("d"), "a", "b", 2);
+    write_text(at("d/b/img05.png"), "not a png");
+    image_folder_options lazy = options(8);
+    lazy.on_demand = true;
+    dataset l;
+    cr_assert_eq(image_folder_load(&l, at("d"), &lazy, NULL), GC_OK, "files are not read yet");
+    uint8_t img[8 * 8 * 3];
+    cr_assert_eq(l.draw(&l, 0, img), GC_OK);
+    gc_error_clear();
+    cr_assert_eq(l.draw(&l, l.count - 1, img), GC_EUSAGE);
+    cr_expect(strstr(gc_error_message(), at("d/b/img05.png")), "'%s' names the file", gc_error_message());
+    gc_error_clear();
+    dataset_free(&l);
+}
+
+Test(image_folder, on_demand_refuses_skip_invalid)
+{
+    two_classes(at("d"), "a", "b", 2);
+    image_folder_options opt = options(8);
+    opt.on_demand = opt.skip_invalid = true;
+    expect_load_error(at("d"), &opt, "--skip-invalid", "on demand");
+}

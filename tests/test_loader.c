@@ -239,3 +239,34 @@ Test(loader, shares_of_drawn_images_concatenate_to_the_whole_batch)
     loader_free(&whole);
     dataset_free(&drawn);
 }
+
+static int draw_fails_at_5(const dataset *d, size_t i, uint8_t *out)
+{
+    memset(out, (int)i, dataset_image_bytes(d));
+    return i == 5 ? gc_fail(GC_EUSAGE, "image %zu: cannot be made", i) : GC_OK;
+}
+
+/* An image made on demand that fails stops the batch that needs it, with its message, on the
+ * consumer's thread. */
+Test(loader, prefetcher_hands_over_a_failed_image)
+{
+    uint8_t labels[12] = {0};
+    dataset d = {.height = 4, .width = 4, .channels = 3, .count = 12, .labels = labels, .num_classes = 2,
+                 .draw = draw_fails_at_5};
+    loader ld;
+    cr_assert_eq(loader_init(&ld, &d, 4, false, false, true, 1), GC_OK);
+    prefetcher *p;
+    cr_assert_eq(prefetch_start(&p, &ld, 1, 0, 0), GC_OK);
+    float *input;
+    uint8_t *lab;
+    int size;
+    double waited;
+    cr_assert_eq(prefetch_next(p, 0, 0, &input, &lab, &size, &waited), GC_OK);
+    cr_expect_float_eq(input[0], 0.0f, 0.0f);
+    gc_error_clear();
+    cr_assert_eq(prefetch_next(p, 0, 1, &input, &lab, &size, &waited), GC_EUSAGE);
+    cr_expect(strstr(gc_error_message(), "image 5: cannot be made"), "got '%s'", gc_error_message());
+    gc_error_clear();
+    prefetch_stop(p);
+    loader_free(&ld);
+}

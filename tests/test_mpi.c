@@ -5,11 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
 
+#include "engine/error.h"
+#include "io/png_decode.h"
+#include "io/synthetic.h"
 #include "tempdir.h"
 
 /* Small enough for a slow machine; 203 = 6*32 + 11 and 61 = 32 + 29 make partial batches, and
@@ -131,6 +135,50 @@ Test(mpi, a_dead_rank_stops_the_others_and_the_checkpoint_resumes, .timeout = 60
     for (int i = 0; i < 2; i++) { /* same ranks, same threads: the same arithmetic */
         cr_expect_eq(a[i].loss, b[i].loss, "epoch %d: %.9f vs %.9f", i + 1, a[i].loss, b[i].loss);
         cr_expect_eq(a[i].val_loss, b[i].val_loss);
+    }
+    test_remove_tree(dir);
+}
+
+/* dir/<split>/<class>/NNN.png from the synthetic set's images (labels as classes). */
+static void write_folders(const char *dir, const char *split, int count, uint64_t first)
+{
+    static const char *names[2] = {"fine", "coarse"};
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, split);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    for (int c = 0; c < 2; c++) {
+        snprintf(path, sizeof path, "%s/%s/%s", dir, split, names[c]);
+        cr_assert_eq(mkdir(path, 0700), 0);
+    }
+    uint8_t img[48 * 48 * 3];
+    for (int i = 0; i < count; i++) {
+        int label = synthetic_image(11, first + (uint64_t)i, 48, img);
+        snprintf(path, sizeof path, "%s/%s/%s/%03d.png", dir, split, names[label], i);
+        cr_assert_eq(png_write_rgb(path, img, 48, 48), GC_OK);
+    }
+}
+
+/* PNG folders: every rank decodes its share of each batch when it needs it. */
+Test(mpi, two_ranks_reading_png_shares_follow_one_process, .timeout = 600)
+{
+    char dir[256], args[2048], one[300], two[300];
+    test_temp_dir(dir, sizeof dir, "mpi_png");
+    write_folders(dir, "train", 70, 0);
+    write_folders(dir, "validation", 21, 1000);
+    snprintf(one, sizeof one, "%s/one.jsonl", dir);
+    snprintf(two, sizeof two, "%s/two.jsonl", dir);
+#define PNG_RUN "--data '%s' --image-size 96 --batch 16 --epochs 2 --no-gc --quiet --log '%s'"
+    snprintf(args, sizeof args, "'%s' --threads 2 " PNG_RUN " >/dev/null 2>&1", GCBENCH_BIN, dir, one);
+    cr_assert_eq(shell(args), 0);
+    snprintf(args, sizeof args, "--threads 1 " PNG_RUN, dir, two);
+    cr_assert_eq(mpirun(2, "", args), 0);
+    epoch_rec a[4], b[4];
+    cr_assert_eq(read_epochs(one, a, 4, NULL), 2);
+    cr_assert_eq(read_epochs(two, b, 4, NULL), 2);
+    for (int i = 0; i < 2; i++) {
+        cr_expect(fabs(a[i].loss - b[i].loss) <= 1e-4 * fabs(a[i].loss), "epoch %d: loss %.9f vs %.9f", i + 1,
+                  a[i].loss, b[i].loss);
+        cr_expect(fabs(a[i].val_loss - b[i].val_loss) <= 1e-3 * fabs(a[i].val_loss));
     }
     test_remove_tree(dir);
 }

@@ -25,11 +25,16 @@
 
 #define CONF_MAX 8192
 
-/* A cheap fingerprint of the images: labels and every 4099th pixel byte, or for drawn images
- * (kept or not) what they are drawn from. */
+/* A cheap fingerprint of the images: labels and every 4099th pixel byte; for synthetic images
+ * (kept or not) what they are drawn from; for files read on demand, their names. */
 static uint64_t dataset_fingerprint(const dataset *d)
 {
     uint64_t h = checkpoint_hash(d->labels, d->count);
+    if (d->paths) {
+        for (size_t i = 0; i < d->count; i++)
+            h = (h ^ checkpoint_hash(d->paths[i], strlen(d->paths[i]))) * UINT64_C(0x100000001b3);
+        return h;
+    }
     if (d->draw) {
         uint64_t from[2] = {d->draw_seed, d->draw_first};
         return h ^ checkpoint_hash(from, sizeof from);

@@ -134,7 +134,7 @@ static void describe(session *s, const net *n, const pin_report *pin)
     }
     if (opt->quiet) return;
     printf("gcbench %s: Gradient Centralization training benchmark\n", GCBENCH_VERSION);
-    char held[48] = "drawn on demand";
+    char held[48] = "made on demand";
     if (s->train.pixels)
         snprintf(held, sizeof held, "%.0f MB in memory",
                  (double)(s->train.count + s->val.count) * (double)dataset_image_bytes(&s->train) / 1e6);
@@ -293,7 +293,8 @@ static int load_data(session *s)
         GC_TRY(make(&s->train, opt->seed, 0, (size_t)opt->train_images, opt->image_size));
         return make(&s->val, opt->seed, SYNTHETIC_VAL_BASE, (size_t)opt->val_images, opt->image_size);
     }
-    image_folder_options fo = {.image_size = opt->image_size, .skip_invalid = opt->skip_invalid};
+    image_folder_options fo = {.image_size = opt->image_size, .skip_invalid = opt->skip_invalid,
+                               .on_demand = dist_ranks() > 1}; /* a rank reads its share of each batch */
     image_folder_report fr;
     const char *where = opt->data_dir ? opt->data_dir : opt->train_dir;
     if (opt->data_dir) {
