@@ -18,12 +18,33 @@ const char *pin_policy_name(pin_policy p)
     }
 }
 
+/* The CPUs the process was started on (taskset, or an MPI launcher binding each rank), taken
+ * before gcbench binds anything: threads are pinned within them, so ranks on one machine keep
+ * to their own cores. */
+static int restrict_to_launch_binding(hwloc_topology_t topo)
+{
+    static hwloc_bitmap_t launch;
+    if (!launch) {
+        launch = hwloc_bitmap_alloc();
+        if (!launch) return gc_fail(GC_ERUNTIME, "out of memory reading the process's CPU binding");
+        if (hwloc_get_cpubind(topo, launch, HWLOC_CPUBIND_THREAD) != 0)
+            hwloc_bitmap_copy(launch, hwloc_topology_get_topology_cpuset(topo));
+    }
+    if (hwloc_bitmap_isincluded(hwloc_topology_get_topology_cpuset(topo), launch)) return GC_OK;
+    if (hwloc_topology_restrict(topo, launch, 0) != 0)
+        return gc_fail(GC_ERUNTIME, "hwloc could not restrict pinning to the CPUs the process was started on");
+    return GC_OK;
+}
+
 int threads_physical_cores(void)
 {
     hwloc_topology_t topo;
     int cores = 0;
     if (hwloc_topology_init(&topo) == 0) {
-        if (hwloc_topology_load(topo) == 0) cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+        if (hwloc_topology_load(topo) == 0) {
+            if (restrict_to_launch_binding(topo) != GC_OK) gc_error_clear(); /* then the whole machine */
+            cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+        }
         hwloc_topology_destroy(topo);
     }
     if (cores < 1) cores = omp_get_num_procs();
@@ -84,24 +105,6 @@ static int bind_threads(hwloc_topology_t topo, int count, hwloc_bitmap_t *sets, 
         }
     }
     if (failed) return gc_fail(GC_ERUNTIME, "binding %d of %d threads to their cores failed", failed, count);
-    return GC_OK;
-}
-
-/* The CPUs the process was started on (taskset, or an MPI launcher binding each rank), taken
- * before gcbench binds anything: threads are pinned within them, so ranks on one machine keep
- * to their own cores. */
-static int restrict_to_launch_binding(hwloc_topology_t topo)
-{
-    static hwloc_bitmap_t launch;
-    if (!launch) {
-        launch = hwloc_bitmap_alloc();
-        if (!launch) return gc_fail(GC_ERUNTIME, "out of memory reading the process's CPU binding");
-        if (hwloc_get_cpubind(topo, launch, HWLOC_CPUBIND_THREAD) != 0)
-            hwloc_bitmap_copy(launch, hwloc_topology_get_topology_cpuset(topo));
-    }
-    if (hwloc_bitmap_isincluded(hwloc_topology_get_topology_cpuset(topo), launch)) return GC_OK;
-    if (hwloc_topology_restrict(topo, launch, 0) != 0)
-        return gc_fail(GC_ERUNTIME, "hwloc could not restrict pinning to the CPUs the process was started on");
     return GC_OK;
 }
 

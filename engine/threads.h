@@ -30,7 +30,8 @@ typedef struct {
     int cpu[THREADS_MAX];   /* OS index of the PU each thread ran on after binding (-1: unknown) */
 } pin_report;
 
-/* Physical cores of this machine (hwloc), at least 1. */
+/* Physical cores this process may run on (hwloc): the machine's, or those of the CPU set it
+ * was started with (taskset, an MPI launcher's binding); at least 1. */
 int threads_physical_cores(void);
 
 /* Sets the thread count every later parallel region uses (oneDNN's included). */

@@ -1,5 +1,7 @@
 /* Thread pinning through hwloc. */
+#define _GNU_SOURCE /* sched_setaffinity */
 #include <omp.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,4 +65,22 @@ Test(threads, invalid_counts_are_usage_errors)
     gc_error_clear();
     cr_expect_eq(threads_setup(0, PIN_COMPACT, &r), GC_EUSAGE);
     gc_error_clear();
+}
+
+/* Started on one CPU (taskset, or an MPI launcher binding a rank): that is the machine. */
+Test(threads, the_launch_binding_bounds_cores_and_pinning)
+{
+    cpu_set_t set;
+    cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+    int cpu = 0;
+    while (!CPU_ISSET(cpu, &set)) cpu++;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    cr_assert_eq(sched_setaffinity(0, sizeof set, &set), 0);
+    cr_expect_eq(threads_physical_cores(), 1);
+    pin_report r;
+    cr_assert_eq(threads_setup(2, PIN_COMPACT, &r), GC_OK, "%s", gc_error_message());
+    cr_expect(r.pinned);
+    cr_expect_eq(r.cpu[0], cpu);
+    cr_expect_eq(r.cpu[1], cpu);
 }

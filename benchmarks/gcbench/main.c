@@ -144,8 +144,8 @@ static void describe(session *s, const net *n, const pin_report *pin)
            dataset_class_count(&s->train, 1), opt->augment ? "on" : "off");
     char ranks[32] = "";
     if (cfg.ranks > 1) snprintf(ranks, sizeof ranks, "%d MPI ranks x ", cfg.ranks);
-    printf("engine:   oneDNN %s, %s%d threads (pin %s), activations %s, GC/RMSprop kernels %s, %.0f MB of activations\n",
-           cfg.onednn, ranks, cfg.threads, cfg.pin, cfg.layout, cfg.simd, (double)net_activation_bytes(n) / 1e6);
+    printf("engine:   oneDNN %s, %s%d thread%s (pin %s), activations %s, GC/RMSprop kernels %s, %.0f MB of activations\n",
+           cfg.onednn, ranks, cfg.threads, cfg.threads == 1 ? "" : "s", cfg.pin, cfg.layout, cfg.simd, (double)net_activation_bytes(n) / 1e6);
     printf("training: %s, %d epochs, batch %d, RMSprop lr %g rho 0.9 eps 1e-7, seed %llu\n\n", cfg.runs, opt->epochs,
            opt->batch, opt->lr, (unsigned long long)opt->seed);
     net_summary(n, stdout);
@@ -320,7 +320,10 @@ static int write_report(session *s)
              opt->augment ? ", augmented" : "", opt->nscaling ? "thread counts as shown" : "");
     if (!opt->nscaling) {
         size_t len = strlen(subtitle);
-        snprintf(subtitle + len, sizeof subtitle - len, "%d threads", s->threads);
+        if (dist_ranks() > 1)
+            snprintf(subtitle + len, sizeof subtitle - len, "%d MPI ranks x %d threads", dist_ranks(), s->threads);
+        else
+            snprintf(subtitle + len, sizeof subtitle - len, "%d threads", s->threads);
     }
     report_run runs[2];
     for (int i = 0; i < s->nhistory; i++) runs[i] = report_history_run(&s->history[i]);
