@@ -6,22 +6,34 @@
 #include "engine/rng.h"
 #include "io/augment.h"
 
+/* The loader's own buffers: the image order, and one image when images are made on demand. */
+static int alloc_buffers(loader *ld)
+{
+    ld->order = NULL;
+    ld->drawn = NULL;
+    int rc = gc_alloc((void **)&ld->order, ld->data->count * sizeof *ld->order, "the image order");
+    if (rc == GC_OK && !ld->data->pixels)
+        rc = gc_alloc((void **)&ld->drawn, dataset_image_bytes(ld->data), "an image made on demand");
+    if (rc != GC_OK) loader_free(ld);
+    return rc;
+}
+
 int loader_init(loader *ld, const dataset *data, int batch, bool shuffle, bool augment, bool planar, uint64_t seed)
 {
     *ld = (loader){.data = data, .batch = batch, .shuffle = shuffle, .augment = augment, .planar = planar,
                    .seed = seed, .epoch = -1, .rank = 0, .ranks = 1};
     if (batch < 1) return gc_fail(GC_EUSAGE, "batch size must be positive, got %d", batch);
     if (data->count == 0) return gc_fail(GC_EUSAGE, "the dataset has no images");
-    GC_TRY(gc_alloc((void **)&ld->order, data->count * sizeof *ld->order, "the image order"));
-    if (!data->pixels) {
-        int rc = gc_alloc((void **)&ld->drawn, dataset_image_bytes(data), "an image drawn on demand");
-        if (rc != GC_OK) {
-            loader_free(ld);
-            return rc;
-        }
-    }
+    GC_TRY(alloc_buffers(ld));
     loader_start_epoch(ld, 0);
     return GC_OK;
+}
+
+int loader_clone(loader *copy, const loader *ld)
+{
+    *copy = *ld;
+    copy->epoch = -1;
+    return alloc_buffers(copy);
 }
 
 void loader_free(loader *ld)

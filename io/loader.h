@@ -28,6 +28,10 @@ typedef struct {
 int loader_init(loader *ld, const dataset *data, int batch, bool shuffle, bool augment, bool planar, uint64_t seed);
 void loader_free(loader *ld);
 
+/* *copy: the same loader with buffers of its own (its order is set by the next
+ * loader_start_epoch), for use on another thread. */
+int loader_clone(loader *copy, const loader *ld);
+
 /* Makes the loader fill only rank's share of every batch (engine/dist.h, dist_share): the
  * batches, their order and every image's augmentation stay those of a single process. */
 void loader_set_share(loader *ld, int rank, int ranks);

@@ -72,10 +72,6 @@ int prefetch_start(prefetcher **out, const loader *ld, int epochs, int epoch, in
     *out = NULL;
     prefetcher *p = calloc(1, sizeof *p);
     if (!p) return gc_fail(GC_ERUNTIME, "out of memory creating the batch prefetcher");
-    p->ld = *ld; /* its own copy, with its own order: the producer shuffles each epoch */
-    p->ld.order = NULL;
-    p->ld.drawn = NULL;
-    p->ld.epoch = -1;
     p->per_epoch = loader_batches(ld);
     p->total = (long)epochs * p->per_epoch;
     p->first = (long)epoch * p->per_epoch + step;
@@ -86,9 +82,7 @@ int prefetch_start(prefetcher **out, const loader *ld, int epochs, int epoch, in
     pthread_cond_init(&p->changed, NULL);
 
     size_t floats = loader_batch_floats(ld);
-    int rc = gc_alloc((void **)&p->ld.order, ld->data->count * sizeof *ld->order, "the prefetcher's image order");
-    if (rc == GC_OK && !ld->data->pixels)
-        rc = gc_alloc((void **)&p->ld.drawn, dataset_image_bytes(ld->data), "an image drawn on demand");
+    int rc = loader_clone(&p->ld, ld); /* its own order: the producer shuffles each epoch */
     for (int i = 0; rc == GC_OK && i < 2; i++) {
         rc = gc_alloc((void **)&p->input[i], floats * sizeof(float), "a prefetch buffer");
         if (rc == GC_OK) rc = gc_alloc((void **)&p->labels[i], (size_t)ld->batch, "a prefetch label buffer");
@@ -116,8 +110,7 @@ void prefetch_stop(prefetcher *p)
     }
     pthread_cond_destroy(&p->changed);
     pthread_mutex_destroy(&p->lock);
-    gc_free(p->ld.order);
-    gc_free(p->ld.drawn);
+    loader_free(&p->ld);
     for (int i = 0; i < 2; i++) {
         gc_free(p->input[i]);
         gc_free(p->labels[i]);

@@ -236,8 +236,8 @@ static void write_tree(const char *root, int nclasses)
 
 Test(cli, trains_on_png_folders_and_writes_a_report)
 {
-    char root[] = "/tmp/gcbench_test_dataXXXXXX";
-    cr_assert(mkdtemp(root));
+    char root[64];
+    test_temp_dir(root, sizeof root, "data");
     write_tree(root, 2);
     char args[1024];
     snprintf(args, sizeof args, "--data '%s' --image-size 94 --batch 4 --epochs 2 --report '%s/report'", root, root);
@@ -255,8 +255,8 @@ Test(cli, trains_on_png_folders_and_writes_a_report)
 
 Test(cli, three_classes_are_refused)
 {
-    char root[] = "/tmp/gcbench_test_dataXXXXXX";
-    cr_assert(mkdtemp(root));
+    char root[64];
+    test_temp_dir(root, sizeof root, "data");
     write_tree(root, 3);
     char args[1024];
     snprintf(args, sizeof args, "--data '%s' --image-size 94 --epochs 1", root);

@@ -24,8 +24,7 @@ static char root[64];
 
 static void make_root(void)
 {
-    snprintf(root, sizeof root, "/tmp/gcbench_folder_XXXXXX");
-    cr_assert_not_null(mkdtemp(root), "mkdtemp failed");
+    test_temp_dir(root, sizeof root, "folder");
     gc_error_clear();
 }
 

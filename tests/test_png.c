@@ -22,8 +22,7 @@ static char tmpdir[64];
 
 static void make_tmpdir(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/gcbench_png_XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp failed");
+    test_temp_dir(tmpdir, sizeof tmpdir, "png");
     gc_error_clear();
 }
 

@@ -1,8 +1,6 @@
 /* gcbench --report: exact CSV, well-formed and complete SVG charts, escaping, the directory
  * (created, or refused naming it), atomic files, and the chart's nice ticks. */
-#define _GNU_SOURCE /* nftw's FTW_DEPTH and FTW_PHYS */
 #include <ctype.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,24 +13,21 @@
 #include "engine/error.h"
 #include "io/report.h"
 #include "io/svg_chart.h"
+#include "tempdir.h"
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
 static char *temp_dir(void)
 {
-    char *dir = strdup("/tmp/gcbench_report_XXXXXX");
-    cr_assert(dir && mkdtemp(dir), "mkdtemp failed");
+    char *dir = malloc(64);
+    cr_assert(dir);
+    test_temp_dir(dir, 64, "report");
     return dir;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
 }
 
 static void remove_tree(char *dir)
 {
-    cr_expect_eq(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0, "cannot remove %s", dir);
+    test_remove_tree(dir);
     free(dir);
 }
 
@@ -302,6 +297,13 @@ Test(report, history_grows_and_keeps_every_epoch)
     cr_expect_null(h.epochs);
 }
 
+/* Writes the report of runs into dir and returns its curves.svg (free it). */
+static char *write_curves(const char *dir, const char *subtitle, const report_run *runs, int nruns)
+{
+    cr_assert_eq(report_write(dir, subtitle, runs, nruns, NULL, 0), GC_OK, "%s", gc_error_message());
+    return slurp(dir, "curves.svg");
+}
+
 /* ---- curves.svg -------------------------------------------------------------------------- */
 
 Test(report, curves_svg_has_title_axes_legend_and_a_path_per_series)
@@ -311,8 +313,7 @@ Test(report, curves_svg_has_title_axes_legend_and_a_path_per_series)
     fill(&gc, "gc", GC_SCOPE_ALL, 10, 1.2);
     report_run runs[2] = {report_history_run(&base), report_history_run(&gc)};
     char *dir = temp_dir();
-    cr_assert_eq(report_write(dir, "synthetic 300x300, batch 128", runs, 2, NULL, 0), GC_OK, "%s", gc_error_message());
-    char *svg = slurp(dir, "curves.svg");
+    char *svg = write_curves(dir, "synthetic 300x300, batch 128", runs, 2);
     expect_svg(svg, 8); /* 2 panels x 2 runs x (train, validation) */
     cr_expect(strstr(svg, ">Baseline vs Gradient Centralization: loss and accuracy per epoch</text>") != NULL);
     cr_expect(strstr(svg, ">synthetic 300x300, batch 128</text>") != NULL);
@@ -337,8 +338,7 @@ Test(report, the_accuracy_axis_ends_at_1)
     fill(&run, "gc", GC_SCOPE_ALL, 10, 1.0 / 0.7); /* training accuracy reaches exactly 1 */
     report_run runs[1] = {report_history_run(&run)};
     char *dir = temp_dir();
-    cr_assert_eq(report_write(dir, "reaching 1", runs, 1, NULL, 0), GC_OK, "%s", gc_error_message());
-    char *svg = slurp(dir, "curves.svg");
+    char *svg = write_curves(dir, "reaching 1", runs, 1);
     cr_expect(strstr(svg, ">1.0</text>") != NULL, "a tick at 1");
     cr_expect(strstr(svg, ">1.1</text>") == NULL && strstr(svg, ">1.2</text>") == NULL, "no accuracy above 1");
     free(svg);
@@ -352,8 +352,7 @@ Test(report, subtitle_is_escaped)
     fill(&h, "gc", GC_SCOPE_ALL, 3, 1.0);
     report_run run = report_history_run(&h);
     char *dir = temp_dir();
-    cr_assert_eq(report_write(dir, "a & b <c> \"d\" 'e'", &run, 1, NULL, 0), GC_OK, "%s", gc_error_message());
-    char *svg = slurp(dir, "curves.svg");
+    char *svg = write_curves(dir, "a & b <c> \"d\" 'e'", &run, 1);
     expect_svg(svg, 4);
     cr_expect(strstr(svg, "a &amp; b &lt;c&gt; &quot;d&quot; &apos;e&apos;") != NULL);
     cr_expect(strstr(svg, "a & b") == NULL);
@@ -369,8 +368,7 @@ Test(report, a_single_run_of_one_epoch_draws_dots)
     fill(&h, "gc", GC_SCOPE_CONV, 1, 1.0);
     report_run run = report_history_run(&h);
     char *dir = temp_dir();
-    cr_assert_eq(report_write(dir, "one epoch", &run, 1, NULL, 0), GC_OK, "%s", gc_error_message());
-    char *svg = slurp(dir, "curves.svg");
+    char *svg = write_curves(dir, "one epoch", &run, 1);
     expect_svg(svg, 4);
     cr_expect(strstr(svg, ">Loss and accuracy per epoch</text>") != NULL);
     cr_expect(strstr(svg, ">gc (GC conv only) validation</text>") != NULL);
@@ -392,8 +390,7 @@ Test(report, many_epochs_draw_lines_without_dots)
     fill(&gc, "gc", GC_SCOPE_ALL, 100, 1.1);
     report_run runs[2] = {report_history_run(&base), report_history_run(&gc)};
     char *dir = temp_dir();
-    cr_assert_eq(report_write(dir, "100 epochs", runs, 2, NULL, 0), GC_OK, "%s", gc_error_message());
-    char *svg = slurp(dir, "curves.svg");
+    char *svg = write_curves(dir, "100 epochs", runs, 2);
     expect_svg(svg, 8);
     cr_expect_eq(count(svg, "<circle"), 0);
     cr_expect(strstr(svg, ">100</text>") != NULL, "the epoch axis reaches 100");
@@ -413,8 +410,7 @@ Test(report, missing_values_leave_gaps)
     }
     report_run run = report_history_run(&h);
     char *dir = temp_dir();
-    cr_assert_eq(report_write(dir, "gaps", &run, 1, NULL, 0), GC_OK, "%s", gc_error_message());
-    char *svg = slurp(dir, "curves.svg");
+    char *svg = write_curves(dir, "gaps", &run, 1);
     expect_svg(svg, 4);
     cr_expect(strstr(svg, "nan") == NULL);
     free(svg);

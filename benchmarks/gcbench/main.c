@@ -53,10 +53,12 @@ static int on_save(void *ctx, const char *run, const train_state *st)
     return session_save(ctx, run, st);
 }
 
-/* Every rank stops at the same step: a signal reaching one rank first is shared. */
+/* Every rank stops at the same step: a signal reaching one rank first is shared. Without
+ * --checkpoint no handler is installed (a signal ends the process), so there is nothing to ask. */
 static bool on_stop_requested(void *ctx)
 {
-    (void)ctx;
+    const session *s = ctx;
+    if (!s->opt->checkpoint_path) return false;
     double stop = stop_signal != 0;
     if (dist_sum_doubles(&stop, 1) != GC_OK) gc_error_clear(); /* keep going: the next allreduce reports it */
     return stop > 0.0;
