@@ -120,6 +120,24 @@ Test(options, parse_defaults_and_both_value_forms)
     cr_expect(o.run_gc && o.run_baseline);
 }
 
+/* Catches: the variable ignored, or overriding an explicit --epochs, or a bad value taken. */
+Test(options, gcbench_epochs_sets_the_default_and_the_flag_wins)
+{
+    options o;
+    char *none[] = {"gcbench", NULL};
+    char *flag[] = {"gcbench", "--epochs", "5", NULL};
+    cr_assert_eq(setenv("GCBENCH_EPOCHS", "3", 1), 0);
+    cr_assert_eq(options_parse(&o, 1, none), GC_OK);
+    cr_expect_eq(o.epochs, 3);
+    cr_assert_eq(options_parse(&o, 3, flag), GC_OK);
+    cr_expect_eq(o.epochs, 5, "--epochs wins over GCBENCH_EPOCHS");
+    cr_assert_eq(setenv("GCBENCH_EPOCHS", "0", 1), 0);
+    cr_expect_eq(options_parse(&o, 1, none), GC_EUSAGE);
+    cr_expect(strstr(gc_error_message(), "GCBENCH_EPOCHS") != NULL, "message: %s", gc_error_message());
+    gc_error_clear();
+    cr_assert_eq(unsetenv("GCBENCH_EPOCHS"), 0);
+}
+
 /* Counts lines of `log` containing `needle`. */
 static int count_lines_with(const char *log, const char *needle)
 {

@@ -61,7 +61,8 @@ void options_usage(FILE *f)
             "  --help               this text\n"
             "  --version            the version\n"
             "\n"
-            "Environment: GCBENCH_SIMD=scalar|avx2|avx512|neon picks the GC/RMSprop kernels.\n"
+            "Environment: GCBENCH_SIMD=scalar|avx2|avx512|neon picks the GC/RMSprop kernels;\n"
+            "GCBENCH_EPOCHS=N sets the default of --epochs.\n"
             "Exit status: 0 success, 2 bad usage or input, 1 failure at run time.\n",
             model_seed_cnn_min_size());
 }
@@ -179,6 +180,10 @@ int options_parse(options *o, int argc, char **argv)
 {
     *o = (options){.augment = true, .pin = PIN_COMPACT, .scope = GC_SCOPE_ALL, .epochs = 10, .batch = 128, .lr = 1e-4, .seed = 42,
                    .image_size = 300, .train_images = 1027, .val_images = 256};
+    /* GCBENCH_EPOCHS sets the default of --epochs, so a short run can use the README's own
+     * command unchanged (the fresh-machine check does); --epochs still wins. */
+    const char *env_epochs = getenv("GCBENCH_EPOCHS");
+    if (env_epochs) GC_TRY(parse_int("GCBENCH_EPOCHS", env_epochs, 1, 100000, &o->epochs));
     bool any_run = false;
     const char *synthetic_count = NULL; /* the last of --train-images / --val-images given */
 
