@@ -64,7 +64,7 @@ teardown() {
   [ -n "$root" ] && [ -d "$root" ] || return 0
   # processes still running inside the root (this script was interrupted) hold its mounts
   for p in /proc/[0-9]*; do
-    [ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && kill -9 "${p#/proc/}" 2>/dev/null
+    [ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && kill -9 "${p#/proc/}" 2>/dev/null || true
   done
   sleep 1
   for m in $(mounts_under "$root"); do
