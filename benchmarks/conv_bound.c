@@ -14,9 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine/error.h"
-#include "engine/net.h"
-#include "engine/threads.h"
+#include "engine/base/error.h"
+#include "engine/net/net.h"
+#include "engine/runtime/threads.h"
 
 #define NLAYERS 5
 #define MAX_REPEATS 101

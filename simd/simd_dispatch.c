@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "simd/simd.h"
 
 /* "scalar, avx2, avx512": the ISAs for which keep(isa) holds. */

@@ -6,8 +6,8 @@
 
 #include <criterion/criterion.h>
 
-#include "engine/error.h"
-#include "engine/rng.h"
+#include "engine/base/error.h"
+#include "engine/base/rng.h"
 
 void gradcheck_init(gradcheck *g, net *n, int batch, uint64_t seed)
 {

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/net.h"
+#include "engine/net/net.h"
 
 typedef struct {
     net *n;

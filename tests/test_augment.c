@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "engine/rng.h"
-#include "io/augment.h"
+#include "engine/base/rng.h"
+#include "io/input/augment.h"
 
 static const double pi = 3.14159265358979323846;
 static const float scale = 1.0f / 255.0f; /* the loader's rescale */

@@ -7,8 +7,8 @@
 
 #include <criterion/criterion.h>
 
-#include "engine/checkpoint.h"
-#include "engine/error.h"
+#include "engine/train/checkpoint.h"
+#include "engine/base/error.h"
 
 static char path[] = "/tmp/gcbench_test_ckptXXXXXX";
 

@@ -10,8 +10,8 @@
 
 #include <criterion/criterion.h>
 
-#include "engine/error.h"
-#include "io/png_decode.h"
+#include "engine/base/error.h"
+#include "io/input/png_decode.h"
 #include "options.h"
 #include "tempdir.h"
 

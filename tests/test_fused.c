@@ -5,9 +5,9 @@
 
 #include <criterion/criterion.h>
 
-#include "engine/layers/dropout.h"
-#include "engine/layers/maxpool_fused.h"
-#include "engine/rng.h"
+#include "engine/net/layers/dropout.h"
+#include "engine/net/layers/maxpool_fused.h"
+#include "engine/base/rng.h"
 
 /* Physical offset of logical (n, c, h, w) in the blocked layout of g. */
 static size_t at(const pool_geometry *g, long n, long c, long h, long w, long H, long W)

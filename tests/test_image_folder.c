@@ -11,12 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/error.h"
-#include "io/dataset.h"
-#include "io/image_folder.h"
-#include "io/png_decode.h"
+#include "engine/base/error.h"
+#include "io/input/dataset.h"
+#include "io/input/image_folder.h"
+#include "io/input/png_decode.h"
 #include "tempdir.h"
-#include "io/resize.h"
+#include "io/input/resize.h"
 
 /* ---- A temporary tree per test ------------------------------------------------------------ */
 

@@ -5,9 +5,9 @@
 
 #include <criterion/criterion.h>
 
-#include "engine/error.h"
-#include "engine/layers/dropout.h"
-#include "engine/rng.h"
+#include "engine/base/error.h"
+#include "engine/net/layers/dropout.h"
+#include "engine/base/rng.h"
 #include "gradcheck.h"
 
 /* Linear layers are exact up to float rounding: tight bounds. */

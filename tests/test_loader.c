@@ -4,12 +4,12 @@
 
 #include <criterion/criterion.h>
 
-#include "engine/dist.h"
-#include "engine/error.h"
-#include "io/augment.h"
-#include "io/loader.h"
-#include "io/prefetch.h"
-#include "io/synthetic.h"
+#include "engine/runtime/dist.h"
+#include "engine/base/error.h"
+#include "io/input/augment.h"
+#include "io/input/loader.h"
+#include "io/input/prefetch.h"
+#include "io/input/synthetic.h"
 
 static dataset data;
 

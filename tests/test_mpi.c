@@ -11,9 +11,9 @@
 
 #include <criterion/criterion.h>
 
-#include "engine/error.h"
-#include "io/png_decode.h"
-#include "io/synthetic.h"
+#include "engine/base/error.h"
+#include "io/input/png_decode.h"
+#include "io/input/synthetic.h"
 #include "tempdir.h"
 
 /* Small enough for a slow machine; 203 = 6*32 + 11 and 61 = 32 + 29 make partial batches, and

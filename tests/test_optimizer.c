@@ -5,9 +5,9 @@
 
 #include <criterion/criterion.h>
 
-#include "engine/error.h"
-#include "engine/optimizer.h"
-#include "engine/rng.h"
+#include "engine/base/error.h"
+#include "engine/optim/optimizer.h"
+#include "engine/base/rng.h"
 
 /* A store like a small model's: conv kernel + bias, dense kernel + bias. */
 static param_store store;

@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/error.h"
-#include "io/png_decode.h"
+#include "engine/base/error.h"
+#include "io/input/png_decode.h"
 #include "tempdir.h"
-#include "io/resize.h"
+#include "io/input/resize.h"
 
 /* ---- A temporary folder per test ---------------------------------------------------------- */
 
@@ -290,7 +290,7 @@ Test(png, writer_names_the_file_it_cannot_create)
 
 /* ---- Resizing ---------------------------------------------------------------------------- */
 
-/* The definition in io/resize.h, written out per output pixel, in double. */
+/* The definition in io/input/resize.h, written out per output pixel, in double. */
 static double reference_resize(const uint8_t *src, int sw, int sh, int dw, int dh, int x, int y, int c)
 {
     double iy = (y + 0.5) * ((double)sh / dh) - 0.5, ix = (x + 0.5) * ((double)sw / dw) - 0.5;

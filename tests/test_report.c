@@ -10,9 +10,9 @@
 
 #include <criterion/criterion.h>
 
-#include "engine/error.h"
-#include "io/report.h"
-#include "io/svg_chart.h"
+#include "engine/base/error.h"
+#include "io/output/report.h"
+#include "io/output/svg_chart.h"
 #include "tempdir.h"
 
 /* ---- helpers ----------------------------------------------------------------------------- */

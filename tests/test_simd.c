@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "simd/simd.h"
 #include "simd/simd_isa.h"
 #include "simd_check.h"

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/error.h"
-#include "io/dataset.h"
-#include "io/synthetic.h"
+#include "engine/base/error.h"
+#include "io/input/dataset.h"
+#include "io/input/synthetic.h"
 
 static uint8_t *image_buffer(int size)
 {

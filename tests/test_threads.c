@@ -7,8 +7,8 @@
 
 #include <criterion/criterion.h>
 
-#include "engine/error.h"
-#include "engine/threads.h"
+#include "engine/base/error.h"
+#include "engine/runtime/threads.h"
 
 Test(threads, compact_pins_one_thread_per_core_and_verifies_it)
 {

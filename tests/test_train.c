@@ -6,10 +6,10 @@
 
 #include <criterion/criterion.h>
 
-#include "engine/error.h"
-#include "engine/model.h"
-#include "engine/train.h"
-#include "io/synthetic.h"
+#include "engine/base/error.h"
+#include "engine/net/model.h"
+#include "engine/train/train.h"
+#include "io/input/synthetic.h"
 
 #define SIZE 94
 

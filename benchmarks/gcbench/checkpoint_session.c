@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/dist.h"
-#include "engine/error.h"
+#include "engine/runtime/dist.h"
+#include "engine/base/error.h"
 #include "session.h"
 
 #define TAG_CONF CHECKPOINT_TAG('C', 'O', 'N', 'F')

@@ -9,17 +9,17 @@
 
 #include <oneapi/dnnl/dnnl.h>
 
-#include "engine/dist.h"
-#include "engine/error.h"
-#include "engine/model.h"
-#include "engine/net.h"
-#include "engine/threads.h"
-#include "engine/train.h"
-#include "io/console.h"
-#include "io/image_folder.h"
-#include "io/jsonl.h"
-#include "io/report.h"
-#include "io/synthetic.h"
+#include "engine/runtime/dist.h"
+#include "engine/base/error.h"
+#include "engine/net/model.h"
+#include "engine/net/net.h"
+#include "engine/runtime/threads.h"
+#include "engine/train/train.h"
+#include "io/output/console.h"
+#include "io/input/image_folder.h"
+#include "io/output/jsonl.h"
+#include "io/output/report.h"
+#include "io/input/synthetic.h"
 #include "options.h"
 #include "session.h"
 

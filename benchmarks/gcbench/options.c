@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/error.h"
-#include "engine/model.h"
+#include "engine/base/error.h"
+#include "engine/net/model.h"
 
 #define MAX_IMAGE_SIZE 2048
 

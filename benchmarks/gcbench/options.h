@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "engine/optimizer.h"
-#include "engine/threads.h"
+#include "engine/optim/optimizer.h"
+#include "engine/runtime/threads.h"
 
 #define OPTIONS_MAX_SCALING 32
 

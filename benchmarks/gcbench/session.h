@@ -4,13 +4,13 @@
 
 #include <stdbool.h>
 
-#include "engine/checkpoint.h"
-#include "engine/net.h"
-#include "engine/train.h"
-#include "io/dataset.h"
-#include "io/jsonl.h"
-#include "io/report.h"
-#include "io/scaling.h"
+#include "engine/train/checkpoint.h"
+#include "engine/net/net.h"
+#include "engine/train/train.h"
+#include "io/input/dataset.h"
+#include "io/output/jsonl.h"
+#include "io/output/report.h"
+#include "io/output/scaling.h"
 #include "options.h"
 
 /* What --resume read: where to continue. */

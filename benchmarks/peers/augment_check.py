@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""torch_peer.py's augmentation against gcbench's own (io/augment.c, augment_warp_ref: the
+"""torch_peer.py's augmentation against gcbench's own (io/input/augment.c, augment_warp_ref: the
 double-precision reference of its warp), on the same image and the same parameters.
 
     /usr/bin/python3 benchmarks/peers/augment_check.py
 
-Compiles io/augment.c into a temporary shared library (gcc) and calls it through ctypes.
+Compiles io/input/augment.c into a temporary shared library (gcc) and calls it through ctypes.
 Prints, per case, the largest difference in 1/255 units for the one-affine-grid warp
 (--augment) and the two-reflect warp (--augment-keras). Exit status 1 when the two-reflect
 warp differs by more than 0.01/255 anywhere, or the affine warp does in a case where it
@@ -25,7 +25,7 @@ import torch_peer as tp  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-class Params(ctypes.Structure):  # io/augment.h's augment_params
+class Params(ctypes.Structure):  # io/input/augment.h's augment_params
     _fields_ = [("flip_h", ctypes.c_bool), ("flip_v", ctypes.c_bool),
                 ("angle", ctypes.c_double), ("zoom", ctypes.c_double)]
 

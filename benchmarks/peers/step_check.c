@@ -5,7 +5,7 @@
  * gcbench reproduces those weights bit for bit), then STEPS training steps on the batches of
  * INPUT with dropout OFF (pass_ctx.training = false: the masks are the one thing the two
  * engines cannot share) and RMSprop (lr LR, rho 0.9, eps 1e-7) with GC of SCOPE
- * (none|all|conv), exactly as engine/train.c runs a step.
+ * (none|all|conv), exactly as engine/train/train.c runs a step.
  *
  *   step_check SIZE BATCH STEPS SEED SCOPE LR INPUT LABELS OUT
  *
@@ -22,12 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/error.h"
-#include "engine/loss.h"
-#include "engine/model.h"
-#include "engine/net.h"
-#include "engine/optimizer.h"
-#include "engine/params.h"
+#include "engine/base/error.h"
+#include "engine/net/loss.h"
+#include "engine/net/model.h"
+#include "engine/net/net.h"
+#include "engine/optim/optimizer.h"
+#include "engine/net/params.h"
 #include "simd/simd.h"
 
 static void die(const char *what)

@@ -128,7 +128,7 @@ def init_keras(model, seed):
             layer.bias.zero_()
 
 
-# gcbench's counter-based generator (engine/rng.h), to reproduce its initial weights.
+# gcbench's counter-based generator (engine/base/rng.h), to reproduce its initial weights.
 _M64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 
@@ -258,7 +258,7 @@ def decode_rgb(path):
 
 def resize_tf_bilinear(batch_hwc, size):
     """uint8 (n, h, w, 3) -> uint8 (n, 3, size, size): bilinear with half-pixel centres and no
-    antialias (TensorFlow's tf.image.resize bilinear, gcbench's io/resize.c), rounded half up
+    antialias (TensorFlow's tf.image.resize bilinear, gcbench's io/input/resize.c), rounded half up
     and clamped to [0, 255] as gcbench does."""
     x = torch.from_numpy(batch_hwc).permute(0, 3, 1, 2).float()
     if x.shape[2] != size or x.shape[3] != size:
@@ -318,7 +318,7 @@ def augment(x, g, two_reflects=False):
     about the centre (input = c + zoom * (output - c): > 1 zooms out), reflect fill, bilinear.
 
     theta maps output to input in normalized coordinates, = Flip * Rot(angle) * zoom as in
-    gcbench's io/augment.c (square images: a rotation in pixel units is the same rotation in
+    gcbench's io/input/augment.c (square images: a rotation in pixel units is the same rotation in
     normalized units). grid_sample's padding_mode="reflection" with align_corners=False mirrors
     about the outer pixel edges (-0.5 and len - 0.5 in pixel units) and then clamps to
     [0, len - 1]: that is exactly TensorFlow's fill_mode="reflect" (d c b a | a b c d) as its

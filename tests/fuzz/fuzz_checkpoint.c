@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/error.h"
-#include "engine/model.h"
-#include "engine/threads.h"
-#include "io/synthetic.h"
+#include "engine/base/error.h"
+#include "engine/net/model.h"
+#include "engine/runtime/threads.h"
+#include "io/input/synthetic.h"
 #include "session.h"
 #include "tests/fuzz/fuzz.h"
 
-/* The container's header (engine/checkpoint.h): the payload checksum is its last 8 bytes. */
+/* The container's header (engine/train/checkpoint.h): the payload checksum is its last 8 bytes. */
 enum { HEADER_BYTES = 32, CHECKSUM_AT = 24 };
 
 static options opt;

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/error.h"
-#include "engine/model.h"
-#include "engine/threads.h"
+#include "engine/base/error.h"
+#include "engine/net/model.h"
+#include "engine/runtime/threads.h"
 #include "options.h"
 #include "tests/fuzz/fuzz.h"
 

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/error.h"
-#include "io/png_decode.h"
-#include "io/resize.h"
+#include "engine/base/error.h"
+#include "io/input/png_decode.h"
+#include "io/input/resize.h"
 #include "tests/fuzz/fuzz.h"
 
 enum { OUT_W = 17, OUT_H = 13, SIGNATURE = 8 };

@@ -1,0 +1,289 @@
+/* Conv2D + ReLU [+ Dropout] + MaxPooling2D as one layer, run a chunk of images at a time.
+ *
+ * The seed model spends most of its memory and memory traffic on the full-size outputs of its
+ * convolutions (727 MB for the first at batch 128), which exist only to be pooled and, in the
+ * backward pass, to recover ReLU's and dropout's masks. This layer never keeps them:
+ *   forward, per chunk:  oneDNN conv (+ bias + ReLU post-op) -> chunk buffer (stays near the
+ *                        cache) -> maxpool_fused_forward: dropout, pool -> output and argmax
+ *   backward, per chunk: maxpool_fused_backward rebuilds the chunk's pre-ReLU gradient from
+ *                        d_out, the pooled output and the argmax (engine/net/layers/maxpool_fused.h)
+ *                        -> oneDNN bwd-weights (summed over chunks) and bwd-data -> d_in
+ * The chunk buffer is shared by every such layer (net->chunk_buf). Weight gradients of the
+ * chunks are summed in oneDNN's layout, then reordered once into the parameter store. Results
+ * equal the unfused Conv2D, Dropout and MaxPooling2D layers' up to float summation order. */
+#include <string.h>
+
+#include "engine/base/alloc.h"
+#include "engine/base/error.h"
+#include "engine/net/layers/layer_io.h"
+#include "engine/net/layers/maxpool_fused.h"
+#include "engine/base/rng.h"
+
+#define MAX_CHUNK_SIZES (2 * NET_MAX_VARIANTS)
+
+/* The three convolution primitives for one chunk size, with their scratchpad bound. */
+typedef struct {
+    int images;
+    dnnl_op fwd, bwd_weights, bwd_data;
+} chunk_primitives;
+
+/* One chunk's ops, arguments bound. */
+typedef struct {
+    int images, first;
+    dnnl_op fwd, bwd_weights, bwd_data;
+} chunk_ops;
+
+typedef struct {
+    dnnl_memory_desc_t w_user_md, w_fwd_md, w_bwd_md, dw_md, b_md;
+    dnnl_memory_t w_fwd, w_bwd, b, dw_chunk, db_chunk;
+    float *dw_chunk_buf, *dw_acc, *db_chunk_buf;
+    size_t dw_elems;
+    dnnl_op w_to_fwd, w_to_bwd, dw_to_user;
+    chunk_primitives prims[MAX_CHUNK_SIZES];
+    int nprims;
+    chunk_ops *chunks[NET_MAX_VARIANTS];
+    int nchunks[NET_MAX_VARIANTS];
+} conv_pool_state;
+
+static long conv_h(const layer *l) { return l->in.h - l->kernel + 1; }
+static long conv_w(const layer *l) { return l->in.w - l->kernel + 1; }
+
+static dnnl_format_tag_t in_tag(const net *n, const layer *l) { return l->index ? n->act_tag : n->input_tag; }
+
+/* Channels per block of a layout (see maxpool_fused.h). */
+static long block_of(dnnl_format_tag_t tag, long channels)
+{
+    switch (tag) {
+    case dnnl_nChw16c: return 16;
+    case dnnl_nChw8c: return 8;
+    case dnnl_nhwc: return channels;
+    default: return 1;
+    }
+}
+
+/* Descriptors of a chunk of `images`: the input slice and the convolution output. */
+static int chunk_mds(const net *n, const layer *l, long images, dnnl_memory_desc_t *src, dnnl_memory_desc_t *dst)
+{
+    GC_TRY(md_4d(src, images, l->in.c, l->in.h, l->in.w, in_tag(n, l)));
+    return md_4d(dst, images, l->filters, conv_h(l), conv_w(l), n->act_tag);
+}
+
+/* Creates the three primitives for chunks of `images`. Weights use the layouts in st (or,
+ * while st->nprims is 0, whatever oneDNN prefers, which then become st's). */
+static int make_primitives(net *n, layer *l, conv_pool_state *st, int images, chunk_primitives *cp)
+{
+    dnnl_ctx *ctx = &n->ctx;
+    dnnl_memory_desc_t src, dst, w_any;
+    GC_TRY(chunk_mds(n, l, images, &src, &dst));
+    GC_TRY(md_4d(&w_any, l->filters, l->in.c, l->kernel, l->kernel, dnnl_format_tag_any));
+    bool first = st->nprims == 0;
+    dnnl_dims_t strides = {1, 1}, pad = {0, 0};
+    cp->images = images;
+
+    dnnl_convolution_desc_t fd, bwd, bdd;
+    dnnl_primitive_desc_t fwd_pd, bw_pd, bd_pd;
+    GC_TRY(dnnl_ctx_pd(ctx,
+                       dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src,
+                                                          first ? &w_any : &st->w_fwd_md, &st->b_md, &dst, strides,
+                                                          pad, pad),
+                       &fd, ctx->attr_relu, NULL, "convolution forward", &fwd_pd));
+    if (first) st->w_fwd_md = *dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_weights_md, 0);
+    GC_TRY(dnnl_ctx_primitive(ctx, fwd_pd, &cp->fwd));
+
+    GC_TRY(dnnl_ctx_pd(ctx,
+                       dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &src,
+                                                                   first ? &w_any : &st->dw_md, &st->b_md, &dst,
+                                                                   strides, pad, pad),
+                       &bwd, ctx->attr, fwd_pd, "convolution backward-weights", &bw_pd));
+    if (first) st->dw_md = *dnnl_primitive_desc_query_md(bw_pd, dnnl_query_diff_weights_md, 0);
+    GC_TRY(dnnl_ctx_primitive(ctx, bw_pd, &cp->bwd_weights));
+    if (!l->d_in) return GC_OK;
+
+    GC_TRY(dnnl_ctx_pd(ctx,
+                       dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src,
+                                                                first ? &w_any : &st->w_bwd_md, &dst, strides, pad, pad),
+                       &bdd, ctx->attr, fwd_pd, "convolution backward-data", &bd_pd));
+    if (first) st->w_bwd_md = *dnnl_primitive_desc_query_md(bd_pd, dnnl_query_weights_md, 0);
+    return dnnl_ctx_primitive(ctx, bd_pd, &cp->bwd_data);
+}
+
+static int primitives_for(net *n, layer *l, conv_pool_state *st, int images, const chunk_primitives **out)
+{
+    for (int i = 0; i < st->nprims; i++)
+        if (st->prims[i].images == images) {
+            *out = &st->prims[i];
+            return GC_OK;
+        }
+    if (st->nprims == MAX_CHUNK_SIZES) return gc_fail(GC_ERUNTIME, "%s: too many chunk sizes", l->name);
+    GC_TRY(make_primitives(n, l, st, images, &st->prims[st->nprims]));
+    *out = &st->prims[st->nprims++];
+    return GC_OK;
+}
+
+/* A buffer for weights in layout md: the store's own when md is its layout. */
+static int weights_buffer(net *n, const dnnl_memory_desc_t *user_md, float *user, const dnnl_memory_desc_t *md,
+                          float **out)
+{
+    if (md_equal(user_md, md)) {
+        *out = user;
+        return GC_OK;
+    }
+    return dnnl_ctx_alloc(&n->ctx, md_bytes(md), "conv weights", (void **)out);
+}
+
+/* The state shared by every batch size: weight layouts, buffers and reorders. */
+static int init_state(net *n, layer *l, conv_pool_state **out)
+{
+    conv_pool_state *st;
+    GC_TRY(dnnl_ctx_alloc(&n->ctx, sizeof *st, "conv_pool state", (void **)&st));
+    GC_TRY(md_4d(&st->w_user_md, l->filters, l->in.c, l->kernel, l->kernel, dnnl_oihw));
+    GC_TRY(md_1d(&st->b_md, l->filters));
+    const chunk_primitives *cp = NULL;
+    GC_TRY(primitives_for(n, l, st, l->chunk, &cp)); /* fixes the weight layouts */
+
+    float *w = param_w(&n->params, l->param_w), *g = param_g(&n->params, l->param_w);
+    float *w_fwd, *w_bwd = NULL;
+    GC_TRY(weights_buffer(n, &st->w_user_md, w, &st->w_fwd_md, &w_fwd));
+    GC_TRY(dnnl_ctx_reorder(&n->ctx, &st->w_user_md, w, &st->w_fwd_md, w_fwd, &st->w_to_fwd));
+    GC_TRY(dnnl_ctx_memory(&n->ctx, &st->w_fwd_md, w_fwd, &st->w_fwd));
+    if (l->d_in) {
+        if (md_equal(&st->w_bwd_md, &st->w_fwd_md)) { /* the forward reorder made it already */
+            st->w_bwd = st->w_fwd;
+        } else {
+            GC_TRY(weights_buffer(n, &st->w_user_md, w, &st->w_bwd_md, &w_bwd));
+            GC_TRY(dnnl_ctx_reorder(&n->ctx, &st->w_user_md, w, &st->w_bwd_md, w_bwd, &st->w_to_bwd));
+            GC_TRY(dnnl_ctx_memory(&n->ctx, &st->w_bwd_md, w_bwd, &st->w_bwd));
+        }
+    }
+    GC_TRY(layer_param_memory(n, l->param_b, false, &st->b_md, &st->b));
+
+    /* Gradients: each chunk's in dw_chunk, summed in dw_acc (oneDNN's layout), one reorder. */
+    st->dw_elems = md_bytes(&st->dw_md) / sizeof(float);
+    GC_TRY(dnnl_ctx_alloc(&n->ctx, md_bytes(&st->dw_md), "conv weight gradient chunk", (void **)&st->dw_chunk_buf));
+    GC_TRY(weights_buffer(n, &st->w_user_md, g, &st->dw_md, &st->dw_acc));
+    GC_TRY(dnnl_ctx_reorder(&n->ctx, &st->dw_md, st->dw_acc, &st->w_user_md, g, &st->dw_to_user));
+    GC_TRY(dnnl_ctx_memory(&n->ctx, &st->dw_md, st->dw_chunk_buf, &st->dw_chunk));
+    GC_TRY(dnnl_ctx_alloc(&n->ctx, (size_t)l->filters * sizeof(float), "conv bias gradient chunk",
+                          (void **)&st->db_chunk_buf));
+    GC_TRY(dnnl_ctx_memory(&n->ctx, &st->b_md, st->db_chunk_buf, &st->db_chunk));
+    *out = st;
+    return GC_OK;
+}
+
+/* Floats per image (padding included) of the layer's input and output. */
+static size_t in_image_floats(const net *n, const layer *l)
+{
+    dnnl_memory_desc_t md;
+    return layer_in_md(n, l, 1, &md) == GC_OK ? md_bytes(&md) / sizeof(float) : 0;
+}
+
+static int conv_pool_plan(net *n, layer *l, int v)
+{
+    if (!l->impl) {
+        char what[96];
+        snprintf(what, sizeof what, "the argmax of %s", l->pool_name);
+        GC_TRY(gc_alloc(&l->workspace, layer_out_elems(n, l, n->max_batch), what));
+        GC_TRY(init_state(n, l, (conv_pool_state **)&l->impl));
+    }
+    conv_pool_state *st = l->impl;
+    int batch = n->batch[v], count = (batch + l->chunk - 1) / l->chunk;
+    GC_TRY(dnnl_ctx_alloc(&n->ctx, (size_t)count * sizeof(chunk_ops), "conv_pool chunk ops", (void **)&st->chunks[v]));
+    st->nchunks[v] = count;
+    size_t in_floats = in_image_floats(n, l);
+    for (int k = 0; k < count; k++) {
+        chunk_ops *c = &st->chunks[v][k];
+        c->first = k * l->chunk;
+        c->images = batch - c->first < l->chunk ? batch - c->first : l->chunk;
+        const chunk_primitives *cp = NULL;
+        GC_TRY(primitives_for(n, l, st, c->images, &cp));
+        dnnl_memory_desc_t src_md, dst_md;
+        GC_TRY(chunk_mds(n, l, c->images, &src_md, &dst_md));
+        dnnl_memory_t src, dst, d_src = NULL;
+        size_t offset = (size_t)c->first * in_floats;
+        GC_TRY(dnnl_ctx_memory(&n->ctx, &src_md, l->in_buf + offset, &src));
+        GC_TRY(dnnl_ctx_memory(&n->ctx, &dst_md, n->chunk_buf, &dst));
+        if (l->d_in) GC_TRY(dnnl_ctx_memory(&n->ctx, &src_md, l->d_in + offset, &d_src));
+
+        c->fwd = cp->fwd;
+        dnnl_op_arg(&c->fwd, DNNL_ARG_SRC, src);
+        dnnl_op_arg(&c->fwd, DNNL_ARG_WEIGHTS, st->w_fwd);
+        dnnl_op_arg(&c->fwd, DNNL_ARG_BIAS, st->b);
+        dnnl_op_arg(&c->fwd, DNNL_ARG_DST, dst);
+        c->bwd_weights = cp->bwd_weights;
+        dnnl_op_arg(&c->bwd_weights, DNNL_ARG_SRC, src);
+        dnnl_op_arg(&c->bwd_weights, DNNL_ARG_DIFF_DST, dst);
+        dnnl_op_arg(&c->bwd_weights, DNNL_ARG_DIFF_WEIGHTS, st->dw_chunk);
+        dnnl_op_arg(&c->bwd_weights, DNNL_ARG_DIFF_BIAS, st->db_chunk);
+        if (l->d_in) {
+            c->bwd_data = cp->bwd_data;
+            dnnl_op_arg(&c->bwd_data, DNNL_ARG_DIFF_DST, dst);
+            dnnl_op_arg(&c->bwd_data, DNNL_ARG_WEIGHTS, st->w_bwd);
+            dnnl_op_arg(&c->bwd_data, DNNL_ARG_DIFF_SRC, d_src);
+        }
+    }
+    return GC_OK;
+}
+
+/* A chunk's pooling geometry; .first places it in the whole batch, for the dropout masks. */
+static pool_geometry chunk_geometry(const net *n, const layer *l, const chunk_ops *c, const pass_ctx *p)
+{
+    return (pool_geometry){.n = c->images, .first = p->first_image + c->first, .c = l->filters, .h = conv_h(l), .w = conv_w(l),
+                           .block = block_of(n->act_tag, l->filters)};
+}
+
+static pool_dropout chunk_dropout(const layer *l, const pass_ctx *p)
+{
+    if (!p->training || l->rate <= 0.0f) return (pool_dropout){0.0f, 0};
+    return (pool_dropout){l->rate, rng_key(p->noise_key, RNG_STREAM_DROPOUT, (uint64_t)l->dropout_ordinal, 0)};
+}
+
+static int conv_pool_forward(net *n, layer *l, const pass_ctx *p)
+{
+    conv_pool_state *st = l->impl;
+    size_t out_floats = layer_out_elems(n, l, 1);
+    pool_dropout d = chunk_dropout(l, p);
+    GC_TRY(dnnl_op_run(&n->ctx, &st->w_to_fwd));
+    for (int k = 0; k < st->nchunks[p->variant]; k++) {
+        const chunk_ops *c = &st->chunks[p->variant][k];
+        GC_TRY(dnnl_op_run(&n->ctx, &c->fwd));
+        GC_TRY(dnnl_ctx_wait(&n->ctx));
+        pool_geometry g = chunk_geometry(n, l, c, p);
+        size_t o = (size_t)c->first * out_floats;
+        maxpool_fused_forward(n->chunk_buf, l->out_buf + o, (uint8_t *)l->workspace + o, &g, &d, n->chunk_mask);
+    }
+    return GC_OK;
+}
+
+/* acc = chunk (first chunk) or acc += chunk. */
+static void accumulate(float *acc, const float *chunk, size_t count, bool first)
+{
+    if (first) {
+        memcpy(acc, chunk, count * sizeof *acc);
+        return;
+    }
+#pragma omp parallel for simd schedule(static) if (count > 16384)
+    for (size_t i = 0; i < count; i++) acc[i] += chunk[i];
+}
+
+static int conv_pool_backward(net *n, layer *l, const pass_ctx *p)
+{
+    conv_pool_state *st = l->impl;
+    size_t out_floats = layer_out_elems(n, l, 1);
+    pool_dropout d = chunk_dropout(l, p);
+    float *db = param_g(&n->params, l->param_b);
+    if (l->d_in) GC_TRY(dnnl_op_run(&n->ctx, &st->w_to_bwd));
+    for (int k = 0; k < st->nchunks[p->variant]; k++) {
+        const chunk_ops *c = &st->chunks[p->variant][k];
+        pool_geometry g = chunk_geometry(n, l, c, p);
+        size_t o = (size_t)c->first * out_floats;
+        maxpool_fused_backward(l->d_out + o, l->out_buf + o, (uint8_t *)l->workspace + o, n->chunk_buf, &g, &d);
+        GC_TRY(dnnl_op_run(&n->ctx, &c->bwd_weights));
+        if (l->d_in) GC_TRY(dnnl_op_run(&n->ctx, &c->bwd_data));
+        GC_TRY(dnnl_ctx_wait(&n->ctx));
+        accumulate(st->dw_acc, st->dw_chunk_buf, st->dw_elems, k == 0);
+        accumulate(db, st->db_chunk_buf, (size_t)l->filters, k == 0);
+    }
+    return dnnl_op_run(&n->ctx, &st->dw_to_user);
+}
+
+const layer_ops conv_pool_layer_ops = {"Conv2D+MaxPooling2D", conv_pool_plan, conv_pool_forward, conv_pool_backward};

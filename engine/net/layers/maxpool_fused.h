@@ -1,0 +1,56 @@
+/* Max pooling (2x2, stride 2, valid) fused with what precedes it in the seed model: the
+ * convolution's ReLU and, optionally, dropout. Hand-written so the full-size pre-pool
+ * activation never has to be kept: the forward pass keeps only the pooled output and the
+ * argmax of each window, and the backward pass rebuilds the pre-pool gradient from those.
+ *
+ * Layouts: an activation of c channels is stored as blocks of `block` channels,
+ * element (n, c, h, w) at (((n*CB + c/block)*H + h)*W + w)*block + c%block, CB = ceil(c/block):
+ * block 16 or 8 is oneDNN's nChw16c / nChw8c, block = c is NHWC, block 1 is NCHW. Padding
+ * channels of a partial block are zero on input and stay zero.
+ *
+ * Backward: the window's gradient goes to its argmax only, and only where the pooled value is
+ * positive. That is exactly ReLU's and dropout's backward too: a positive maximum is a kept,
+ * active unit (scaled by 1/(1-rate) when dropout ran), while a zero maximum means every unit
+ * of the window was inactive or dropped, and all of them get zero. */
+#ifndef GCBENCH_ENGINE_LAYERS_MAXPOOL_FUSED_H
+#define GCBENCH_ENGINE_LAYERS_MAXPOOL_FUSED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The pre-pool activation of one chunk of images, and where its images sit in the batch. */
+typedef struct {
+    long n;          /* images in this chunk */
+    long first;      /* batch index of the chunk's first image (dropout masks use it) */
+    long c, h, w;    /* channels and side of the pre-pool activation */
+    long block;      /* channels per block, see above */
+} pool_geometry;
+
+/* Dropout before the pooling: the counter-based masks of engine/net/layers/dropout.h. */
+typedef struct {
+    float rate;   /* 0: no dropout */
+    uint64_t key; /* the pass's dropout key for this layer */
+} pool_dropout;
+
+/* Pooled output side for an input side. */
+static inline long pool_out_side(long side) { return side / 2; }
+
+/* Elements (padding included) of the pre-pool activation and of the pooled output. */
+size_t pool_in_elems(const pool_geometry *g);
+size_t pool_out_elems(const pool_geometry *g);
+
+/* Words of dropout mask the forward pass needs for g (its scratch; 0 without dropout). */
+size_t maxpool_fused_mask_words(const pool_geometry *g, const pool_dropout *d);
+
+/* y = maxpool(dropout(x)); argmax[i] in 0..3 is the winning position (dy*2 + dx) of output
+ * element i (the first of equal maxima). x is read only; mask is scratch of
+ * maxpool_fused_mask_words words (NULL without dropout). */
+void maxpool_fused_forward(const float *x, float *y, uint8_t *argmax, const pool_geometry *g,
+                           const pool_dropout *d, uint64_t *mask);
+
+/* dx = the gradient of the pre-ReLU activation: dy routed to each window's argmax, times
+ * 1/(1-rate), where y > 0; zero everywhere else (including rows and columns no window covers). */
+void maxpool_fused_backward(const float *dy, const float *y, const uint8_t *argmax, float *dx,
+                            const pool_geometry *g, const pool_dropout *d);
+
+#endif

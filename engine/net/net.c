@@ -1,0 +1,485 @@
+#include "engine/net/net.h"
+
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/base/alloc.h"
+#include "engine/base/error.h"
+
+int net_create(net **out, act_shape input, dnnl_format_tag_t act_tag)
+{
+    *out = NULL;
+    if (input.rank != 3 || input.c < 1 || input.h < 1 || input.w < 1)
+        return gc_fail(GC_EUSAGE, "network input must be an image shape (c, h, w)");
+    net *n = calloc(1, sizeof *n);
+    if (!n) return gc_fail(GC_ERUNTIME, "out of memory creating the network");
+    int rc = dnnl_ctx_init(&n->ctx);
+    if (rc != GC_OK) {
+        dnnl_ctx_destroy(&n->ctx);
+        free(n);
+        return rc;
+    }
+    if (act_tag == dnnl_format_tag_any) {
+        /* The layout oneDNN's convolutions run natively on this CPU: 16 or 8 channels per
+         * block with AVX-512 or AVX2, channels-last elsewhere. */
+        dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+        if ((isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core)
+            act_tag = dnnl_nChw16c;
+        else if ((isa & dnnl_cpu_isa_avx2) == dnnl_cpu_isa_avx2)
+            act_tag = dnnl_nChw8c;
+        else
+            act_tag = dnnl_nhwc;
+    }
+    n->act_tag = act_tag;
+    n->input_tag = act_tag == dnnl_nhwc ? dnnl_nhwc : dnnl_nchw;
+    n->input = input;
+    *out = n;
+    return GC_OK;
+}
+
+void net_destroy(net *n)
+{
+    if (!n) return;
+    for (int i = 0; i < n->nlayers; i++) {
+        layer *l = &n->layers[i];
+        if (l->out_buf != l->in_buf) gc_free(l->out_buf);
+        gc_free(l->workspace);
+        gc_free(l->mask);
+    }
+    gc_free(n->own_input);
+    free(n->input_mems);
+    free(n->input_offsets);
+    gc_free(n->diff[0]);
+    gc_free(n->diff[1]);
+    gc_free(n->chunk_buf);
+    gc_free(n->chunk_mask);
+    params_free(&n->params);
+    dnnl_ctx_destroy(&n->ctx);
+    free(n);
+}
+
+/* How many of the network's layers so far contain a part of this Keras kind (a fused layer
+ * counts for each of its parts): the suffix of the next one's name. */
+static int parts_before(const net *n, layer_kind part)
+{
+    int count = 0;
+    for (int i = 0; i < n->nlayers; i++) {
+        const layer *l = &n->layers[i];
+        if (l->kind == part) count++;
+        if (l->kind == LAYER_CONV_POOL)
+            count += part == LAYER_CONV || part == LAYER_POOL || (part == LAYER_DROPOUT && l->rate > 0.0f);
+    }
+    return count;
+}
+
+/* Keras's name for the next part of this kind: "conv2d", then "conv2d_1", ... */
+static void keras_name(const net *n, layer_kind part, const char *base, char *out)
+{
+    int same = parts_before(n, part);
+    if (same == 0)
+        snprintf(out, LAYER_NAME_MAX, "%s", base);
+    else
+        snprintf(out, LAYER_NAME_MAX, "%s_%d", base, same);
+}
+
+/* Appends a layer of `kind` after the last one, named as Keras names it. */
+static int add_layer(net *n, layer_kind kind, const layer_ops *ops, const char *base, layer **out)
+{
+    if (n->planned) return gc_fail(GC_ERUNTIME, "cannot add layers after net_plan");
+    if (n->nlayers == NET_MAX_LAYERS)
+        return gc_fail(GC_ERUNTIME, "too many layers (at most %d)", NET_MAX_LAYERS);
+    layer *l = &n->layers[n->nlayers];
+    memset(l, 0, sizeof *l);
+    l->kind = kind;
+    l->ops = ops;
+    l->index = n->nlayers;
+    l->param_w = l->param_b = -1;
+    l->dropout_ordinal = parts_before(n, LAYER_DROPOUT);
+    keras_name(n, kind == LAYER_CONV_POOL ? LAYER_CONV : kind, base, l->name);
+    if (kind == LAYER_CONV_POOL) keras_name(n, LAYER_POOL, "max_pooling2d", l->pool_name);
+    if (kind == LAYER_CONV_POOL) keras_name(n, LAYER_DROPOUT, "dropout", l->dropout_name);
+    l->in = n->nlayers ? n->layers[n->nlayers - 1].out : n->input;
+    l->out = l->in;
+    n->nlayers++;
+    *out = l;
+    return GC_OK;
+}
+
+/* Registers a layer's kernel (output-major) and bias. */
+static int add_params(net *n, layer *l, param_kind kind, int rank, const long *dims)
+{
+    char name[PARAM_NAME_MAX];
+    snprintf(name, sizeof name, "%s/kernel", l->name);
+    GC_TRY(params_add(&n->params, name, kind, rank, dims, &l->param_w));
+    snprintf(name, sizeof name, "%s/bias", l->name);
+    return params_add(&n->params, name, PARAM_BIAS, 1, dims, &l->param_b);
+}
+
+int net_add_conv(net *n, int filters, int kernel, bool relu)
+{
+    layer *l = NULL;
+    GC_TRY(add_layer(n, LAYER_CONV, &conv_layer_ops, "conv2d", &l));
+    if (l->in.rank != 3 || filters < 1 || kernel < 1 || l->in.h < kernel || l->in.w < kernel)
+        return gc_fail(GC_EUSAGE, "%s: a %dx%d convolution needs an image input of at least %dx%d, got %ldx%ld",
+                       l->name, kernel, kernel, kernel, kernel, l->in.h, l->in.w);
+    l->filters = filters;
+    l->kernel = kernel;
+    l->relu = relu;
+    l->out = (act_shape){3, filters, l->in.h - kernel + 1, l->in.w - kernel + 1};
+    long dims[4] = {filters, l->in.c, kernel, kernel};
+    return add_params(n, l, PARAM_CONV_KERNEL, 4, dims);
+}
+
+int net_add_pool(net *n, int window)
+{
+    layer *l = NULL;
+    GC_TRY(add_layer(n, LAYER_POOL, &pool_layer_ops, "max_pooling2d", &l));
+    if (l->in.rank != 3 || window < 1 || l->in.h < window || l->in.w < window)
+        return gc_fail(GC_EUSAGE, "%s: a %dx%d pooling needs an image input of at least %dx%d, got %ldx%ld",
+                       l->name, window, window, window, window, l->in.h, l->in.w);
+    l->pool = window;
+    /* Valid padding, stride = window: floor((h - window) / window) + 1. */
+    l->out = (act_shape){3, l->in.c, (l->in.h - window) / window + 1, (l->in.w - window) / window + 1};
+    return GC_OK;
+}
+
+int net_add_dropout(net *n, float rate)
+{
+    layer *l = NULL;
+    GC_TRY(add_layer(n, LAYER_DROPOUT, &dropout_layer_ops, "dropout", &l));
+    if (!(rate >= 0.0f && rate < 1.0f))
+        return gc_fail(GC_EUSAGE, "%s: rate must be in [0, 1), got %g", l->name, (double)rate);
+    l->rate = rate;
+    return GC_OK;
+}
+
+int net_add_conv_pool(net *n, int filters, int kernel, float rate)
+{
+    layer *l = NULL;
+    GC_TRY(add_layer(n, LAYER_CONV_POOL, &conv_pool_layer_ops, "conv2d", &l));
+    long side_h = l->in.h - kernel + 1, side_w = l->in.w - kernel + 1;
+    if (l->in.rank != 3 || filters < 1 || kernel < 1 || side_h < 2 || side_w < 2)
+        return gc_fail(GC_EUSAGE, "%s: a %dx%d convolution and 2x2 pooling need an image input of at least %dx%d, got %ldx%ld",
+                       l->name, kernel, kernel, kernel + 1, kernel + 1, l->in.h, l->in.w);
+    if (!(rate >= 0.0f && rate < 1.0f))
+        return gc_fail(GC_EUSAGE, "%s: dropout rate must be in [0, 1), got %g", l->dropout_name, (double)rate);
+    l->filters = filters;
+    l->kernel = kernel;
+    l->relu = true;
+    l->rate = rate;
+    l->pool = 2;
+    l->out = (act_shape){3, filters, side_h / 2, side_w / 2};
+    long dims[4] = {filters, l->in.c, kernel, kernel};
+    return add_params(n, l, PARAM_CONV_KERNEL, 4, dims);
+}
+
+void net_set_chunk_images(net *n, int images) { n->chunk_images = images; }
+
+int net_add_flatten(net *n)
+{
+    layer *l = NULL;
+    GC_TRY(add_layer(n, LAYER_FLATTEN, &flatten_layer_ops, "flatten", &l));
+    l->out = (act_shape){1, act_shape_elems(l->in), 1, 1};
+    return GC_OK;
+}
+
+int net_add_dense(net *n, int units, bool relu)
+{
+    layer *l = NULL;
+    GC_TRY(add_layer(n, LAYER_DENSE, &dense_layer_ops, "dense", &l));
+    if (l->in.rank != 1) return gc_fail(GC_EUSAGE, "%s: Dense needs a flat input (add Flatten)", l->name);
+    if (units < 1) return gc_fail(GC_EUSAGE, "%s: units must be positive", l->name);
+    l->units = units;
+    l->relu = relu;
+    l->out = (act_shape){1, units, 1, 1};
+    long dims[2] = {units, l->in.c};
+    return add_params(n, l, PARAM_DENSE_KERNEL, 2, dims);
+}
+
+int net_add_relu(net *n)
+{
+    layer *l = NULL;
+    return add_layer(n, LAYER_RELU, &relu_layer_ops, "re_lu", &l);
+}
+
+void net_want_input_grad(net *n) { n->input_grad = true; }
+
+void net_set_input_tag(net *n, dnnl_format_tag_t tag) { n->input_tag = tag; }
+
+static bool in_place(const layer *l) { return l->kind == LAYER_DROPOUT || l->kind == LAYER_RELU; }
+
+int layer_in_md(const net *n, const layer *l, long b, dnnl_memory_desc_t *md)
+{
+    if (l->index == 0) return md_4d(md, b, n->input.c, n->input.h, n->input.w, n->input_tag);
+    return layer_out_md(n, &n->layers[l->index - 1], b, md);
+}
+
+int layer_out_md(const net *n, const layer *l, long b, dnnl_memory_desc_t *md)
+{
+    if (in_place(l)) return layer_in_md(n, l, b, md);
+    if (l->out.rank == 1) return md_2d(md, b, l->out.c, dnnl_nc);
+    return md_4d(md, b, l->out.c, l->out.h, l->out.w, n->act_tag);
+}
+
+size_t layer_out_elems(const net *n, const layer *l, long b)
+{
+    dnnl_memory_desc_t md;
+    if (layer_out_md(n, l, b, &md) != GC_OK) return 0;
+    return md_bytes(&md) / sizeof(float);
+}
+
+int layer_run_ops(net *n, const dnnl_op *ops, int count)
+{
+    for (int i = 0; i < count; i++) GC_TRY(dnnl_op_run(&n->ctx, &ops[i]));
+    return GC_OK;
+}
+
+int net_variant(const net *n, int b)
+{
+    for (int v = 0; v < n->nvariants; v++)
+        if (n->batch[v] == b) return v;
+    return -1;
+}
+
+static int cmp_desc(const void *a, const void *b) { return *(const int *)b - *(const int *)a; }
+
+/* Images per chunk of the conv_pool layers: enough for every thread to have work in
+ * oneDNN's backward-weights (which splits the minibatch), small enough that a chunk's
+ * convolution output stays near the cache rather than in a full-batch buffer. */
+static int chunk_images(const net *n)
+{
+    if (n->chunk_images > 0) return n->chunk_images < n->max_batch ? n->chunk_images : n->max_batch;
+    int threads = omp_get_max_threads(), images = threads > 4 ? threads : 4;
+    return images < n->max_batch ? images : n->max_batch;
+}
+
+/* The conv_pool layers' shared scratch: a chunk's convolution output (reused for its
+ * gradient) and a chunk's dropout mask, sized for the largest such layer. */
+static int alloc_chunk_scratch(net *n)
+{
+    size_t bytes = 0, words = 0;
+    for (int i = 0; i < n->nlayers; i++) {
+        layer *l = &n->layers[i];
+        if (l->kind != LAYER_CONV_POOL) continue;
+        l->chunk = chunk_images(n);
+        long h = l->in.h - l->kernel + 1, w = l->in.w - l->kernel + 1;
+        dnnl_memory_desc_t md;
+        GC_TRY(md_4d(&md, l->chunk, l->filters, h, w, n->act_tag));
+        if (md_bytes(&md) > bytes) bytes = md_bytes(&md);
+        size_t mask = (size_t)l->chunk * (size_t)(h * w * l->filters) / 64 + 2;
+        if (l->rate > 0.0f && mask > words) words = mask;
+    }
+    if (bytes == 0) return GC_OK;
+    n->chunk_bytes = bytes;
+    n->chunk_mask_words = words;
+    GC_TRY(gc_alloc((void **)&n->chunk_buf, bytes, "the convolution chunk buffer"));
+    return gc_alloc((void **)&n->chunk_mask, (words ? words : 1) * sizeof(uint64_t), "the dropout chunk mask");
+}
+
+/* Allocates every activation buffer at the largest batch and assigns the gradient buffers. */
+static int alloc_buffers(net *n)
+{
+    long b = n->max_batch;
+    size_t in_bytes = (size_t)b * (size_t)act_shape_elems(n->input) * sizeof(float);
+    GC_TRY(gc_alloc((void **)&n->own_input, in_bytes, "the input batch"));
+    n->input_bytes = in_bytes;
+    n->input_buf = n->own_input;
+
+    size_t diff_bytes = 0;
+    for (int i = 0; i < n->nlayers; i++) {
+        layer *l = &n->layers[i];
+        l->in_buf = i ? n->layers[i - 1].out_buf : n->input_buf;
+        dnnl_memory_desc_t md;
+        GC_TRY(layer_out_md(n, l, b, &md));
+        size_t bytes = md_bytes(&md);
+        if (bytes > diff_bytes) diff_bytes = bytes;
+        if (in_place(l)) {
+            l->out_buf = l->in_buf;
+        } else {
+            char what[96];
+            snprintf(what, sizeof what, "the output of %s", l->name);
+            GC_TRY(gc_alloc((void **)&l->out_buf, bytes, what));
+        }
+    }
+    if (n->input_grad && in_bytes > diff_bytes) diff_bytes = in_bytes;
+    n->diff_bytes = diff_bytes;
+    GC_TRY(alloc_chunk_scratch(n));
+    GC_TRY(gc_alloc((void **)&n->diff[0], diff_bytes, "the gradient buffers"));
+    GC_TRY(gc_alloc((void **)&n->diff[1], diff_bytes, "the gradient buffers"));
+    /* Backwards, each layer's input gradient is the previous layer's output gradient. */
+    for (int i = 0; i < n->nlayers; i++) {
+        layer *l = &n->layers[i];
+        l->d_out = n->diff[(n->nlayers - 1 - i) & 1];
+        l->d_in = i || n->input_grad ? n->diff[(n->nlayers - i) & 1] : NULL;
+    }
+    return GC_OK;
+}
+
+/* The memory objects over the input batch or a slice of it: the ones net_bind_input moves. */
+static int find_input_memories(net *n)
+{
+    const dnnl_ctx *c = &n->ctx;
+    size_t slots = c->nmems ? c->nmems : 1;
+    n->input_mems = calloc(slots, sizeof *n->input_mems);
+    n->input_offsets = calloc(slots, sizeof *n->input_offsets);
+    if (!n->input_mems || !n->input_offsets)
+        return gc_fail(GC_ERUNTIME, "out of memory listing the input's memory objects");
+    const char *lo = (const char *)n->input_buf, *hi = lo + n->input_bytes;
+    for (size_t i = 0; i < c->nmems; i++) {
+        void *handle = NULL;
+        DNNL_TRY(dnnl_memory_get_data_handle(c->mems[i], &handle));
+        const char *h = handle;
+        if (h < lo || h >= hi) continue;
+        n->input_offsets[n->ninput_mems] = (size_t)(h - lo);
+        n->input_mems[n->ninput_mems++] = c->mems[i];
+    }
+    return GC_OK;
+}
+
+int net_plan(net *n, const int *batch_sizes, int count)
+{
+    if (n->planned) return gc_fail(GC_ERUNTIME, "the network is already planned");
+    if (n->nlayers == 0) return gc_fail(GC_ERUNTIME, "the network has no layers");
+    n->nvariants = 0;
+    for (int i = 0; i < count; i++) {
+        if (batch_sizes[i] < 1) return gc_fail(GC_EUSAGE, "batch size must be positive, got %d", batch_sizes[i]);
+        if (net_variant(n, batch_sizes[i]) >= 0) continue;
+        if (n->nvariants == NET_MAX_VARIANTS)
+            return gc_fail(GC_ERUNTIME, "too many distinct batch sizes (at most %d)", NET_MAX_VARIANTS);
+        n->batch[n->nvariants++] = batch_sizes[i];
+    }
+    if (n->nvariants == 0) return gc_fail(GC_ERUNTIME, "no batch size to plan for");
+    /* Largest first: layers size their buffers when planning variant 0. */
+    qsort(n->batch, (size_t)n->nvariants, sizeof n->batch[0], cmp_desc);
+    n->max_batch = n->batch[0];
+
+    GC_TRY(params_alloc(&n->params));
+    GC_TRY(alloc_buffers(n));
+    for (int v = 0; v < n->nvariants; v++) {
+        for (int i = 0; i < n->nlayers; i++) {
+            layer *l = &n->layers[i];
+            l->plan[v].batch = n->batch[v];
+            int rc = l->ops->plan(n, l, v);
+            if (rc != GC_OK)
+                return gc_context(rc, "planning %s (%s) for batch %d", l->name, l->ops->type, n->batch[v]);
+        }
+    }
+    GC_TRY(dnnl_ctx_bind_scratchpad(&n->ctx));
+    GC_TRY(find_input_memories(n));
+    n->planned = true;
+    return GC_OK;
+}
+
+int net_bind_input(net *n, float *input)
+{
+    if (!input) input = n->own_input;
+    if (input == n->input_buf) return GC_OK;
+    if (in_place(&n->layers[0]))
+        return gc_fail(GC_ERUNTIME, "%s works in place on the input: the input cannot be rebound", n->layers[0].name);
+    for (size_t i = 0; i < n->ninput_mems; i++)
+        DNNL_TRY(dnnl_memory_set_data_handle(n->input_mems[i], (char *)input + n->input_offsets[i]));
+    n->input_buf = input;
+    n->layers[0].in_buf = input;
+    return GC_OK;
+}
+
+/* Runs one layer's forward or backward; when profiling, waits for it and adds its time. */
+static int run_layer(net *n, layer *l, const pass_ctx *p, bool backward)
+{
+    double start = n->profile ? profile_now() : 0.0;
+    int rc = backward ? l->ops->backward(n, l, p) : l->ops->forward(n, l, p);
+    if (rc != GC_OK) return gc_context(rc, "%s pass of %s", backward ? "backward" : "forward", l->name);
+    if (n->profile && l->index < PROFILE_MAX_LAYERS) {
+        GC_TRY(dnnl_ctx_wait(&n->ctx));
+        double *slot = backward ? n->profile->backward : n->profile->forward;
+        slot[l->index] += profile_now() - start;
+    }
+    return GC_OK;
+}
+
+int net_forward(net *n, const pass_ctx *p)
+{
+    for (int i = 0; i < n->nlayers; i++) GC_TRY(run_layer(n, &n->layers[i], p, false));
+    return dnnl_ctx_wait(&n->ctx);
+}
+
+int net_backward(net *n, const pass_ctx *p)
+{
+    for (int i = n->nlayers - 1; i >= 0; i--) GC_TRY(run_layer(n, &n->layers[i], p, true));
+    return dnnl_ctx_wait(&n->ctx);
+}
+
+size_t net_activation_bytes(const net *n)
+{
+    size_t total = 2 * n->diff_bytes + n->chunk_bytes + n->chunk_mask_words * sizeof(uint64_t);
+    total += (size_t)n->max_batch * (size_t)act_shape_elems(n->input) * sizeof(float);
+    for (int i = 0; i < n->nlayers; i++) {
+        const layer *l = &n->layers[i];
+        if (l->out_buf != l->in_buf) total += layer_out_elems(n, l, n->max_batch) * sizeof(float);
+    }
+    return total;
+}
+
+const char *net_layout_name(dnnl_format_tag_t tag)
+{
+    switch (tag) {
+    case dnnl_nChw16c: return "nChw16c";
+    case dnnl_nChw8c: return "nChw8c";
+    case dnnl_nhwc: return "nhwc";
+    case dnnl_nchw: return "nchw";
+    default: return "other";
+    }
+}
+
+/* "1,704,097" */
+static void group_thousands(char *buf, size_t size, size_t value)
+{
+    char digits[32];
+    int len = snprintf(digits, sizeof digits, "%zu", value);
+    size_t o = 0;
+    for (int i = 0; i < len && o + 2 < size; i++) {
+        if (i > 0 && (len - i) % 3 == 0) buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+}
+
+/* One row of the summary. */
+static void summary_row(FILE *f, const char *name, const char *type, act_shape out, size_t params)
+{
+    char label[80], shape[80], count[32];
+    snprintf(label, sizeof label, " %s (%s)", name, type);
+    if (out.rank == 3)
+        snprintf(shape, sizeof shape, "(None, %ld, %ld, %ld)", out.h, out.w, out.c);
+    else
+        snprintf(shape, sizeof shape, "(None, %ld)", out.c);
+    group_thousands(count, sizeof count, params);
+    fprintf(f, "%-34s%-26s%s\n", label, shape, count);
+}
+
+void net_summary(const net *n, FILE *f)
+{
+    static const char rule_eq[] = "=================================================================";
+    static const char rule_dash[] = "_________________________________________________________________";
+    fprintf(f, "Model: \"sequential\"\n%s\n", rule_dash);
+    fprintf(f, "%-34s%-26s%s\n%s\n", " Layer (type)", "Output Shape", "Param #", rule_eq);
+    for (int i = 0; i < n->nlayers; i++) {
+        const layer *l = &n->layers[i];
+        size_t params = 0;
+        if (l->param_w >= 0) params += n->params.t[l->param_w].count + n->params.t[l->param_b].count;
+        if (l->kind != LAYER_CONV_POOL) {
+            summary_row(f, l->name, l->ops->type, l->out, params);
+            continue;
+        }
+        /* A fused layer is listed as the Keras layers it computes. */
+        act_shape conv = {3, l->filters, l->in.h - l->kernel + 1, l->in.w - l->kernel + 1};
+        summary_row(f, l->name, "Conv2D", conv, params);
+        if (l->rate > 0.0f) summary_row(f, l->dropout_name, "Dropout", conv, 0);
+        summary_row(f, l->pool_name, "MaxPooling2D", l->out, 0);
+    }
+    char total[32];
+    group_thousands(total, sizeof total, n->params.count);
+    fprintf(f, "%s\nTotal params: %s (%.2f MB)\nTrainable params: %s\nNon-trainable params: 0\n%s\n",
+            rule_eq, total, (double)n->params.count * 4.0 / (1024.0 * 1024.0), total, rule_dash);
+}

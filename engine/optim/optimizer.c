@@ -1,0 +1,81 @@
+#include "engine/optim/optimizer.h"
+
+#include <omp.h>
+
+/* Tensors below this many elements are updated by one thread: splitting them costs more than
+ * it saves. Elementwise chunks are whole cache lines. */
+#define SPLIT_MIN_ELEMS 65536
+#define CHUNK_ELEMS 16384
+
+const char *gc_scope_name(gc_scope s)
+{
+    switch (s) {
+    case GC_SCOPE_ALL: return "all";
+    case GC_SCOPE_CONV: return "conv";
+    default: return "none";
+    }
+}
+
+bool gc_applies(gc_scope s, const param_tensor *t)
+{
+    if (t->rank < 2) return false;
+    if (s == GC_SCOPE_ALL) return true;
+    return s == GC_SCOPE_CONV && t->kind == PARAM_CONV_KERNEL;
+}
+
+/* Rows [r0, r1) of tensor i: GC+RMSprop when centralized, plain RMSprop otherwise. */
+static void update_rows(const optimizer *opt, param_store *ps, int i, size_t r0, size_t r1)
+{
+    const param_tensor *t = &ps->t[i];
+    size_t off = r0 * t->cols, len = (r1 - r0) * t->cols;
+    float *w = param_w(ps, i) + off, *v = param_v(ps, i) + off;
+    const float *g = param_g(ps, i) + off;
+    if (gc_applies(opt->scope, t))
+        opt->kernels->gc_rmsprop(w, v, g, r1 - r0, t->cols, &opt->hp);
+    else
+        opt->kernels->rmsprop(w, v, g, len, &opt->hp);
+}
+
+void optimizer_step(const optimizer *opt, param_store *ps)
+{
+#pragma omp parallel
+    for (int i = 0; i < ps->n; i++) {
+        const param_tensor *t = &ps->t[i];
+        if (t->count < SPLIT_MIN_ELEMS) {
+#pragma omp single nowait
+            update_rows(opt, ps, i, 0, t->rows);
+        } else if (gc_applies(opt->scope, t)) {
+            /* Whole rows, so each thread computes the means of its own rows; one contiguous
+             * block of rows per thread, so the kernel can overlap one row's mean with the
+             * previous row's update. */
+            size_t parts = (size_t)omp_get_num_threads();
+#pragma omp for schedule(static) nowait
+            for (size_t part = 0; part < parts; part++)
+                update_rows(opt, ps, i, t->rows * part / parts, t->rows * (part + 1) / parts);
+        } else {
+            size_t chunks = (t->count + CHUNK_ELEMS - 1) / CHUNK_ELEMS;
+#pragma omp for schedule(static) nowait
+            for (size_t c = 0; c < chunks; c++) {
+                size_t off = c * CHUNK_ELEMS;
+                size_t len = t->count - off < CHUNK_ELEMS ? t->count - off : CHUNK_ELEMS;
+                opt->kernels->rmsprop(param_w(ps, i) + off, param_v(ps, i) + off, param_g(ps, i) + off,
+                                      len, &opt->hp);
+            }
+        }
+    }
+}
+
+void optimizer_centralize(const optimizer *opt, param_store *ps)
+{
+    for (int i = 0; i < ps->n; i++) {
+        const param_tensor *t = &ps->t[i];
+        if (!gc_applies(opt->scope, t)) continue;
+        float *g = param_g(ps, i);
+#pragma omp parallel for schedule(static)
+        for (size_t r = 0; r < t->rows; r++) {
+            float mean;
+            opt->kernels->row_means(g + r * t->cols, 1, t->cols, &mean);
+            opt->kernels->center_rows(g + r * t->cols, 1, t->cols, &mean);
+        }
+    }
+}

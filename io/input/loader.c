@@ -1,0 +1,118 @@
+#include "io/input/loader.h"
+
+#include "engine/base/alloc.h"
+#include "engine/runtime/dist.h"
+#include "engine/base/error.h"
+#include "engine/base/rng.h"
+#include "io/input/augment.h"
+
+/* The loader's own buffers: the image order, and one image when images are made on demand. */
+static int alloc_buffers(loader *ld)
+{
+    ld->order = NULL;
+    ld->drawn = NULL;
+    int rc = gc_alloc((void **)&ld->order, ld->data->count * sizeof *ld->order, "the image order");
+    if (rc == GC_OK && !ld->data->pixels)
+        rc = gc_alloc((void **)&ld->drawn, dataset_image_bytes(ld->data), "an image made on demand");
+    if (rc != GC_OK) loader_free(ld);
+    return rc;
+}
+
+int loader_init(loader *ld, const dataset *data, int batch, bool shuffle, bool augment, bool planar, uint64_t seed)
+{
+    *ld = (loader){.data = data, .batch = batch, .shuffle = shuffle, .augment = augment, .planar = planar,
+                   .seed = seed, .epoch = -1, .rank = 0, .ranks = 1};
+    if (batch < 1) return gc_fail(GC_EUSAGE, "batch size must be positive, got %d", batch);
+    if (data->count == 0) return gc_fail(GC_EUSAGE, "the dataset has no images");
+    GC_TRY(alloc_buffers(ld));
+    loader_start_epoch(ld, 0);
+    return GC_OK;
+}
+
+int loader_clone(loader *copy, const loader *ld)
+{
+    *copy = *ld;
+    copy->epoch = -1;
+    return alloc_buffers(copy);
+}
+
+void loader_free(loader *ld)
+{
+    gc_free(ld->order);
+    gc_free(ld->drawn);
+    ld->order = NULL;
+    ld->drawn = NULL;
+}
+
+void loader_set_share(loader *ld, int rank, int ranks)
+{
+    ld->rank = rank;
+    ld->ranks = ranks;
+}
+
+int loader_batches(const loader *ld) { return (int)((ld->data->count + (size_t)ld->batch - 1) / (size_t)ld->batch); }
+
+int loader_batch_size(const loader *ld, int step)
+{
+    size_t first = (size_t)step * (size_t)ld->batch, left = ld->data->count - first;
+    return left < (size_t)ld->batch ? (int)left : ld->batch;
+}
+
+int loader_share_size(const loader *ld, int step, int *first)
+{
+    return dist_share(loader_batch_size(ld, step), ld->rank, ld->ranks, first);
+}
+
+size_t loader_batch_floats(const loader *ld) { return (size_t)ld->batch * dataset_image_bytes(ld->data); }
+
+void loader_start_epoch(loader *ld, int epoch)
+{
+    size_t n = ld->data->count;
+    ld->epoch = epoch;
+    for (size_t i = 0; i < n; i++) ld->order[i] = i;
+    if (!ld->shuffle) return;
+    uint64_t key = rng_key(ld->seed, RNG_STREAM_SHUFFLE, (uint64_t)epoch, 0);
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = (size_t)rng_below(key, i, i + 1);
+        size_t tmp = ld->order[i];
+        ld->order[i] = ld->order[j];
+        ld->order[j] = tmp;
+    }
+}
+
+/* Image idx, rescaled to [0, 1] (and augmented when training), in the loader's layout. */
+static int convert_image(const loader *ld, size_t idx, float *dst)
+{
+    const dataset *d = ld->data;
+    const uint8_t *src = d->pixels ? dataset_image(d, idx) : ld->drawn;
+    if (!d->pixels) GC_TRY(d->draw(d, idx, ld->drawn));
+    if (ld->augment) {
+        augment_params p = augment_draw(ld->seed, ld->epoch, idx);
+        augment_warp(src, d->width, d->height, d->channels, &p, dst, ld->planar);
+        return GC_OK;
+    }
+    size_t bytes = dataset_image_bytes(ld->data), channels = (size_t)ld->data->channels;
+    size_t pixels = bytes / channels;
+    const float scale = 1.0f / 255.0f;
+    if (ld->planar) {
+        for (size_t c = 0; c < channels; c++)
+            for (size_t p = 0; p < pixels; p++) dst[c * pixels + p] = (float)src[p * channels + c] * scale;
+    } else {
+        for (size_t i = 0; i < bytes; i++) dst[i] = (float)src[i] * scale;
+    }
+    return GC_OK;
+}
+
+int loader_fill(const loader *ld, int step, float *input, uint8_t *labels)
+{
+    int share_first;
+    int b = loader_share_size(ld, step, &share_first);
+    size_t first = (size_t)step * (size_t)ld->batch + (size_t)share_first, bytes = dataset_image_bytes(ld->data);
+    for (int k = 0; k < b; k++) {
+        size_t idx = ld->order[first + (size_t)k];
+        int rc = convert_image(ld, idx, input + (size_t)k * bytes);
+        if (rc != GC_OK) return -rc;
+        labels[k] = ld->data->labels[idx];
+    }
+    return b;
+}

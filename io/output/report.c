@@ -1,0 +1,396 @@
+#include "io/output/report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "engine/base/error.h"
+#include "engine/runtime/threads.h"
+#include "io/output/svg_chart.h"
+
+/* ---- histories ------------------------------------------------------------------------- */
+
+void report_history_init(report_history *h, const char *run, gc_scope scope)
+{
+    memset(h, 0, sizeof *h);
+    snprintf(h->run, sizeof h->run, "%s", run ? run : "");
+    h->scope = scope;
+}
+
+int report_history_add(report_history *h, const epoch_result *r)
+{
+    if (h->nepochs == h->capacity) {
+        int capacity = h->capacity ? 2 * h->capacity : 16;
+        report_epoch *grown = realloc(h->epochs, (size_t)capacity * sizeof *grown);
+        if (!grown)
+            return gc_fail(GC_ERUNTIME, "out of memory recording epoch %d of run '%s' for the report", r->epoch,
+                           h->run);
+        h->epochs = grown, h->capacity = capacity;
+    }
+    h->epochs[h->nepochs++] = (report_epoch){
+        .epoch = r->epoch, .loss = r->loss, .accuracy = r->accuracy, .val_loss = r->val_loss,
+        .val_accuracy = r->val_accuracy, .seconds = r->seconds, .train_seconds = r->train_seconds,
+        .val_seconds = r->val_seconds, .images_per_second = r->images_per_second,
+        .data_wait_seconds = r->data_wait_seconds};
+    return GC_OK;
+}
+
+report_run report_history_run(const report_history *h)
+{
+    return (report_run){.run = h->run, .scope = h->scope, .nepochs = h->nepochs, .epochs = h->epochs};
+}
+
+void report_history_free(report_history *h)
+{
+    free(h->epochs);
+    h->epochs = NULL;
+    h->nepochs = h->capacity = 0;
+}
+
+/* ---- the directory and atomic files ---------------------------------------------------- */
+
+int report_prepare_dir(const char *dir)
+{
+    if (!dir || !*dir) return gc_fail(GC_EUSAGE, "--report: the directory name is empty");
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return gc_fail(GC_EUSAGE, "--report: the directory name '%s' is too long", dir);
+
+    /* mkdir -p: every ancestor, then the directory itself. An existing directory is fine; an
+     * existing file is caught by the checks below or by the next mkdir (ENOTDIR). */
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0') continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+            int err = errno;
+            struct stat st;
+            if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) /* e.g. EACCES on an existing one */
+                return gc_fail(GC_EUSAGE, "--report: cannot create the directory '%s': %s", dir, strerror(err));
+        }
+        *p = saved;
+        if (!saved) break;
+    }
+
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return gc_fail(GC_EUSAGE, "--report: cannot create the directory '%s': %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) return gc_fail(GC_EUSAGE, "--report: '%s' is not a directory", dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return gc_fail(GC_EUSAGE, "--report: cannot write in the directory '%s': %s", dir, strerror(errno));
+    return GC_OK;
+}
+
+typedef void (*file_body)(FILE *f, const void *ctx);
+
+/* Writes dir/name through dir/name.tmp: the body, then flush and fsync (the data is on disk
+ * before the rename publishes it), then rename. Output errors are sticky in ferror, so one
+ * check after the body covers every write in it. */
+static int write_atomically(const char *dir, const char *name, file_body body, const void *ctx)
+{
+    char path[PATH_MAX], tmp[PATH_MAX + 8];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return gc_fail(GC_EUSAGE, "--report: the path '%s/%s' is too long", dir, name);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+
+    FILE *f = fopen(tmp, "w");
+    if (!f) return gc_fail(GC_ERUNTIME, "--report: cannot create '%s': %s", tmp, strerror(errno));
+    errno = 0;
+    body(f, ctx);
+    int err = 0;
+    if (ferror(f)) err = errno ? errno : EIO;
+    if (!err && fflush(f) != 0) err = errno;
+    if (!err && fsync(fileno(f)) != 0) err = errno;
+    if (fclose(f) != 0 && !err) err = errno;
+    if (!err && rename(tmp, path) != 0) err = errno;
+    if (err) {
+        unlink(tmp); /* best effort: the error to report is the one above */
+        return gc_fail(GC_ERUNTIME, "--report: writing '%s' failed: %s", path, strerror(err));
+    }
+    return GC_OK;
+}
+
+/* The renames are entries of the directory: sync it too, so they survive a power cut. Some
+ * filesystems cannot sync a directory (EINVAL); the files themselves are synced already. */
+static int sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return gc_fail(GC_ERUNTIME, "--report: cannot open the directory '%s': %s", dir, strerror(errno));
+    int rc = fsync(fd), err = errno;
+    close(fd);
+    if (rc != 0 && err != EINVAL)
+        return gc_fail(GC_ERUNTIME, "--report: syncing the directory '%s' failed: %s", dir, strerror(err));
+    return GC_OK;
+}
+
+/* ---- CSV ------------------------------------------------------------------------------- */
+
+/* RFC 4180: a field holding a comma, a quote or a line break is quoted, its quotes doubled. */
+static void csv_text(FILE *f, const char *s)
+{
+    s = s ? s : "";
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* ",x" with enough digits to read back the same double; an empty field when not finite. */
+static void csv_number(FILE *f, double x)
+{
+    fputc(',', f);
+    if (isfinite(x)) fprintf(f, "%.9g", x);
+}
+
+typedef struct {
+    const report_run *runs;
+    int nruns;
+} runs_view;
+
+static void write_metrics(FILE *f, const void *ctx)
+{
+    const runs_view *v = ctx;
+    fputs("run,epoch,loss,accuracy,val_loss,val_accuracy,seconds,train_seconds,val_seconds,"
+          "images_per_second,data_wait_seconds\n", f);
+    for (int r = 0; r < v->nruns; r++)
+        for (int i = 0; i < v->runs[r].nepochs; i++) {
+            const report_epoch *e = &v->runs[r].epochs[i];
+            csv_text(f, v->runs[r].run);
+            fprintf(f, ",%d", e->epoch);
+            csv_number(f, e->loss);
+            csv_number(f, e->accuracy);
+            csv_number(f, e->val_loss);
+            csv_number(f, e->val_accuracy);
+            csv_number(f, e->seconds);
+            csv_number(f, e->train_seconds);
+            csv_number(f, e->val_seconds);
+            csv_number(f, e->images_per_second);
+            csv_number(f, e->data_wait_seconds);
+            fputc('\n', f);
+        }
+}
+
+typedef struct {
+    const scaling_point *points;
+    int npoints;
+} points_view;
+
+static void write_scaling_csv(FILE *f, const void *ctx)
+{
+    const points_view *v = ctx;
+    fputs("threads,images_per_second,speedup,efficiency\n", f);
+    for (int i = 0; i < v->npoints; i++) {
+        fprintf(f, "%d", v->points[i].threads);
+        csv_number(f, v->points[i].images_per_second);
+        csv_number(f, v->points[i].speedup);
+        csv_number(f, v->points[i].efficiency);
+        fputc('\n', f);
+    }
+}
+
+static void write_chart(FILE *f, const void *chart) { svg_chart_write(f, chart); }
+
+/* ---- curves.svg ------------------------------------------------------------------------ */
+
+/* Okabe-Ito colours: told apart by colour-blind readers too. */
+static const char *const BLUE = "#0072b2", *const VERMILLION = "#d55e00";
+static const char *const MORE_COLOURS[] = {"#009e73", "#cc79a7", "#e69f00", "#56b4e9"};
+
+/* Baseline blue and GC vermillion in every report, whichever runs it holds; runs beyond one of
+ * each kind take the next colours. */
+static const char *run_colour(const report_run *runs, int i)
+{
+    int same_kind = 0;
+    for (int j = 0; j < i; j++) same_kind += (runs[j].scope == GC_SCOPE_NONE) == (runs[i].scope == GC_SCOPE_NONE);
+    if (same_kind == 0) return runs[i].scope == GC_SCOPE_NONE ? BLUE : VERMILLION;
+    return MORE_COLOURS[i % 4];
+}
+
+/* The charts need x and y arrays; the history holds structs. One allocation per chart. */
+typedef struct {
+    double *data;
+    char labels[REPORT_MAX_RUNS][2][64];
+    svg_series loss[2 * REPORT_MAX_RUNS], accuracy[2 * REPORT_MAX_RUNS];
+    svg_panel panels[2];
+    svg_chart chart;
+} curves;
+
+static int curves_build(curves *c, const char *subtitle, const report_run *runs, int nruns)
+{
+    memset(c, 0, sizeof *c);
+    size_t total = 1;
+    for (int r = 0; r < nruns; r++) total += 5 * (size_t)runs[r].nepochs;
+    c->data = malloc(total * sizeof *c->data);
+    if (!c->data) return gc_fail(GC_ERUNTIME, "out of memory drawing the curves of the report");
+
+    bool baseline = false, gc = false;
+    double *d = c->data;
+    for (int r = 0; r < nruns; r++) {
+        const report_run *run = &runs[r];
+        int n = run->nepochs;
+        double *x = d, *loss = d + n, *val_loss = d + 2 * n, *acc = d + 3 * n, *val_acc = d + 4 * n;
+        d += 5 * (size_t)n;
+        for (int i = 0; i < n; i++) {
+            const report_epoch *e = &run->epochs[i];
+            x[i] = e->epoch, loss[i] = e->loss, val_loss[i] = e->val_loss;
+            acc[i] = e->accuracy, val_acc[i] = e->val_accuracy;
+        }
+        const char *scope = run->scope == GC_SCOPE_CONV ? " (GC conv only)" : "";
+        snprintf(c->labels[r][0], sizeof c->labels[r][0], "%s%s train", run->run, scope);
+        snprintf(c->labels[r][1], sizeof c->labels[r][1], "%s%s validation", run->run, scope);
+
+        /* Dots help read a few epochs; on many they would bury the lines. Validation dots
+         * are hollow, like its line is dashed. */
+        bool dots = n <= 15;
+        const char *colour = run_colour(runs, r);
+        svg_series train = {.label = c->labels[r][0], .colour = colour,
+                            .mark = dots ? SVG_MARK_FILLED : SVG_MARK_NONE, .n = n, .x = x};
+        svg_series val = {.label = c->labels[r][1], .colour = colour, .dashed = true,
+                          .mark = dots ? SVG_MARK_OPEN : SVG_MARK_NONE, .n = n, .x = x};
+        c->loss[2 * r] = train, c->loss[2 * r].y = loss;
+        c->loss[2 * r + 1] = val, c->loss[2 * r + 1].y = val_loss;
+        c->accuracy[2 * r] = train, c->accuracy[2 * r].y = acc;
+        c->accuracy[2 * r + 1] = val, c->accuracy[2 * r + 1].y = val_acc;
+        baseline |= run->scope == GC_SCOPE_NONE, gc |= run->scope != GC_SCOPE_NONE;
+    }
+
+    svg_axis epochs = {.label = "epoch", .integer = true};
+    c->panels[0] = (svg_panel){.title = "Loss (binary cross-entropy)", .x = epochs, .y = {.label = "loss"},
+                               .series = c->loss, .nseries = 2 * nruns};
+    c->panels[1] = (svg_panel){.title = "Accuracy", .x = epochs, .y = {.label = "accuracy", .fraction = true},
+                               .series = c->accuracy, .nseries = 2 * nruns};
+    c->chart = (svg_chart){
+        .title = baseline && gc ? "Baseline vs Gradient Centralization: loss and accuracy per epoch"
+                                : "Loss and accuracy per epoch",
+        .subtitle = subtitle, .panels = c->panels, .npanels = 2};
+    return GC_OK;
+}
+
+/* ---- scaling.svg ----------------------------------------------------------------------- */
+
+static void cpu_model(char *buf, size_t size)
+{
+    buf[0] = '\0';
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return; /* not Linux: the description goes without it */
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) != 0) continue;
+        const char *colon = strchr(line, ':');
+        if (!colon) continue;
+        const char *s = colon + 1 + strspn(colon + 1, " \t");
+        snprintf(buf, size, "%.*s", (int)strcspn(s, "\r\n"), s);
+        break;
+    }
+    fclose(f);
+}
+
+void report_machine(char *buf, size_t size)
+{
+    char model[160];
+    cpu_model(model, sizeof model);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int used = snprintf(buf, size, "%s%s%d cores, %ld logical CPUs", model, model[0] ? ", " : "",
+                        threads_physical_cores(), cpus > 0 ? cpus : 1L);
+    struct utsname u;
+    if (used >= 0 && (size_t)used < size && uname(&u) == 0)
+        snprintf(buf + used, size - (size_t)used, ", %s %s %s", u.sysname, u.release, u.machine);
+}
+
+typedef struct {
+    double *data;
+    char subtitle[1024];
+    svg_series throughput[2], efficiency[2];
+    svg_panel panels[2];
+    svg_chart chart;
+} scaling_chart;
+
+static int scaling_build(scaling_chart *c, const char *subtitle, const scaling_point *p, int n)
+{
+    memset(c, 0, sizeof *c);
+    c->data = malloc(5 * (size_t)n * sizeof *c->data);
+    if (!c->data) return gc_fail(GC_ERUNTIME, "out of memory drawing the scaling chart of the report");
+    double *x = c->data, *ips = x + n, *ideal = x + 2 * n, *eff = x + 3 * n, *full = x + 4 * n;
+    for (int i = 0; i < n; i++) {
+        x[i] = p[i].threads;
+        ips[i] = p[i].images_per_second;
+        /* Linear from the first count measured, the baseline of speedup and efficiency. */
+        ideal[i] = p[0].threads > 0 ? p[0].images_per_second * p[i].threads / p[0].threads : NAN;
+        eff[i] = 100.0 * p[i].efficiency;
+        full[i] = 100.0;
+    }
+
+    char machine[512];
+    report_machine(machine, sizeof machine);
+    bool has_subtitle = subtitle && *subtitle;
+    snprintf(c->subtitle, sizeof c->subtitle, "%s%s%s", has_subtitle ? subtitle : "", has_subtitle ? "\n" : "", machine);
+
+    svg_series measured = {.label = "measured", .colour = BLUE, .mark = SVG_MARK_FILLED, .n = n, .x = x};
+    svg_series linear = {.label = "ideal linear scaling", .colour = "#777777", .dashed = true, .n = n, .x = x};
+    c->throughput[0] = measured, c->throughput[0].y = ips;
+    c->throughput[1] = linear, c->throughput[1].y = ideal;
+    c->efficiency[0] = measured, c->efficiency[0].y = eff;
+    c->efficiency[1] = linear, c->efficiency[1].y = full;
+
+    svg_axis threads = {.label = "threads", .scale = SVG_SCALE_LOG2};
+    c->panels[0] = (svg_panel){.title = "Training throughput", .x = threads,
+                               .y = {.label = "images per second", .from_zero = true},
+                               .series = c->throughput, .nseries = 2};
+    c->panels[1] = (svg_panel){.title = "Parallel efficiency", .x = threads,
+                               .y = {.label = "efficiency (%)", .from_zero = true},
+                               .series = c->efficiency, .nseries = 2};
+    c->chart = (svg_chart){.title = "Thread scaling: throughput and parallel efficiency",
+                           .subtitle = c->subtitle, .panels = c->panels, .npanels = 2};
+    return GC_OK;
+}
+
+/* ---- the report ------------------------------------------------------------------------ */
+
+static int write_curves(const char *dir, const char *subtitle, const report_run *runs, int nruns)
+{
+    runs_view v = {runs, nruns};
+    GC_TRY(write_atomically(dir, "metrics.csv", write_metrics, &v));
+    curves c;
+    GC_TRY(curves_build(&c, subtitle, runs, nruns));
+    int rc = write_atomically(dir, "curves.svg", write_chart, &c.chart);
+    free(c.data);
+    return rc;
+}
+
+static int write_scaling(const char *dir, const char *subtitle, const scaling_point *points, int npoints)
+{
+    points_view v = {points, npoints};
+    GC_TRY(write_atomically(dir, "scaling.csv", write_scaling_csv, &v));
+    scaling_chart *c = malloc(sizeof *c);
+    if (!c) return gc_fail(GC_ERUNTIME, "out of memory drawing the scaling chart of the report");
+    int rc = scaling_build(c, subtitle, points, npoints);
+    if (rc == GC_OK) rc = write_atomically(dir, "scaling.svg", write_chart, &c->chart);
+    free(c->data);
+    free(c);
+    return rc;
+}
+
+int report_write(const char *dir, const char *subtitle, const report_run *runs, int nruns,
+                 const scaling_point *points, int npoints)
+{
+    if (nruns < 0 || nruns > REPORT_MAX_RUNS || (nruns > 0 && !runs) || npoints < 0 || (npoints > 0 && !points))
+        return gc_fail(GC_EUSAGE, "--report: %d runs and %d scaling points (at most %d runs)", nruns, npoints,
+                       REPORT_MAX_RUNS);
+    GC_TRY(report_prepare_dir(dir));
+    if (nruns > 0) GC_TRY(write_curves(dir, subtitle, runs, nruns));
+    if (npoints > 0) GC_TRY(write_scaling(dir, subtitle, points, npoints));
+    return sync_dir(dir);
+}
