@@ -39,9 +39,12 @@ if(GCBENCH_NEON_QEMU_TESTS AND NOT gcbench_host_cpu MATCHES "^(aarch64|arm64)$")
       ${PROJECT_SOURCE_DIR}/simd/simd_kernels_scalar.c
       ${PROJECT_SOURCE_DIR}/simd/simd_kernels_neon.c
       ${PROJECT_SOURCE_DIR}/simd/simd_isa.c
+      ${PROJECT_SOURCE_DIR}/simd/simd_dispatch.c
+      ${PROJECT_SOURCE_DIR}/engine/base/error.c
       ${CMAKE_CURRENT_SOURCE_DIR}/simd_check.c
       ${CMAKE_CURRENT_SOURCE_DIR}/simd_neon_main.c)
-    file(GLOB neon_headers ${PROJECT_SOURCE_DIR}/simd/*.h ${CMAKE_CURRENT_SOURCE_DIR}/simd_check.h)
+    file(GLOB neon_headers ${PROJECT_SOURCE_DIR}/simd/*.h ${PROJECT_SOURCE_DIR}/engine/base/error.h
+         ${CMAKE_CURRENT_SOURCE_DIR}/simd_check.h)
     set(neon_werror)
     if(GCBENCH_WERROR)
       set(neon_werror -Werror)

@@ -1,10 +1,11 @@
 /* The NEON kernels' test, cross-built for aarch64 (static, so qemu-aarch64 runs it without
- * a sysroot) from simd/ and simd_check.c alone: no Criterion, no engine, no oneDNN.
+ * a sysroot) from simd/, engine/base/error.c and simd_check.c alone: no Criterion, no oneDNN.
  *
  * usage: simd_neon_check kernels|dispatch    exit 0 when every check passes, 1 otherwise. */
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/base/error.h"
 #include "simd/simd.h"
 #include "simd_check.h"
 
@@ -47,6 +48,15 @@ static void check_dispatch(void)
     expect(simd_kernels_built("avx512") == NULL && !simd_cpu_supports("avx512"), "no avx512 on aarch64");
     expect(simd_kernels_built("sse9") == NULL && !simd_cpu_supports("sse9"), "unknown ISAs are not built");
     expect(simd_cpu_supports("scalar"), "scalar always runs");
+    /* simd_select, as gcbench calls it with GCBENCH_SIMD */
+    const simd_kernels *k = NULL;
+    expect(simd_select(NULL, &k) == GC_OK && k && strcmp(k->isa, "neon") == 0, "no request picks neon");
+    expect(simd_select("scalar", &k) == GC_OK && k == simd_kernels_scalar(), "scalar on request");
+    expect(simd_select("avx2", &k) == GC_EUSAGE && strstr(gc_error_message(), "no avx2 kernels"),
+           "avx2 is refused: not built for aarch64");
+    gc_error_clear();
+    expect(simd_select("sse9", &k) == GC_EUSAGE && strstr(gc_error_message(), "unknown ISA"), "sse9 is unknown");
+    gc_error_clear();
     printf("neon dispatch %s\n", failures ? "FAIL" : "ok");
 }
 

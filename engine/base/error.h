@@ -7,8 +7,6 @@
 #ifndef GCBENCH_ENGINE_ERROR_H
 #define GCBENCH_ENGINE_ERROR_H
 
-#include <oneapi/dnnl/dnnl.h>
-
 enum {
     GC_OK = 0,
     GC_ERUNTIME = 1, /* a failure at run time: out of memory, a oneDNN error, I/O */
@@ -28,21 +26,11 @@ const char *gc_error_message(void);
 /* Forgets the pending message (tests, and callers that handled the error). */
 void gc_error_clear(void);
 
-/* Turns a failed oneDNN call into a runtime error naming the call and the source line. */
-int gc_fail_dnnl(dnnl_status_t status, const char *call, const char *file, int line);
-
 /* Returns from the enclosing function when expr fails. */
 #define GC_TRY(expr)                                                                       \
     do {                                                                                   \
         int gc_rc_ = (expr);                                                               \
         if (gc_rc_ != GC_OK) return gc_rc_;                                                \
-    } while (0)
-
-/* Wraps every oneDNN call: a failure returns GC_ERUNTIME with the call's text. */
-#define DNNL_TRY(call)                                                                     \
-    do {                                                                                   \
-        dnnl_status_t gc_st_ = (call);                                                     \
-        if (gc_st_ != dnnl_success) return gc_fail_dnnl(gc_st_, #call, __FILE__, __LINE__); \
     } while (0)
 
 #endif

@@ -7,6 +7,26 @@
 #include "engine/base/alloc.h"
 #include "engine/base/error.h"
 
+static const char *dnnl_status_name(dnnl_status_t s)
+{
+    switch (s) {
+    case dnnl_success: return "success";
+    case dnnl_out_of_memory: return "out of memory";
+    case dnnl_invalid_arguments: return "invalid arguments";
+    case dnnl_unimplemented: return "unimplemented (no implementation for these shapes/formats)";
+    case dnnl_iterator_ends: return "iterator ends";
+    case dnnl_runtime_error: return "runtime error";
+    case dnnl_not_required: return "not required";
+    default: return "unknown status";
+    }
+}
+
+int gc_fail_dnnl(dnnl_status_t status, const char *call, const char *file, int line)
+{
+    return gc_fail(GC_ERUNTIME, "oneDNN call failed (%s) at %s:%d: %s", dnnl_status_name(status),
+                   file, line, call);
+}
+
 /* Appends item to a growable array of pointers; used only while planning. */
 static int push_ptr(void ***arr, size_t *n, size_t *cap, void *item)
 {

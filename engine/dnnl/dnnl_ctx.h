@@ -12,6 +12,16 @@
 
 #include <oneapi/dnnl/dnnl.h>
 
+/* Turns a failed oneDNN call into a runtime error naming the call and the source line. */
+int gc_fail_dnnl(dnnl_status_t status, const char *call, const char *file, int line);
+
+/* Wraps every oneDNN call: a failure returns GC_ERUNTIME with the call's text. */
+#define DNNL_TRY(call)                                                                     \
+    do {                                                                                   \
+        dnnl_status_t gc_st_ = (call);                                                     \
+        if (gc_st_ != dnnl_success) return gc_fail_dnnl(gc_st_, #call, __FILE__, __LINE__); \
+    } while (0)
+
 #define DNNL_OP_MAX_ARGS 10
 
 /* A primitive with its arguments bound: executing it needs nothing else. */
