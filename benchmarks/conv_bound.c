@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/base/clock.h"
 #include "engine/base/error.h"
 #include "engine/net/net.h"
 #include "engine/runtime/threads.h"
@@ -31,13 +32,6 @@ typedef struct {
 typedef struct {
     long ic, side, oc;
 } conv_shape;
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -76,13 +70,13 @@ static int time_layer(const bound_options *o, const conv_shape *cs, bool first, 
     /* bwd ops: [0] bwd-weights, [1] its reorder to the store, [2] weights to bwd-data layout, [3] bwd-data */
     double samples[3][MAX_REPEATS];
     for (int r = 0; r <= o->repeats && rc == GC_OK; r++) {
-        double t0 = now_seconds();
+        double t0 = clock_seconds();
         rc = layer_run_ops(n, pl->fwd, pl->nfwd);
-        double t1 = now_seconds();
+        double t1 = clock_seconds();
         if (rc == GC_OK) rc = layer_run_ops(n, pl->bwd + 2, pl->nbwd - 2);
-        double t2 = now_seconds();
+        double t2 = clock_seconds();
         if (rc == GC_OK) rc = layer_run_ops(n, pl->bwd, 2);
-        double t3 = now_seconds();
+        double t3 = clock_seconds();
         if (r == 0) continue; /* warm-up: first touch of every buffer */
         samples[0][r - 1] = t1 - t0;
         samples[1][r - 1] = t2 - t1;

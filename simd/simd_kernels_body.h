@@ -7,7 +7,8 @@
  *   vf_loadu, vf_storeu           unaligned access to a whole vector
  *   vf_load_part, vf_store_part   the first n lanes, 0 < n <= VF_LANES (the others load as
  *                                 0 and are not stored): the tails, masked or buffered
- *   vf_set1, vf_add, vf_sub, vf_mul, vf_fma, vf_div, vf_sqrt   (IEEE div and sqrt)
+ *   vf_set1, vf_add, vf_sub, vf_mul, vf_div, vf_sqrt   (IEEE div and sqrt; no FMA: the
+ *                                 reference rounds every product)
  *   vd, vd_zero, vd_add, vd_reduce   VF_LANES / 2 doubles, for sums
  *   vd_widen(p)                   VF_LANES / 2 floats from memory, as doubles
  *   vd_add_lo, vd_add_hi          acc + the low / high half of a vf, as doubles

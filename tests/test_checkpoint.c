@@ -116,6 +116,21 @@ Test(checkpoint, foreign_files_and_other_versions_are_refused)
     free(b);
 }
 
+/* Numbers are in host order: a header in the other order is named as such, not misread.
+ * Catches: the byte-order check dropped (the file is then "version 16777216"). */
+Test(checkpoint, a_file_of_the_other_byte_order_is_refused_by_name)
+{
+    write_sample();
+    size_t size;
+    uint8_t *b = read_bytes(&size);
+    uint32_t version;
+    memcpy(&version, b + 8, 4);
+    version = __builtin_bswap32(version);
+    memcpy(b + 8, &version, 4);
+    expect_refused(b, size, "other byte order");
+    free(b);
+}
+
 Test(checkpoint, sections_that_overrun_the_file_are_refused_even_with_a_valid_checksum)
 {
     write_sample();

@@ -16,7 +16,7 @@ stdout: one JSON object per line, per epoch
 and one {"summary":{...}} line per run (median images/s over epochs 2+, peak RSS).
 stderr: one human-readable line per epoch.
 
-What is the same as gcbench (see /work/shared/DESIGN.md):
+What is the same as gcbench (see README.md, "What is trained, exactly"):
 - model: Conv(16,3x3,relu) Pool | Conv(32) Dropout(.5) Pool | Conv(64) Dropout(.5) Pool |
   Conv(64) Pool | Conv(64) Pool | Flatten (h,w,c order) Dropout(.5) Dense(512,relu) Dense(1);
   valid padding, stride 1, max-pool 2x2 stride 2 (floor);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/base/alloc.h"
+#include "engine/base/clock.h"
 #include "engine/base/error.h"
 
 int net_create(net **out, act_shape input, dnnl_format_tag_t act_tag)
@@ -387,13 +388,13 @@ int net_bind_input(net *n, float *input)
 /* Runs one layer's forward or backward; when profiling, waits for it and adds its time. */
 static int run_layer(net *n, layer *l, const pass_ctx *p, bool backward)
 {
-    double start = n->profile ? profile_now() : 0.0;
+    double start = n->profile ? clock_seconds() : 0.0;
     int rc = backward ? l->ops->backward(n, l, p) : l->ops->forward(n, l, p);
     if (rc != GC_OK) return gc_context(rc, "%s pass of %s", backward ? "backward" : "forward", l->name);
     if (n->profile && l->index < PROFILE_MAX_LAYERS) {
         GC_TRY(dnnl_ctx_wait(&n->ctx));
         double *slot = backward ? n->profile->backward : n->profile->forward;
-        slot[l->index] += profile_now() - start;
+        slot[l->index] += clock_seconds() - start;
     }
     return GC_OK;
 }

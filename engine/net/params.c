@@ -6,6 +6,7 @@
 
 #include "engine/base/alloc.h"
 #include "engine/base/error.h"
+#include "engine/base/fnv.h"
 #include "engine/base/rng.h"
 
 #define PARAM_ALIGN_FLOATS (GC_ALIGN / sizeof(float))
@@ -74,13 +75,7 @@ void params_init(param_store *ps, uint64_t seed)
 
 uint64_t params_checksum(const param_store *ps)
 {
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    const unsigned char *p = (const unsigned char *)ps->w;
-    for (size_t i = 0; i < ps->total * sizeof(float); i++) {
-        h ^= p[i];
-        h *= UINT64_C(0x100000001b3);
-    }
-    return h;
+    return fnv1a64(FNV1A64_INIT, ps->w, ps->total * sizeof *ps->w);
 }
 
 void params_zero_grad(param_store *ps) { memset(ps->g, 0, ps->total * sizeof *ps->g); }

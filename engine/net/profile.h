@@ -6,8 +6,6 @@
 #ifndef GCBENCH_ENGINE_PROFILE_H
 #define GCBENCH_ENGINE_PROFILE_H
 
-#include <time.h>
-
 #define PROFILE_MAX_LAYERS 32
 
 typedef struct {
@@ -21,11 +19,5 @@ typedef struct {
     int steps;
 } epoch_profile;
 
-static inline double profile_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 #endif

@@ -25,7 +25,6 @@ void dist_abort(int status);
 
 int dist_rank(void);  /* 0 .. dist_ranks() - 1 */
 int dist_ranks(void); /* 1 without MPI */
-bool dist_mpi_built(void);
 
 /* The rank's share of a batch of b images: positions [*first, *first + return) of the batch.
  * Shares differ by at most one image; the first b % ranks ranks take the larger ones. */
@@ -44,7 +43,5 @@ int dist_sum_doubles(double *buf, int n);
 /* Checks that every rank holds the same value; the error names `what` and both values. */
 int dist_check_same(uint64_t value, const char *what);
 
-/* Seconds this process spent in dist_sum_floats since the last call (the gradient allreduce). */
-double dist_take_sum_seconds(void);
 
 #endif

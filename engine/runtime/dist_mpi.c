@@ -6,10 +6,8 @@
 #include <stdlib.h>
 
 #include "engine/base/error.h"
-#include "engine/net/profile.h"
 
 static int rank_, ranks_ = 1;
-static double sum_seconds;
 
 /* An MPI failure as our error, with MPI's own text. */
 static int mpi_fail(int code, const char *call)
@@ -42,19 +40,16 @@ void dist_abort(int status)
 
 int dist_rank(void) { return rank_; }
 int dist_ranks(void) { return ranks_; }
-bool dist_mpi_built(void) { return true; }
 
 int dist_sum_floats(float *buf, size_t n)
 {
     if (ranks_ == 1) return GC_OK;
-    double t = profile_now();
     for (size_t done = 0; done < n;) { /* MPI counts are ints */
         int count = n - done > (size_t)INT_MAX ? INT_MAX : (int)(n - done);
         int rc = MPI_Allreduce(MPI_IN_PLACE, buf + done, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
         if (rc != MPI_SUCCESS) return mpi_fail(rc, "the gradient allreduce");
         done += (size_t)count;
     }
-    sum_seconds += profile_now() - t;
     return GC_OK;
 }
 
@@ -74,11 +69,4 @@ int dist_check_same(uint64_t value, const char *what)
     if (rc != MPI_SUCCESS) return mpi_fail(rc, "comparing ranks");
     if (lo != hi) return gc_fail(GC_ERUNTIME, "ranks disagree on %s (%016llx and %016llx)", what, lo, hi);
     return GC_OK;
-}
-
-double dist_take_sum_seconds(void)
-{
-    double s = sum_seconds;
-    sum_seconds = 0.0;
-    return s;
 }

@@ -12,7 +12,6 @@ void dist_finalize(void) {}
 void dist_abort(int status) { (void)status; }
 int dist_rank(void) { return 0; }
 int dist_ranks(void) { return 1; }
-bool dist_mpi_built(void) { return false; }
 
 int dist_sum_floats(float *buf, size_t n)
 {
@@ -34,5 +33,3 @@ int dist_check_same(uint64_t value, const char *what)
     (void)what;
     return 0;
 }
-
-double dist_take_sum_seconds(void) { return 0.0; }

@@ -1,30 +1,21 @@
 #include "engine/train/checkpoint.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/base/atomic_file.h"
 #include "engine/base/error.h"
 #include "engine/base/fault.h"
+#include "engine/base/fnv.h"
 
 static const char MAGIC[8] = {'G', 'C', 'B', 'C', 'K', 'P', 'T', '\n'};
 #define HEADER_BYTES 32
 
-uint64_t checkpoint_hash(const void *data, size_t size)
-{
-    const uint8_t *p = data;
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    for (size_t i = 0; i < size; i++) {
-        h ^= p[i];
-        h *= UINT64_C(0x100000001b3);
-    }
-    return h;
-}
+uint64_t checkpoint_hash(const void *data, size_t size) { return fnv1a64(FNV1A64_INIT, data, size); }
 
 static size_t pad8(uint64_t n) { return (size_t)((n + 7) & ~(uint64_t)7); }
 
@@ -43,29 +34,20 @@ static uint64_t get_u64(const uint8_t *p)
     return v;
 }
 
-/* Writes all of buf to fd. */
-static int write_all(int fd, const uint8_t *buf, size_t size)
-{
-    while (size > 0) {
-        ssize_t n = write(fd, buf, size);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return -1;
-        buf += n;
-        size -= (size_t)n;
-    }
-    return 0;
-}
+typedef struct {
+    const uint8_t *buf;
+    size_t size;
+} byte_span;
 
-/* fsync of the folder holding path, so the rename itself is durable. */
-static int sync_folder(const char *path)
+static void write_bytes(FILE *f, const void *ctx)
 {
-    char copy[4096];
-    snprintf(copy, sizeof copy, "%s", path);
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
+    const byte_span *b = ctx;
+    if (fault_fires("checkpoint-write")) { /* a test: die with half the file written */
+        fwrite(b->buf, 1, b->size / 2, f);
+        fflush(f);
+        raise(SIGKILL);
+    }
+    fwrite(b->buf, 1, b->size, f);
 }
 
 int checkpoint_write(const char *path, const checkpoint_section *sections, int count)
@@ -93,33 +75,9 @@ int checkpoint_write(const char *path, const checkpoint_section *sections, int c
     put_u64(buf + 16, payload);
     put_u64(buf + 24, checkpoint_hash(buf + HEADER_BYTES, (size_t)payload));
 
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
-        free(buf);
-        return gc_fail(GC_EUSAGE, "checkpoint path too long: '%s'", path);
-    }
-    int rc = GC_OK;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = gc_fail(GC_ERUNTIME, "cannot create checkpoint '%s': %s", tmp, strerror(errno));
-    } else {
-        size_t total = HEADER_BYTES + (size_t)payload;
-        if (fault_fires("checkpoint-write")) { /* a test: die with half the file written */
-            (void)write_all(fd, buf, total / 2);
-            raise(SIGKILL);
-        }
-        if (write_all(fd, buf, total) != 0 || fsync(fd) != 0)
-            rc = gc_fail(GC_ERUNTIME, "writing checkpoint '%s' failed: %s", tmp, strerror(errno));
-        if (close(fd) != 0 && rc == GC_OK)
-            rc = gc_fail(GC_ERUNTIME, "writing checkpoint '%s' failed: %s", tmp, strerror(errno));
-        if (rc == GC_OK && rename(tmp, path) != 0)
-            rc = gc_fail(GC_ERUNTIME, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-        if (rc != GC_OK) unlink(tmp);
-        else if (sync_folder(path) != 0)
-            rc = gc_fail(GC_ERUNTIME, "cannot sync the folder of checkpoint '%s': %s", path, strerror(errno));
-    }
+    int rc = atomic_file_write(path, write_bytes, &(byte_span){buf, HEADER_BYTES + (size_t)payload});
     free(buf);
-    return rc;
+    return rc == GC_OK ? GC_OK : gc_context(rc, "checkpoint");
 }
 
 int checkpoint_parse(const uint8_t *data, size_t size, const char *name, checkpoint_file *out)
@@ -129,6 +87,9 @@ int checkpoint_parse(const uint8_t *data, size_t size, const char *name, checkpo
         return gc_fail(GC_EUSAGE, "'%s' is not a gcbench checkpoint", name);
     uint32_t version = get_u32(data + 8), count = get_u32(data + 12);
     uint64_t payload = get_u64(data + 16), checksum = get_u64(data + 24);
+    if (version != CHECKPOINT_VERSION && __builtin_bswap32(version) == CHECKPOINT_VERSION)
+        return gc_fail(GC_EUSAGE, "checkpoint '%s' was written on a machine of the other byte order; "
+                       "checkpoints are read where their byte order is the host's", name);
     if (version != CHECKPOINT_VERSION)
         return gc_fail(GC_EUSAGE, "checkpoint '%s' has format version %u; this gcbench reads version %d", name, version,
                        CHECKPOINT_VERSION);

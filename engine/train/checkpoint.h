@@ -1,7 +1,8 @@
 /* The checkpoint file: a small container of tagged sections, written atomically, verified on
  * read before anything in it is used.
  *
- * Layout (little-endian):
+ * Layout, every number in the host's byte order (little-endian on x86-64 and aarch64, the
+ * targets gcbench builds for; a file of the other order is refused by name):
  *   "GCBCKPT\n"  magic, 8 bytes
  *   u32 version (CHECKPOINT_VERSION), u32 number of sections
  *   u64 payload bytes, u64 FNV-1a 64 checksum of the payload
@@ -54,7 +55,7 @@ void checkpoint_free(checkpoint_file *f);
 /* FNV-1a 64 of bytes. */
 uint64_t checkpoint_hash(const void *data, size_t size);
 
-/* Building a section's bytes: values appended little-endian; an allocation failure is
+/* Building a section's bytes: values appended in host order; an allocation failure is
  * remembered and reported by checkpoint_buffer_check. */
 typedef struct {
     uint8_t *data;

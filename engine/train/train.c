@@ -7,6 +7,7 @@
 
 #include "engine/base/alloc.h"
 #include "engine/runtime/dist.h"
+#include "engine/base/clock.h"
 #include "engine/base/error.h"
 #include "engine/base/fault.h"
 #include "engine/net/loss.h"
@@ -55,7 +56,7 @@ static int run_step(net *n, prefetcher *pf, int epoch, int step, uint64_t seed, 
                     double *loss_sum, uint64_t *correct, uint64_t *seen, double *waited)
 {
     epoch_profile *prof = n->profile;
-    double step_start = profile_now(), w;
+    double step_start = clock_seconds(), w;
     float *input;
     uint8_t *labels;
     int b, first;
@@ -76,19 +77,19 @@ static int run_step(net *n, prefetcher *pf, int epoch, int step, uint64_t seed, 
         };
         if (p.variant < 0) return gc_fail(GC_ERUNTIME, "batch size %d was not planned", b);
         GC_TRY(net_forward(n, &p));
-        double t_loss = profile_now();
+        double t_loss = clock_seconds();
         loss_result r = bce_with_logits(net_output(n), labels, (size_t)b, (size_t)whole, opt ? net_output_grad(n) : NULL);
-        if (prof) prof->loss += profile_now() - t_loss;
+        if (prof) prof->loss += clock_seconds() - t_loss;
         sums[0] = r.loss_sum;
         sums[1] = (double)r.correct;
         if (opt) GC_TRY(net_backward(n, &p));
     } else if (opt) { /* a share of no images: nothing to add to the sum */
         params_zero_grad(&n->params);
     }
-    double t_sum = profile_now();
+    double t_sum = clock_seconds();
     GC_TRY(dist_sum_doubles(sums, 2));
     if (opt) GC_TRY(dist_sum_floats(n->params.g, n->params.total));
-    if (prof) prof->allreduce += dist_ranks() > 1 ? profile_now() - t_sum : 0.0;
+    if (prof) prof->allreduce += dist_ranks() > 1 ? clock_seconds() - t_sum : 0.0;
     *loss_sum += sums[0];
     *correct += (uint64_t)sums[1];
     *seen += (uint64_t)whole;
@@ -101,12 +102,12 @@ static int run_step(net *n, prefetcher *pf, int epoch, int step, uint64_t seed, 
     if (bad >= 0)
         return gc_fail(GC_ERUNTIME, "epoch %d, step %d: the gradient of %s is not finite", epoch + 1, step + 1,
                        n->params.t[bad].name);
-    double t_opt = profile_now();
+    double t_opt = clock_seconds();
     optimizer_step(opt, &n->params);
     if (prof) {
-        prof->optimizer += profile_now() - t_opt;
+        prof->optimizer += clock_seconds() - t_opt;
         prof->data_wait += w;
-        prof->step_total += profile_now() - step_start;
+        prof->step_total += clock_seconds() - step_start;
         prof->steps++;
     }
     return GC_OK;
@@ -169,9 +170,9 @@ static int train_loop(net *n, prefetcher *tp, prefetcher *vp, size_t train_count
         prof = (epoch_profile){0};
         n->profile = cfg->profile ? &prof : NULL;
         for (; st->step < prefetch_batches(tp); st->step++) {
-            double t = profile_now();
+            double t = clock_seconds();
             GC_TRY(run_step(n, tp, e, st->step, cfg->seed, &opt, &st->loss_sum, &st->correct, &st->seen, &st->data_wait));
-            st->train_seconds += profile_now() - t;
+            st->train_seconds += clock_seconds() - t;
             if (obs && obs->step_end)
                 obs->step_end(obs->ctx, run, e + 1, st->step + 1, prefetch_batches(tp), st->train_seconds);
             if (st->step + 1 < prefetch_batches(tp) && stop_requested(obs)) {
@@ -183,9 +184,9 @@ static int train_loop(net *n, prefetcher *tp, prefetcher *vp, size_t train_count
         epoch_result r = {.run = run, .epoch = e + 1, .epochs = cfg->epochs, .profile = n->profile};
         r.loss = st->loss_sum / (double)st->seen;
         r.accuracy = (double)st->correct / (double)st->seen;
-        double t1 = profile_now();
+        double t1 = clock_seconds();
         if (vp) GC_TRY(validate(n, vp, e, &r.val_loss, &r.val_accuracy, &st->data_wait));
-        r.val_seconds = profile_now() - t1;
+        r.val_seconds = clock_seconds() - t1;
         r.train_seconds = st->train_seconds;
         r.seconds = r.train_seconds + r.val_seconds;
         r.data_wait_seconds = st->data_wait;

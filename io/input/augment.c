@@ -17,7 +17,7 @@
  * - The example rescales before augmenting; bilinear interpolation is linear, so folding
  *   the 1/255 into the weights is the same up to rounding.
  *   (Later Keras 3 releases draw a single flag that flips both axes or neither; the
- *   example's era, and DESIGN.md, flip each axis on its own draw, as we do.)
+ *   example's era, and the README, flip each axis on its own draw, as we do.)
  *
  * How this differs from Keras: Keras resamples twice (rotation, then zoom; flips only move
  * pixels), we interpolate once at the composed point, so values differ by interpolation

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "engine/base/alloc.h"
+#include "engine/base/clock.h"
 #include "engine/base/error.h"
 
 struct prefetcher {
@@ -28,13 +29,6 @@ struct prefetcher {
     int error_code;
     char error[2048];    /* its message, taken from the producer thread */
 };
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void *produce(void *arg)
 {
@@ -131,14 +125,14 @@ int prefetch_next(prefetcher *p, int epoch, int step, float **input, uint8_t **l
     long t = (long)epoch * p->per_epoch + step;
     if (t != p->consumed + 1 || t >= p->total)
         return gc_fail(GC_ERUNTIME, "batch %d of epoch %d requested out of sequence", step, epoch);
-    double start = now_seconds();
+    double start = clock_seconds();
     pthread_mutex_lock(&p->lock);
     p->consumed = t; /* batch t - 1 is done with: its buffer may be refilled */
     pthread_cond_broadcast(&p->changed);
     while (p->produced <= t) pthread_cond_wait(&p->changed, &p->lock);
     pthread_mutex_unlock(&p->lock);
     if (p->failed == t) return gc_fail(p->error_code, "%s", p->error);
-    *waited = now_seconds() - start;
+    *waited = clock_seconds() - start;
     *input = p->input[t % 2];
     *labels = p->labels[t % 2];
     *size = p->size[t % 2];

@@ -1,4 +1,4 @@
-/* The JSON Lines log (`gcbench --log FILE`): one object per line, the contract in DESIGN.md.
+/* The JSON Lines log (`gcbench --log FILE`): one object per line, the contract in README.md ("The log").
  *   {"event":"config", ...}      once, first
  *   {"event":"run_start", ...}   per run: run, gc_scope, init_checksum
  *   {"event":"epoch", ...}       per epoch: loss, accuracy, val_loss, val_accuracy, seconds, images_per_second
