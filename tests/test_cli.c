@@ -70,6 +70,9 @@ Test(cli, bad_pin_is_rejected) { expect_usage_error("--pin everywhere", "--pin")
 Test(cli, bad_scaling_list_is_rejected) { expect_usage_error("--scaling 1,,2", "--scaling"); }
 Test(cli, zero_in_scaling_list_is_rejected) { expect_usage_error("--scaling 1,0", "--scaling"); }
 Test(cli, small_image_size_names_the_smallest_valid_size) { expect_usage_error("--image-size 50", "94"); }
+Test(cli, unknown_model_is_rejected_naming_the_known_ones) { expect_usage_error("--model vgg16", "seed"); }
+/* The size check runs after every flag: --model after --image-size still gets it. */
+Test(cli, small_image_size_is_rejected_whatever_the_flag_order) { expect_usage_error("--image-size 50 --model seed", "94"); }
 Test(cli, unwritable_log_names_the_file)
 {
     expect_usage_error("--log /nonexistent-dir/run.jsonl --epochs 1 --train-images 1 --val-images 1 --image-size 94",

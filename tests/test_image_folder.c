@@ -287,7 +287,7 @@ Test(image_folder, data_layout_train_and_validation)
     cr_assert_eq(first_pixel(&val, 3), 11);
     cr_assert_eq(rep.skipped, 0);
     cr_assert_geq(rep.resident_bytes, 12 * 20 * 20 * 3 + 12);
-    cr_assert_eq(image_folder_require_two_classes(&train, at("hh")), GC_OK);
+    cr_assert_eq(image_folder_require_classes(&train, at("hh"), 2, "seed"), GC_OK);
     dataset_free(&train);
     dataset_free(&val);
 }
@@ -594,8 +594,8 @@ Test(image_folder, two_class_check_lists_the_classes)
     dataset d;
     cr_assert_eq(image_folder_load(&d, at("d"), &opt, NULL), GC_OK, "%s", gc_error_message());
     cr_assert_eq(d.num_classes, 3);
-    cr_assert_eq(image_folder_require_two_classes(&d, "DIR"), GC_EUSAGE);
-    cr_assert_str_eq(gc_error_message(), "DIR has 3 classes (a, b, c); gcbench trains two-class models only");
+    cr_assert_eq(image_folder_require_classes(&d, "DIR", 2, "seed"), GC_EUSAGE);
+    cr_assert_str_eq(gc_error_message(), "DIR has 3 classes (a, b, c); the model 'seed' is a two-class model");
     dataset_free(&d);
 }
 

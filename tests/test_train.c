@@ -37,7 +37,7 @@ static net *seed_model(int batch, size_t train, size_t val)
 {
     net *n;
     cr_assert_eq(net_create(&n, (act_shape){3, 3, SIZE, SIZE}, dnnl_format_tag_any), GC_OK);
-    cr_assert_eq(model_build_seed_cnn(n, true), GC_OK);
+    cr_assert_eq(model_build(model_find("seed"), n, true), GC_OK);
     int sizes[4], count = train_batch_sizes(batch, train, val, sizes);
     cr_assert_eq(net_plan(n, sizes, count), GC_OK, "%s", gc_error_message());
     return n;
@@ -168,7 +168,7 @@ Test(model, seed_cnn_has_the_keras_parameter_count_at_300)
 {
     net *n;
     cr_assert_eq(net_create(&n, (act_shape){3, 3, 300, 300}, dnnl_format_tag_any), GC_OK);
-    cr_assert_eq(model_build_seed_cnn(n, true), GC_OK);
+    cr_assert_eq(model_build(model_find("seed"), n, true), GC_OK);
     cr_expect_eq(n->params.count, 1704097);
     size_t expect[] = {448, 4640, 18496, 36928, 36928, 1606144, 513};
     int k = 0;
@@ -186,8 +186,8 @@ Test(model, seed_cnn_has_the_keras_parameter_count_at_300)
 
 Test(model, smallest_input_is_94)
 {
-    cr_expect_eq(model_seed_cnn_min_size(), 94);
-    cr_expect_eq(model_seed_cnn_final_side(93), 0);
-    cr_expect_eq(model_seed_cnn_final_side(94), 1);
-    cr_expect_eq(model_seed_cnn_final_side(300), 7);
+    cr_expect_eq(model_min_size(model_find("seed")), 94);
+    cr_expect_eq(model_find("seed")->final_side(93), 0);
+    cr_expect_eq(model_find("seed")->final_side(94), 1);
+    cr_expect_eq(model_find("seed")->final_side(300), 7);
 }

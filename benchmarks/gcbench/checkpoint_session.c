@@ -52,7 +52,7 @@ static void config_text(const session *s, char *buf, size_t size)
     const net *n = s->net;
     size_t at = 0;
 #define LINE(...) at += (size_t)snprintf(buf + at, at < size ? size - at : 0, __VA_ARGS__)
-    LINE("model=seed-cnn %s, %dx%dx3, %zu parameters\n", o->unfused ? "unfused" : "fused", o->image_size,
+    LINE("model=%s %s, %dx%dx3, %zu parameters\n", o->model->name, o->unfused ? "unfused" : "fused", o->image_size,
          o->image_size, n->params.count);
     for (int t = 0; t < n->params.n; t++) LINE("tensor %s=%zu\n", n->params.t[t].name, n->params.t[t].count);
     LINE("dataset=%s\n", s->data_desc);

@@ -103,7 +103,7 @@ static const char *runs_name(const options *opt)
     return opt->run_baseline && opt->run_gc ? "compare" : opt->run_gc ? "gc" : "baseline";
 }
 
-/* The seed model for the session's data, planned for the thread count now in effect (oneDNN
+/* The chosen model for the session's data, planned for the thread count now in effect (oneDNN
  * fixes its work split when it creates a primitive). */
 static int build_net(session *s, net **out)
 {
@@ -111,7 +111,7 @@ static int build_net(session *s, net **out)
     GC_TRY(net_create(out, (act_shape){3, 3, size, size}, dnnl_format_tag_any));
     const char *chunk = getenv("GCBENCH_CHUNK_IMAGES"); /* tuning: images per conv_pool chunk */
     if (chunk) net_set_chunk_images(*out, atoi(chunk));
-    GC_TRY(model_build_seed_cnn(*out, !s->opt->unfused));
+    GC_TRY(model_build(s->opt->model, *out, !s->opt->unfused));
     int sizes[4], count = train_batch_sizes(s->opt->batch, s->train.count, s->val.count, sizes);
     return net_plan(*out, sizes, count);
 }
@@ -306,7 +306,7 @@ static int load_data(session *s)
         snprintf(s->data_desc, sizeof s->data_desc, "%s + %s", opt->train_dir, opt->val_dir);
         GC_TRY(image_folder_load_pair(&s->train, &s->val, opt->train_dir, opt->val_dir, &fo, &fr));
     }
-    GC_TRY(image_folder_require_two_classes(&s->train, where));
+    GC_TRY(image_folder_require_classes(&s->train, where, s->opt->model->loss->classes, s->opt->model->name));
     if (fr.skipped)
         fprintf(stderr, "gcbench: warning: skipped %zu files that did not decode\n", fr.skipped);
     return GC_OK;

@@ -26,6 +26,7 @@ void options_usage(FILE *f)
             "  --gc-scope all|conv  kernels GC centralizes: every rank>1 kernel (all, default)\n"
             "                       or conv kernels only (conv)\n"
             "Training:\n"
+            "  --model NAME         the network to train (%s; the first is the default)\n"
             "  --epochs N           epochs per run (10)\n"
             "  --batch N            images per batch (128)\n"
             "  --lr X               RMSprop learning rate (1e-4)\n"
@@ -64,7 +65,7 @@ void options_usage(FILE *f)
             "Environment: GCBENCH_SIMD=scalar|avx2|avx512|neon picks the GC/RMSprop kernels;\n"
             "GCBENCH_EPOCHS=N sets the default of --epochs.\n"
             "Exit status: 0 success, 2 bad usage or input, 1 failure at run time.\n",
-            model_seed_cnn_min_size());
+            model_names(), model_min_size(model_at(0)));
 }
 
 /* Parses a whole decimal integer in [lo, hi]. */
@@ -151,13 +152,19 @@ static int parse_counts(const char *flag, const char *s, int *counts, int *n)
     }
 }
 
-static int check_image_size(int size)
+static int check_image_size(const model_desc *m, int size)
 {
-    int min = model_seed_cnn_min_size();
+    int min = model_min_size(m);
     if (size < min)
-        return gc_fail(GC_EUSAGE,
-                       "--image-size: %d is too small for the model's five conv+pool stages; the smallest valid size is %d",
-                       size, min);
+        return gc_fail(GC_EUSAGE, "--image-size: %d is too small for the model '%s'; the smallest valid size is %d", size,
+                       m->name, min);
+    return GC_OK;
+}
+
+static int parse_model(const char *flag, const char *s, const model_desc **out)
+{
+    *out = model_find(s);
+    if (!*out) return gc_fail(GC_EUSAGE, "%s: '%s' is not a model (expected %s)", flag, s, model_names());
     return GC_OK;
 }
 
@@ -178,7 +185,7 @@ static int check_data_flags(const options *o, const char *synthetic_count)
 
 int options_parse(options *o, int argc, char **argv)
 {
-    *o = (options){.augment = true, .pin = PIN_COMPACT, .scope = GC_SCOPE_ALL, .epochs = 10, .batch = 128, .lr = 1e-4, .seed = 42,
+    *o = (options){.model = model_at(0), .augment = true, .pin = PIN_COMPACT, .scope = GC_SCOPE_ALL, .epochs = 10, .batch = 128, .lr = 1e-4, .seed = 42,
                    .image_size = 300, .train_images = 1027, .val_images = 256};
     /* GCBENCH_EPOCHS sets the default of --epochs, so a short run can use the README's own
      * command unchanged (the fresh-machine check does); --epochs still wins. */
@@ -230,7 +237,7 @@ int options_parse(options *o, int argc, char **argv)
         static const char *const with_value[] = {"--threads", "--gc-scope", "--epochs", "--batch", "--lr",
                                                  "--seed", "--image-size", "--train-images", "--val-images",
                                                  "--log", "--pin", "--scaling", "--data", "--train-dir",
-                                                 "--val-dir", "--report", "--checkpoint", "--resume"};
+                                                 "--val-dir", "--report", "--checkpoint", "--resume", "--model"};
         bool known = false;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) known |= strcmp(flag, with_value[k]) == 0;
         if (!known) return gc_fail(GC_EUSAGE, "unknown option '%s' (see gcbench --help)", arg);
@@ -247,10 +254,8 @@ int options_parse(options *o, int argc, char **argv)
         else if (strcmp(flag, "--batch") == 0) GC_TRY(parse_int(flag, value, 1, 65536, &o->batch));
         else if (strcmp(flag, "--lr") == 0) GC_TRY(parse_positive_double(flag, value, &o->lr));
         else if (strcmp(flag, "--seed") == 0) GC_TRY(parse_u64(flag, value, &o->seed));
-        else if (strcmp(flag, "--image-size") == 0) {
-            GC_TRY(parse_int(flag, value, 1, MAX_IMAGE_SIZE, &o->image_size));
-            GC_TRY(check_image_size(o->image_size));
-        }
+        else if (strcmp(flag, "--image-size") == 0) GC_TRY(parse_int(flag, value, 1, MAX_IMAGE_SIZE, &o->image_size));
+        else if (strcmp(flag, "--model") == 0) GC_TRY(parse_model(flag, value, &o->model));
         else if (strcmp(flag, "--train-images") == 0) GC_TRY(parse_long(flag, value, 1, 10000000, &o->train_images));
         else if (strcmp(flag, "--val-images") == 0) GC_TRY(parse_long(flag, value, 1, 10000000, &o->val_images));
         else if (*value == '\0') return gc_fail(GC_EUSAGE, "%s needs a non-empty value", flag);
@@ -264,6 +269,7 @@ int options_parse(options *o, int argc, char **argv)
         if (strcmp(flag, "--train-images") == 0) synthetic_count = "--train-images";
         if (strcmp(flag, "--val-images") == 0) synthetic_count = "--val-images";
     }
+    GC_TRY(check_image_size(o->model, o->image_size)); /* after --model, in whichever order */
     GC_TRY(check_data_flags(o, synthetic_count));
     if (o->nscaling && (o->checkpoint_path || o->resume_path))
         return gc_fail(GC_EUSAGE, "%s does not apply to --scaling studies", o->checkpoint_path ? "--checkpoint" : "--resume");

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "engine/net/model.h"
 #include "engine/optim/optimizer.h"
 #include "engine/runtime/threads.h"
 
@@ -17,6 +18,7 @@ typedef struct {
     pin_policy pin;
     int scaling[OPTIONS_MAX_SCALING]; /* --scaling: thread counts to run, in order */
     int nscaling;                     /* 0: no scaling study */
+    const model_desc *model; /* --model: the network to train */
     bool run_baseline;  /* --no-gc or --compare */
     bool run_gc;        /* --gc or --compare */
     gc_scope scope;     /* --gc-scope: of the GC run */

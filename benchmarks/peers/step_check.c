@@ -16,8 +16,11 @@
  *   kernel, bias per layer, each in its (out, in[, kh, kw]) layout), the mean loss of every
  *   step (STEPS, float64), the weights after the last step (same order as the gradients).
  * Not built by CMake on purpose (a check, not part of gcbench): step_check.py compiles it
- * against build/release/libgcbench_core.a, with -DSTEP_CHECK_FUSED=1 (or 0 for --unfused)
- * when model_build_seed_cnn takes the `fused` flag. */
+ * against build/release/libgcbench_core.a, with -DSTEP_CHECK_FUSED=0 for --unfused. */
+#ifndef STEP_CHECK_FUSED
+#define STEP_CHECK_FUSED 1 /* the fused conv_pool layers, as training runs */
+#endif
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,11 +70,7 @@ int main(int argc, char **argv)
 
     net *n;
     if (net_create(&n, (act_shape){3, 3, size, size}, dnnl_format_tag_any) != GC_OK) die("net_create");
-#ifdef STEP_CHECK_FUSED /* the engine with the fused conv_pool layer: model_build_seed_cnn(n, fused) */
-    if (model_build_seed_cnn(n, STEP_CHECK_FUSED) != GC_OK) die("model");
-#else
-    if (model_build_seed_cnn(n) != GC_OK) die("model");
-#endif
+    if (model_build(model_find("seed"), n, STEP_CHECK_FUSED) != GC_OK) die("model");
     if (net_plan(n, &batch, 1) != GC_OK) die("net_plan");
     params_init(&n->params, seed);
     optimizer opt = {.hp = {.lr = lr, .rho = 0.9f, .eps = 1e-7f}, .scope = scope, .kernels = simd_best()};

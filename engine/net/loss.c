@@ -17,3 +17,6 @@ loss_result bce_with_logits(const float *logits, const uint8_t *labels, size_t n
     }
     return r;
 }
+
+const loss_desc loss_binary_crossentropy = {
+    .name = "binary_crossentropy", .classes = 2, .logits = 1, .eval = bce_with_logits};

@@ -1,52 +1,42 @@
 #include "engine/net/model.h"
 
-#include "engine/base/error.h"
+#include <stdio.h>
+#include <string.h>
 
-/* The five conv+pool stages: filters, and whether a dropout follows the convolution. */
-static const struct {
-    int filters;
-    bool dropout;
-} stages[] = {{16, false}, {32, true}, {64, true}, {64, false}, {64, false}};
+extern const model_desc model_seed_cnn;
 
-#define NSTAGES (int)(sizeof stages / sizeof stages[0])
-#define KERNEL 3
-#define POOL 2
-#define DROPOUT_RATE 0.5f
-#define HIDDEN_UNITS 512
+/* The table: the first entry is the default. */
+static const model_desc *const models[] = {&model_seed_cnn};
+#define NMODELS (sizeof models / sizeof models[0])
 
-int model_build_seed_cnn(net *n, bool fused)
+const model_desc *model_at(size_t i) { return i < NMODELS ? models[i] : NULL; }
+
+const model_desc *model_find(const char *name)
 {
-    for (int s = 0; s < NSTAGES; s++) {
-        if (fused) {
-            GC_TRY(net_add_conv_pool(n, stages[s].filters, KERNEL, stages[s].dropout ? DROPOUT_RATE : 0.0f));
-            continue;
-        }
-        GC_TRY(net_add_conv(n, stages[s].filters, KERNEL, true));
-        if (stages[s].dropout) GC_TRY(net_add_dropout(n, DROPOUT_RATE));
-        GC_TRY(net_add_pool(n, POOL));
-    }
-    GC_TRY(net_add_flatten(n));
-    GC_TRY(net_add_dropout(n, DROPOUT_RATE));
-    GC_TRY(net_add_dense(n, HIDDEN_UNITS, true));
-    GC_TRY(net_add_dense(n, 1, false));
-    return GC_OK;
+    for (size_t i = 0; i < NMODELS; i++)
+        if (strcmp(models[i]->name, name) == 0) return models[i];
+    return NULL;
 }
 
-int model_seed_cnn_final_side(int size)
+const char *model_names(void)
 {
-    int side = size;
-    for (int s = 0; s < NSTAGES; s++) {
-        if (side < KERNEL) return 0;
-        side = side - KERNEL + 1;
-        if (side < POOL) return 0;
-        side = (side - POOL) / POOL + 1;
-    }
-    return side;
+    static char list[256];
+    size_t used = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < NMODELS && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", models[i]->name);
+    return list;
 }
 
-int model_seed_cnn_min_size(void)
+int model_build(const model_desc *m, net *n, bool fused)
+{
+    n->loss = m->loss;
+    return m->build(n, fused);
+}
+
+int model_min_size(const model_desc *m)
 {
     int size = 1;
-    while (model_seed_cnn_final_side(size) == 0) size++;
+    while (m->final_side(size) == 0) size++;
     return size;
 }

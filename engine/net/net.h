@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "engine/dnnl/dnnl_ctx.h"
+#include "engine/net/loss.h"
 #include "engine/net/params.h"
 #include "engine/net/profile.h"
 
@@ -117,6 +118,7 @@ struct net {
 
     layer layers[NET_MAX_LAYERS];
     int nlayers;
+    const loss_desc *loss;       /* the model's (model_build); training's loss on net_output */
     param_store params;
 
     int batch[NET_MAX_VARIANTS]; /* planned batch sizes */

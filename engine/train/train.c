@@ -78,7 +78,7 @@ static int run_step(net *n, prefetcher *pf, int epoch, int step, uint64_t seed, 
         if (p.variant < 0) return gc_fail(GC_ERUNTIME, "batch size %d was not planned", b);
         GC_TRY(net_forward(n, &p));
         double t_loss = clock_seconds();
-        loss_result r = bce_with_logits(net_output(n), labels, (size_t)b, (size_t)whole, opt ? net_output_grad(n) : NULL);
+        loss_result r = n->loss->eval(net_output(n), labels, (size_t)b, (size_t)whole, opt ? net_output_grad(n) : NULL);
         if (prof) prof->loss += clock_seconds() - t_loss;
         sums[0] = r.loss_sum;
         sums[1] = (double)r.correct;
@@ -225,11 +225,26 @@ static int start_prefetch(const net *n, const dataset *data, int batch, bool tra
     return rc;
 }
 
+/* The network must end in its loss's head, and the data's labels must be its classes. */
+static int check_head(const net *n, const dataset *data)
+{
+    if (!n->loss) return gc_fail(GC_ERUNTIME, "the network has no loss (build it with model_build)");
+    act_shape out = net_output_shape(n);
+    if (out.rank != 1 || out.c != n->loss->logits)
+        return gc_fail(GC_ERUNTIME, "the network ends in %ld outputs per image; its loss %s needs %d", act_shape_elems(out),
+                       n->loss->name, n->loss->logits);
+    if (data->num_classes > n->loss->classes)
+        return gc_fail(GC_EUSAGE, "the data has %d classes; the loss %s trains %d", data->num_classes, n->loss->name,
+                       n->loss->classes);
+    return GC_OK;
+}
+
 int train_run(net *n, const dataset *train, const dataset *val, const train_config *cfg,
               const char *run, gc_scope scope, const train_observer *obs, const train_state *resume,
               run_summary *out)
 {
     if (cfg->epochs < 1) return gc_fail(GC_EUSAGE, "epochs must be positive, got %d", cfg->epochs);
+    GC_TRY(check_head(n, train));
     train_state st = {0};
     double *ips = NULL, *scratch = NULL;
     int rc = gc_alloc((void **)&ips, (size_t)cfg->epochs * sizeof *ips, "the epoch timings");
@@ -261,6 +276,7 @@ int train_run(net *n, const dataset *train, const dataset *val, const train_conf
 
 int train_evaluate(net *n, const dataset *data, int batch, double *loss, double *accuracy)
 {
+    GC_TRY(check_head(n, data));
     prefetcher *p = NULL;
     double waited = 0.0;
     int rc = start_prefetch(n, data, batch, false, false, 0, 1, 0, 0, &p);

@@ -492,14 +492,17 @@ int image_folder_load_split(dataset *train, dataset *val, const char *data_dir,
     return rc;
 }
 
-int image_folder_require_two_classes(const dataset *d, const char *dir)
+int image_folder_require_classes(const dataset *d, const char *dir, int classes, const char *model)
 {
-    if (d->num_classes == 2) return GC_OK;
+    if (d->num_classes == classes) return GC_OK;
     char list[DATASET_MAX_CLASSES * (DATASET_CLASS_NAME_MAX + 2)];
     size_t used = 0;
     list[0] = '\0';
     for (int c = 0; c < d->num_classes && c < DATASET_MAX_CLASSES; c++)
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", c ? ", " : "", d->class_names[c]);
-    return gc_fail(GC_EUSAGE, "%s has %d class%s (%s); gcbench trains two-class models only", dir,
-                   d->num_classes, d->num_classes == 1 ? "" : "es", list);
+    char kind[32];
+    if (classes == 2) snprintf(kind, sizeof kind, "two-class");
+    else snprintf(kind, sizeof kind, "%d-class", classes);
+    return gc_fail(GC_EUSAGE, "%s has %d class%s (%s); the model '%s' is a %s model", dir, d->num_classes,
+                   d->num_classes == 1 ? "" : "es", list, model, kind);
 }

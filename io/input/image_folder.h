@@ -54,8 +54,8 @@ int image_folder_load_pair(dataset *train, dataset *val, const char *train_dir, 
 int image_folder_load_split(dataset *train, dataset *val, const char *data_dir,
                             const image_folder_options *opt, image_folder_report *report);
 
-/* GC_OK when d has exactly two classes, the only kind of model gcbench trains; else
- * GC_EUSAGE: "DIR has 3 classes (a, b, c); gcbench trains two-class models only". */
-int image_folder_require_two_classes(const dataset *d, const char *dir);
+/* GC_OK when d has exactly `classes` classes, what the model `model` trains; else GC_EUSAGE:
+ * "DIR has 3 classes (a, b, c); the model 'seed' is a two-class model". */
+int image_folder_require_classes(const dataset *d, const char *dir, int classes, const char *model);
 
 #endif

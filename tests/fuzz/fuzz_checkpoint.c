@@ -44,7 +44,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     int size = opt.image_size, sizes[4];
     int count = train_batch_sizes(opt.batch, sess.train.count, sess.val.count, sizes);
     if (net_create(&sess.net, (act_shape){3, 3, size, size}, dnnl_format_tag_any) != GC_OK ||
-        model_build_seed_cnn(sess.net, !opt.unfused) != GC_OK || net_plan(sess.net, sizes, count) != GC_OK)
+        model_build(opt.model, sess.net, !opt.unfused) != GC_OK || net_plan(sess.net, sizes, count) != GC_OK)
         die("network");
     return 0;
 }

@@ -16,7 +16,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) { return 0; }
 /* What a successful parse promises whatever the words. */
 static void check(const options *o)
 {
-    if (o->epochs < 1 || o->batch < 1 || o->image_size < model_seed_cnn_min_size() || o->train_images < 1 || o->val_images < 1 ||
+    if (o->epochs < 1 || o->batch < 1 || o->image_size < model_min_size(o->model) || o->train_images < 1 || o->val_images < 1 ||
         !(o->lr > 0.0) || (!o->run_baseline && !o->run_gc) || o->nscaling < 0 || o->nscaling > OPTIONS_MAX_SCALING ||
         o->threads < 0 || o->threads > THREADS_MAX)
         abort();
