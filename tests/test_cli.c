@@ -108,7 +108,8 @@ Test(options, parse_defaults_and_both_value_forms)
     cr_expect_eq(o.train_images, 1027);
     cr_expect_eq(o.val_images, 256);
     cr_expect_eq(o.scope, GC_SCOPE_ALL);
-    cr_expect_float_eq(o.lr, 1e-4, 1e-12);
+    cr_expect_float_eq(o.hp.lr, 1e-4, 1e-12);
+    cr_expect_str_eq(o.optimizer->name, "rmsprop");
 
     char *args[] = {"gcbench", "--gc", "--epochs=3", "--batch", "16", "--gc-scope=conv", "--seed", "7", NULL};
     cr_assert_eq(options_parse(&o, 8, args), GC_OK);

@@ -22,6 +22,7 @@ static void make_store(void)
     cr_assert_eq(params_add(&store, "dense/kernel", PARAM_DENSE_KERNEL, 2, dk, &dense_k), GC_OK);
     cr_assert_eq(params_add(&store, "dense/bias", PARAM_BIAS, 1, db, &dense_b), GC_OK);
     cr_assert_eq(params_alloc(&store), GC_OK);
+    cr_assert_eq(params_alloc_state(&store, 1), GC_OK);
     params_init(&store, 3);
     /* Gradients with a clearly non-zero mean per row. */
     for (int t = 0; t < store.n; t++) {
@@ -37,7 +38,7 @@ TestSuite(gc, .init = make_store, .fini = free_store);
 
 static optimizer make_opt(gc_scope scope)
 {
-    return (optimizer){.hp = {.lr = 1e-3f, .rho = 0.9f, .eps = 1e-7f}, .scope = scope, .kernels = simd_kernels_scalar()};
+    return (optimizer){.desc = optimizer_find("rmsprop"), .hp = {.lr = 1e-3f, .rho = 0.9f, .eps = 1e-7f}, .scope = scope, .kernels = simd_kernels_scalar()};
 }
 
 static float *snapshot(const float *p, size_t n)
@@ -149,16 +150,16 @@ Test(gc, fused_step_equals_centralize_then_rmsprop)
     optimizer fused = make_opt(GC_SCOPE_ALL), plain = make_opt(GC_SCOPE_NONE);
     float *w0 = snapshot(store.w, store.total), *g0 = snapshot(store.g, store.total);
     optimizer_step(&fused, &store);
-    float *w_fused = snapshot(store.w, store.total), *v_fused = snapshot(store.v, store.total);
+    float *w_fused = snapshot(store.w, store.total), *v_fused = snapshot(store.state[0], store.total);
 
     memcpy(store.w, w0, store.total * sizeof(float));
     memcpy(store.g, g0, store.total * sizeof(float));
-    memset(store.v, 0, store.total * sizeof(float));
+    memset(store.state[0], 0, store.total * sizeof(float));
     optimizer_centralize(&fused, &store);
     optimizer_step(&plain, &store);
     for (size_t i = 0; i < store.total; i++) {
         cr_expect(fabsf(store.w[i] - w_fused[i]) <= 1e-6f * fabsf(w_fused[i]) + 1e-9f, "w %zu", i);
-        cr_expect(fabsf(store.v[i] - v_fused[i]) <= 1e-6f * fabsf(v_fused[i]) + 1e-12f, "v %zu", i);
+        cr_expect(fabsf(store.state[0][i] - v_fused[i]) <= 1e-6f * fabsf(v_fused[i]) + 1e-12f, "v %zu", i);
     }
     free(w0);
     free(g0);
@@ -175,8 +176,9 @@ Test(rmsprop, two_steps_match_the_closed_form)
     int t;
     cr_assert_eq(params_add(&ps, "b", PARAM_BIAS, 1, dims, &t), GC_OK);
     cr_assert_eq(params_alloc(&ps), GC_OK);
+    cr_assert_eq(params_alloc_state(&ps, 1), GC_OK);
     const double lr = 1e-4, rho = 0.9, eps = 1e-7;
-    optimizer opt = {.hp = {.lr = 1e-4f, .rho = 0.9f, .eps = 1e-7f}, .scope = GC_SCOPE_ALL,
+    optimizer opt = {.desc = optimizer_find("rmsprop"), .hp = {.lr = 1e-4f, .rho = 0.9f, .eps = 1e-7f}, .scope = GC_SCOPE_ALL,
                      .kernels = simd_kernels_scalar()};
     double w[1000], v[1000];
     for (int k = 0; k < 1000; k++) {
@@ -191,7 +193,7 @@ Test(rmsprop, two_steps_match_the_closed_form)
             double g = ps.g[k];
             v[k] = rho * v[k] + (1.0 - rho) * g * g;
             w[k] -= lr * g / sqrt(v[k] + eps);
-            cr_expect(fabs(ps.v[k] - v[k]) <= 1e-6 * v[k] + 1e-30, "step %d v[%d]: %g vs %g", step, k, (double)ps.v[k], v[k]);
+            cr_expect(fabs(ps.state[0][k] - v[k]) <= 1e-6 * v[k] + 1e-30, "step %d v[%d]: %g vs %g", step, k, (double)ps.state[0][k], v[k]);
             cr_expect(fabs(ps.w[k] - w[k]) <= 1e-6 * fabs(w[k]) + 1e-9, "step %d w[%d]: %g vs %g", step, k, (double)ps.w[k], w[k]);
         }
     }
@@ -206,8 +208,9 @@ Test(rmsprop, first_step_moves_by_lr_over_sqrt_one_minus_rho)
     int t;
     cr_assert_eq(params_add(&ps, "b", PARAM_BIAS, 1, dims, &t), GC_OK);
     cr_assert_eq(params_alloc(&ps), GC_OK);
+    cr_assert_eq(params_alloc_state(&ps, 1), GC_OK);
     for (int k = 0; k < 64; k++) ps.g[k] = k % 2 ? 0.5f : -2.0f;
-    optimizer opt = {.hp = {.lr = 1e-3f, .rho = 0.9f, .eps = 1e-7f}, .scope = GC_SCOPE_NONE,
+    optimizer opt = {.desc = optimizer_find("rmsprop"), .hp = {.lr = 1e-3f, .rho = 0.9f, .eps = 1e-7f}, .scope = GC_SCOPE_NONE,
                      .kernels = simd_kernels_scalar()};
     optimizer_step(&opt, &ps);
     for (int k = 0; k < 64; k++) {

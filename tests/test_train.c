@@ -47,7 +47,7 @@ static net *seed_model(int batch, size_t train, size_t val)
 static train_config config(int epochs, int batch, float lr)
 {
     return (train_config){.epochs = epochs, .batch = batch, .seed = 11, .augment = true,
-                          .hp = {.lr = lr, .rho = 0.9f, .eps = 1e-7f}, .kernels = simd_kernels_scalar()};
+                          .optimizer = optimizer_find("rmsprop"), .hp = {.lr = lr, .rho = 0.9f, .eps = 1e-7f}, .kernels = simd_kernels_scalar()};
 }
 
 Test(train, a_short_run_lowers_the_loss)

@@ -62,7 +62,9 @@ static void config_text(const session *s, char *buf, size_t size)
     LINE("gc-scope=%s\n", gc_scope_name(o->scope));
     LINE("epochs=%d\n", o->epochs);
     LINE("batch=%d\n", o->batch);
-    LINE("lr=%.17g\n", o->lr);
+    char hp[256];
+    o->optimizer->describe(&o->hp, 17, hp, sizeof hp);
+    LINE("optimizer=%s %s\n", o->optimizer->name, hp);
     LINE("seed=%llu\n", (unsigned long long)o->seed);
     LINE("augment=%s\n", o->augment ? "on" : "off");
     LINE("threads=%d\n", s->threads);
@@ -204,7 +206,7 @@ int session_save(session *s, const char *run, const train_state *st)
         {TAG_STAT, stat.size, stat.data},
         {TAG_IPS, ips.size, ips.data},
         {TAG_WGHT, ps->total * sizeof(float), ps->w},
-        {TAG_RMSV, ps->total * sizeof(float), ps->v},
+        {TAG_RMSV, ps->total * sizeof(float), ps->state[0]},
         {TAG_LOG, log.size, log.data},
         {TAG_HIST, hist.size, hist.data},
     };

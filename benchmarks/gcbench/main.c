@@ -127,7 +127,8 @@ static void describe(session *s, const net *n, const pin_report *pin)
         .epochs = opt->epochs, .image_size = opt->image_size, .train_images = s->train.count,
         .val_images = s->val.count, .seed = opt->seed, .dataset = s->data_desc, .augment = opt->augment,
         .runs = runs_name(opt),
-        .gc_scope = gc_scope_name(opt->scope), .lr = opt->lr, .rho = 0.9, .eps = 1e-7, .params = n->params.count,
+        .gc_scope = gc_scope_name(opt->scope), .lr = opt->hp.lr, .rho = opt->hp.rho, .eps = opt->hp.eps,
+        .params = n->params.count,
     };
     if (!s->resume || s->resume->log_size == 0) jsonl_config(&s->log, &cfg);
     if (pin->note[0] && dist_rank() == 0) {
@@ -148,8 +149,10 @@ static void describe(session *s, const net *n, const pin_report *pin)
     if (cfg.ranks > 1) snprintf(ranks, sizeof ranks, "%d MPI ranks x ", cfg.ranks);
     printf("engine:   oneDNN %s, %s%d thread%s (pin %s), activations %s, GC/RMSprop kernels %s, %.0f MB of activations\n",
            cfg.onednn, ranks, cfg.threads, cfg.threads == 1 ? "" : "s", cfg.pin, cfg.layout, cfg.simd, (double)net_activation_bytes(n) / 1e6);
-    printf("training: %s, %d epochs, batch %d, RMSprop lr %g rho 0.9 eps 1e-7, seed %llu\n\n", cfg.runs, opt->epochs,
-           opt->batch, opt->lr, (unsigned long long)opt->seed);
+    char hp[256];
+    opt->optimizer->describe(&opt->hp, 6, hp, sizeof hp);
+    printf("training: %s, %d epochs, batch %d, %s %s, seed %llu\n\n", cfg.runs, opt->epochs, opt->batch,
+           opt->optimizer->label, hp, (unsigned long long)opt->seed);
     net_summary(n, stdout);
     fflush(stdout);
 }
@@ -166,7 +169,7 @@ static int train_runs(session *s, net *n, run_summary *base, run_summary *gc, do
     }
     train_config tc = {.epochs = opt->epochs, .batch = opt->batch, .seed = opt->seed, .augment = opt->augment,
                        .profile = opt->profile,
-                       .hp = {.lr = (float)opt->lr, .rho = 0.9f, .eps = 1e-7f}, .kernels = s->kernels};
+                       .optimizer = opt->optimizer, .hp = opt->hp, .kernels = s->kernels};
     const char *names[2];
     gc_scope scopes[2];
     run_summary *outs[2];
@@ -180,7 +183,8 @@ static int train_runs(session *s, net *n, run_summary *base, run_summary *gc, do
         first = s->resume->run_index;
         resume = &s->resume->state;
         memcpy(n->params.w, s->resume->weights, n->params.total * sizeof(float));
-        memcpy(n->params.v, s->resume->rms, n->params.total * sizeof(float));
+        GC_TRY(params_alloc_state(&n->params, opt->optimizer->nslots));
+        memcpy(n->params.state[0], s->resume->rms, n->params.total * sizeof(float));
         if (first == 1) *base = s->base = s->resume->base;
         base->run = "baseline", base->scope = GC_SCOPE_NONE, base->epochs = opt->epochs;
     }
@@ -318,7 +322,7 @@ static int write_report(session *s)
     const options *opt = s->opt;
     char subtitle[768];
     snprintf(subtitle, sizeof subtitle, "%s %dx%d, %zu train / %zu val, batch %d, lr %g%s, %s", s->data_desc,
-             opt->image_size, opt->image_size, s->train.count, s->val.count, opt->batch, opt->lr,
+             opt->image_size, opt->image_size, s->train.count, s->val.count, opt->batch, opt->hp.lr,
              opt->augment ? ", augmented" : "", opt->nscaling ? "thread counts as shown" : "");
     if (!opt->nscaling) {
         size_t len = strlen(subtitle);

@@ -185,12 +185,14 @@ static int check_data_flags(const options *o, const char *synthetic_count)
 
 int options_parse(options *o, int argc, char **argv)
 {
-    *o = (options){.model = model_at(0), .augment = true, .pin = PIN_COMPACT, .scope = GC_SCOPE_ALL, .epochs = 10, .batch = 128, .lr = 1e-4, .seed = 42,
+    *o = (options){.model = model_at(0), .augment = true, .pin = PIN_COMPACT, .scope = GC_SCOPE_ALL, .epochs = 10, .batch = 128, .seed = 42,
                    .image_size = 300, .train_images = 1027, .val_images = 256};
     /* GCBENCH_EPOCHS sets the default of --epochs, so a short run can use the README's own
      * command unchanged (the fresh-machine check does); --epochs still wins. */
     const char *env_epochs = getenv("GCBENCH_EPOCHS");
     if (env_epochs) GC_TRY(parse_int("GCBENCH_EPOCHS", env_epochs, 1, 100000, &o->epochs));
+    o->optimizer = optimizer_at(0);
+    o->hp = o->optimizer->defaults;
     bool any_run = false;
     const char *synthetic_count = NULL; /* the last of --train-images / --val-images given */
 
@@ -252,7 +254,7 @@ int options_parse(options *o, int argc, char **argv)
         else if (strcmp(flag, "--gc-scope") == 0) GC_TRY(parse_scope(flag, value, &o->scope));
         else if (strcmp(flag, "--epochs") == 0) GC_TRY(parse_int(flag, value, 1, 100000, &o->epochs));
         else if (strcmp(flag, "--batch") == 0) GC_TRY(parse_int(flag, value, 1, 65536, &o->batch));
-        else if (strcmp(flag, "--lr") == 0) GC_TRY(parse_positive_double(flag, value, &o->lr));
+        else if (strcmp(flag, "--lr") == 0) GC_TRY(parse_positive_double(flag, value, &o->hp.lr));
         else if (strcmp(flag, "--seed") == 0) GC_TRY(parse_u64(flag, value, &o->seed));
         else if (strcmp(flag, "--image-size") == 0) GC_TRY(parse_int(flag, value, 1, MAX_IMAGE_SIZE, &o->image_size));
         else if (strcmp(flag, "--model") == 0) GC_TRY(parse_model(flag, value, &o->model));

@@ -24,7 +24,8 @@ typedef struct {
     gc_scope scope;     /* --gc-scope: of the GC run */
     int epochs;
     int batch;
-    double lr;
+    const optimizer_desc *optimizer; /* the optimizer and its hyperparameters (--lr) */
+    opt_hparams hp;
     uint64_t seed;
     int image_size;
     long train_images;

@@ -44,7 +44,20 @@ int params_alloc(param_store *ps)
     size_t bytes = ps->total * sizeof(float);
     GC_TRY(gc_alloc((void **)&ps->w, bytes, "the weights"));
     GC_TRY(gc_alloc((void **)&ps->g, bytes, "the gradients"));
-    GC_TRY(gc_alloc((void **)&ps->v, bytes, "the RMSprop state"));
+    return GC_OK;
+}
+
+int params_alloc_state(param_store *ps, int nslots)
+{
+    if (nslots < 0 || nslots > PARAMS_MAX_SLOTS)
+        return gc_fail(GC_ERUNTIME, "%d optimizer state slots asked for (at most %d)", nslots, PARAMS_MAX_SLOTS);
+    if (nslots == ps->nslots) return GC_OK;
+    for (int s = 0; s < ps->nslots; s++) gc_free(ps->state[s]), ps->state[s] = NULL;
+    ps->nslots = 0;
+    for (int s = 0; s < nslots; s++) {
+        GC_TRY(gc_alloc((void **)&ps->state[s], ps->total * sizeof(float), "the optimizer state"));
+        ps->nslots = s + 1;
+    }
     return GC_OK;
 }
 
@@ -52,8 +65,9 @@ void params_free(param_store *ps)
 {
     gc_free(ps->w);
     gc_free(ps->g);
-    gc_free(ps->v);
-    ps->w = ps->g = ps->v = NULL;
+    for (int s = 0; s < ps->nslots; s++) gc_free(ps->state[s]), ps->state[s] = NULL;
+    ps->nslots = 0;
+    ps->w = ps->g = NULL;
 }
 
 void params_init(param_store *ps, uint64_t seed)
@@ -70,7 +84,7 @@ void params_init(param_store *ps, uint64_t seed)
         }
     }
     memset(ps->g, 0, ps->total * sizeof *ps->g);
-    memset(ps->v, 0, ps->total * sizeof *ps->v);
+    for (int s = 0; s < ps->nslots; s++) memset(ps->state[s], 0, ps->total * sizeof(float));
 }
 
 uint64_t params_checksum(const param_store *ps)

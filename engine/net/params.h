@@ -1,4 +1,5 @@
-/* The flat parameter store: one aligned buffer each for weights, gradients and RMSprop state.
+/* The flat parameter store: one aligned buffer each for weights, gradients and every state slot
+ * the optimizer asks for (RMSprop: one, its mean squares).
  *
  * Tensors are registered while the network is built and get a named view (offset, shape);
  * their storage is allocated once, in one block per role. Kernels are stored output-major
@@ -12,6 +13,7 @@
 #include <stdint.h>
 
 #define PARAMS_MAX_TENSORS 32
+#define PARAMS_MAX_SLOTS 4 /* optimizer state arrays, each the size of the weights */
 #define PARAM_NAME_MAX 48
 
 typedef enum {
@@ -36,23 +38,30 @@ typedef struct {
     int n;
     size_t total;      /* floats in each buffer, alignment padding included */
     size_t count;      /* parameters, padding excluded */
-    float *w, *g, *v;  /* weights, gradients, RMSprop mean squares */
+    float *w, *g;      /* weights, gradients */
+    float *state[PARAMS_MAX_SLOTS]; /* the optimizer's state slots (params_alloc_state) */
+    int nslots;
 } param_store;
 
 /* Registers a tensor (before params_alloc); returns its index in *index. */
 int params_add(param_store *ps, const char *name, param_kind kind, int rank, const long *dims,
                int *index);
 
-/* Allocates the three buffers, zeroed. */
+/* Allocates the weights and gradients, zeroed. */
 int params_alloc(param_store *ps);
+
+/* Gives the store `nslots` zeroed state slots (what the optimizer needs); keeps them when it
+ * has that many already. */
+int params_alloc_state(param_store *ps, int nslots);
 void params_free(param_store *ps);
 
 static inline float *param_w(const param_store *ps, int i) { return ps->w + ps->t[i].offset; }
 static inline float *param_g(const param_store *ps, int i) { return ps->g + ps->t[i].offset; }
-static inline float *param_v(const param_store *ps, int i) { return ps->v + ps->t[i].offset; }
+/* Slot s of tensor i's optimizer state. */
+static inline float *param_state(const param_store *ps, int s, int i) { return ps->state[s] + ps->t[i].offset; }
 
 /* Keras's initialisation from the seed: kernels Glorot-uniform, limit sqrt(6/(fan_in+fan_out));
- * biases zero; RMSprop state zero. Element k of tensor t is a pure function of (seed, t, k). */
+ * biases zero; every state slot zero. Element k of tensor t is a pure function of (seed, t, k). */
 void params_init(param_store *ps, uint64_t seed);
 
 /* Zeroes every gradient. */

@@ -1,6 +1,29 @@
 #include "engine/optim/optimizer.h"
 
 #include <omp.h>
+#include <string.h>
+
+#include "engine/base/error.h"
+
+extern const optimizer_desc optimizer_rmsprop;
+
+/* The table: the first entry is the default. */
+static const optimizer_desc *const optimizers[] = {&optimizer_rmsprop};
+#define NOPTIMIZERS (sizeof optimizers / sizeof optimizers[0])
+
+const optimizer_desc *optimizer_at(size_t i) { return i < NOPTIMIZERS ? optimizers[i] : NULL; }
+
+const optimizer_desc *optimizer_find(const char *name)
+{
+    for (size_t i = 0; i < NOPTIMIZERS; i++)
+        if (strcmp(optimizers[i]->name, name) == 0) return optimizers[i];
+    return NULL;
+}
+
+int optimizer_prepare(const optimizer *opt, param_store *ps)
+{
+    return params_alloc_state(ps, opt->desc->nslots);
+}
 
 /* Tensors below this many elements are updated by one thread: splitting them costs more than
  * it saves. Elementwise chunks are whole cache lines. */
@@ -23,17 +46,21 @@ bool gc_applies(gc_scope s, const param_tensor *t)
     return s == GC_SCOPE_CONV && t->kind == PARAM_CONV_KERNEL;
 }
 
-/* Rows [r0, r1) of tensor i: GC+RMSprop when centralized, plain RMSprop otherwise. */
+/* Elements [off, off + rows*cols) of tensor i, GC on those rows when centered. */
+static void update_span(const optimizer *opt, param_store *ps, int i, size_t off, size_t rows, size_t cols,
+                        bool centered)
+{
+    float *slots[OPT_MAX_SLOTS];
+    for (int s = 0; s < opt->desc->nslots; s++) slots[s] = param_state(ps, s, i) + off;
+    opt->desc->update(opt->kernels, &opt->hp, param_w(ps, i) + off, slots, param_g(ps, i) + off, rows, cols,
+                      centered);
+}
+
+/* Rows [r0, r1) of tensor i: centralized when GC applies to it. */
 static void update_rows(const optimizer *opt, param_store *ps, int i, size_t r0, size_t r1)
 {
     const param_tensor *t = &ps->t[i];
-    size_t off = r0 * t->cols, len = (r1 - r0) * t->cols;
-    float *w = param_w(ps, i) + off, *v = param_v(ps, i) + off;
-    const float *g = param_g(ps, i) + off;
-    if (gc_applies(opt->scope, t))
-        opt->kernels->gc_rmsprop(w, v, g, r1 - r0, t->cols, &opt->hp);
-    else
-        opt->kernels->rmsprop(w, v, g, len, &opt->hp);
+    update_span(opt, ps, i, r0 * t->cols, r1 - r0, t->cols, gc_applies(opt->scope, t));
 }
 
 void optimizer_step(const optimizer *opt, param_store *ps)
@@ -58,8 +85,7 @@ void optimizer_step(const optimizer *opt, param_store *ps)
             for (size_t c = 0; c < chunks; c++) {
                 size_t off = c * CHUNK_ELEMS;
                 size_t len = t->count - off < CHUNK_ELEMS ? t->count - off : CHUNK_ELEMS;
-                opt->kernels->rmsprop(param_w(ps, i) + off, param_v(ps, i) + off, param_g(ps, i) + off,
-                                      len, &opt->hp);
+                update_span(opt, ps, i, off, 1, len, false);
             }
         }
     }

@@ -1,19 +1,26 @@
-/* RMSprop with Gradient Centralization over the flat parameter store.
+/* The optimizer layer: an optimizer is a description (name, hyperparameters, the state slots it
+ * keeps per parameter) plus its fused kernel; this layer applies Gradient Centralization
+ * around any of them and splits the work over the threads.
  *
  * GC (Yong et al. 2020) replaces the gradient of every kernel of rank > 1 by the gradient minus
  * its mean over all axes but the output axis: one mean per output unit, i.e. per row of the
  * store's output-major view. Biases are never centralized. GC is applied to the raw gradient,
- * before RMSprop, fused into the same pass over memory. */
+ * before the optimizer's update, inside the same pass over memory (the kernel is told which
+ * rows to centralize).
+ *
+ * To add an optimizer: its kernel body and scalar reference in simd/, a file here defining its
+ * optimizer_desc, its line in the table in optimizer.c, and its tests. */
 #ifndef GCBENCH_ENGINE_OPTIMIZER_H
 #define GCBENCH_ENGINE_OPTIMIZER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "engine/net/params.h"
 #include "simd/simd.h"
 
 typedef enum {
-    GC_SCOPE_NONE, /* plain RMSprop: the baseline */
+    GC_SCOPE_NONE, /* the plain optimizer: the baseline */
     GC_SCOPE_ALL,  /* every kernel of rank > 1: conv and dense */
     GC_SCOPE_CONV, /* conv kernels only (the paper's GCC) */
 } gc_scope;
@@ -21,21 +28,56 @@ typedef enum {
 /* "none", "all", "conv" */
 const char *gc_scope_name(gc_scope s);
 
+/* Whether GC centralizes tensor t under scope s. */
+bool gc_applies(gc_scope s, const param_tensor *t);
+
+/* Every optimizer's hyperparameters, as given (the log prints these); each optimizer reads
+ * the ones it names, and its kernels round them to float once per call. */
 typedef struct {
-    rmsprop_hparams hp;
+    double lr;  /* learning rate */
+    double rho; /* RMSprop: decay of the mean square */
+    double eps; /* added for numerical stability (RMSprop: inside the square root, as Keras) */
+} opt_hparams;
+
+#define OPT_MAX_SLOTS PARAMS_MAX_SLOTS
+
+typedef struct {
+    const char *name;  /* "rmsprop": for the command line, the log and checkpoints */
+    const char *label; /* "RMSprop": for people */
+    opt_hparams defaults;
+    int nslots;                        /* state arrays per parameter, each zero at the start */
+    const char *slots[OPT_MAX_SLOTS];  /* their names, as checkpoints save them */
+    /* Updates rows x cols weights w from the gradient g (row-major), with the state slots at
+     * the same offset; centered: each row's gradient minus its mean (GC), fused into the pass.
+     * Not centered, rows x cols is simply rows*cols contiguous elements. One thread. */
+    void (*update)(const simd_kernels *k, const opt_hparams *hp, float *w, float *const *slots, const float *g,
+                   size_t rows, size_t cols, bool centered);
+    /* "lr 0.0001 rho 0.9 eps 1e-07": the hyperparameters it reads, each with `digits`
+     * significant digits (6 for people, 17 to tell any two values apart). */
+    void (*describe)(const opt_hparams *hp, int digits, char *buf, size_t size);
+} optimizer_desc;
+
+/* The optimizers gcbench has; optimizer_at(0) is the default. NULL past the end / unknown. */
+const optimizer_desc *optimizer_at(size_t i);
+const optimizer_desc *optimizer_find(const char *name);
+
+typedef struct {
+    const optimizer_desc *desc;
+    opt_hparams hp;
     gc_scope scope;
     const simd_kernels *kernels;
 } optimizer;
 
-/* Whether GC centralizes tensor t under scope s. */
-bool gc_applies(gc_scope s, const param_tensor *t);
+/* Gives the store the state slots opt's optimizer keeps (zeroed when new). */
+int optimizer_prepare(const optimizer *opt, param_store *ps);
 
 /* Centralizes, in place, the gradients of every tensor GC applies to (the unfused form; the
  * training step uses optimizer_step). */
 void optimizer_centralize(const optimizer *opt, param_store *ps);
 
-/* One update of every weight from the gradients in the store: GC (per scope) fused with
- * RMSprop. Large tensors are split across the OpenMP threads; small ones run whole. */
+/* One update of every weight from the gradients in the store: GC (per scope) fused with the
+ * optimizer's update. Large tensors are split across the OpenMP threads; small ones run whole.
+ * The store must have the optimizer's slots (optimizer_prepare). */
 void optimizer_step(const optimizer *opt, param_store *ps);
 
 #endif

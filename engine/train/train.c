@@ -156,7 +156,8 @@ static int train_loop(net *n, prefetcher *tp, prefetcher *vp, size_t train_count
                       const char *run, gc_scope scope, const train_observer *obs, train_state *st,
                       run_summary *out, double *scratch)
 {
-    optimizer opt = {.hp = cfg->hp, .scope = scope, .kernels = cfg->kernels};
+    optimizer opt = {.desc = cfg->optimizer, .hp = cfg->hp, .scope = scope, .kernels = cfg->kernels};
+    GC_TRY(optimizer_prepare(&opt, &n->params));
     if (obs && obs->run_start) obs->run_start(obs->ctx, run, scope, st->init_checksum);
 
     epoch_profile prof;

@@ -1,4 +1,4 @@
-/* The training loop: epochs of shuffled mini-batches (forward, loss, backward, GC+RMSprop),
+/* The training loop: epochs of shuffled mini-batches (forward, loss, backward, GC + optimizer),
  * then validation, reported to an observer (console, log, ...) as they happen.
  *
  * A run starts from params_init(seed), so two runs with the same seed start from identical
@@ -18,7 +18,8 @@ typedef struct {
     uint64_t seed;
     bool augment; /* the seed's random flips, rotation and zoom on training images */
     bool profile; /* time every phase of every step (engine/net/profile.h) */
-    rmsprop_hparams hp;
+    const optimizer_desc *optimizer;
+    opt_hparams hp;
     const simd_kernels *kernels;
 } train_config;
 

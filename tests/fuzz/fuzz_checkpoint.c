@@ -60,7 +60,7 @@ static void use(const resume_point *r)
         r->run_index < 0 || r->run_index > 1 || sess.nhistory > 2)
         abort();
     memcpy(sess.net->params.w, r->weights, bytes);
-    memcpy(sess.net->params.v, r->rms, bytes);
+    if (params_alloc_state(&sess.net->params, 1) == GC_OK) memcpy(sess.net->params.state[0], r->rms, bytes);
 }
 
 static void load(const uint8_t *data, size_t size)

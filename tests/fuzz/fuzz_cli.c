@@ -17,7 +17,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) { return 0; }
 static void check(const options *o)
 {
     if (o->epochs < 1 || o->batch < 1 || o->image_size < model_min_size(o->model) || o->train_images < 1 || o->val_images < 1 ||
-        !(o->lr > 0.0) || (!o->run_baseline && !o->run_gc) || o->nscaling < 0 || o->nscaling > OPTIONS_MAX_SCALING ||
+        !(o->hp.lr > 0.0) || (!o->run_baseline && !o->run_gc) || o->nscaling < 0 || o->nscaling > OPTIONS_MAX_SCALING ||
         o->threads < 0 || o->threads > THREADS_MAX)
         abort();
     for (int i = 0; i < o->nscaling; i++)
