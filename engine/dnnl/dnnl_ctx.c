@@ -199,25 +199,45 @@ int dnnl_ctx_wait(dnnl_ctx *ctx)
     return GC_OK;
 }
 
-int md_4d(dnnl_memory_desc_t *md, long n, long c, long h, long w, dnnl_format_tag_t tag)
+int md_4d(dnnl_memory_desc_t *md, dnnl_data_type_t dt, long n, long c, long h, long w, dnnl_format_tag_t tag)
 {
     dnnl_dims_t dims = {n, c, h, w};
-    DNNL_TRY(dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, tag));
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(md, 4, dims, dt, tag));
     return GC_OK;
 }
 
-int md_2d(dnnl_memory_desc_t *md, long n, long c, dnnl_format_tag_t tag)
+int md_2d(dnnl_memory_desc_t *md, dnnl_data_type_t dt, long n, long c, dnnl_format_tag_t tag)
 {
     dnnl_dims_t dims = {n, c};
-    DNNL_TRY(dnnl_memory_desc_init_by_tag(md, 2, dims, dnnl_f32, tag));
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(md, 2, dims, dt, tag));
     return GC_OK;
 }
 
-int md_1d(dnnl_memory_desc_t *md, long n)
+int md_1d(dnnl_memory_desc_t *md, dnnl_data_type_t dt, long n)
 {
     dnnl_dims_t dims = {n};
-    DNNL_TRY(dnnl_memory_desc_init_by_tag(md, 1, dims, dnnl_f32, dnnl_a));
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(md, 1, dims, dt, dnnl_a));
     return GC_OK;
+}
+
+size_t dt_size(dnnl_data_type_t dt)
+{
+    switch (dt) {
+    case dnnl_f32: case dnnl_s32: return 4;
+    case dnnl_bf16: case dnnl_f16: return 2;
+    case dnnl_s8: case dnnl_u8: return 1;
+    default: return 0;
+    }
+}
+
+const char *dt_name(dnnl_data_type_t dt)
+{
+    switch (dt) {
+    case dnnl_f32: return "f32";
+    case dnnl_bf16: return "bf16";
+    case dnnl_f16: return "f16";
+    default: return "other";
+    }
 }
 
 size_t md_bytes(const dnnl_memory_desc_t *md) { return dnnl_memory_desc_get_size(md); }

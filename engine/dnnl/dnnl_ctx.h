@@ -96,10 +96,15 @@ int dnnl_op_run(dnnl_ctx *ctx, const dnnl_op *op);
 /* Waits for the stream: after a pass, before the host reads results. */
 int dnnl_ctx_wait(dnnl_ctx *ctx);
 
-/* Descriptor helpers. */
-int md_4d(dnnl_memory_desc_t *md, long n, long c, long h, long w, dnnl_format_tag_t tag);
-int md_2d(dnnl_memory_desc_t *md, long n, long c, dnnl_format_tag_t tag);
-int md_1d(dnnl_memory_desc_t *md, long n);
+/* Descriptor helpers: dims, the data type and the layout. Buffers are sized from descriptors
+ * (md_bytes), never from element counts, so another data type changes no allocation. */
+int md_4d(dnnl_memory_desc_t *md, dnnl_data_type_t dt, long n, long c, long h, long w, dnnl_format_tag_t tag);
+int md_2d(dnnl_memory_desc_t *md, dnnl_data_type_t dt, long n, long c, dnnl_format_tag_t tag);
+int md_1d(dnnl_memory_desc_t *md, dnnl_data_type_t dt, long n);
+
+/* Bytes of one element of dt (0 for an unknown type); "f32", "bf16", ... for messages. */
+size_t dt_size(dnnl_data_type_t dt);
+const char *dt_name(dnnl_data_type_t dt);
 size_t md_bytes(const dnnl_memory_desc_t *md);
 bool md_equal(const dnnl_memory_desc_t *a, const dnnl_memory_desc_t *b);
 

@@ -34,6 +34,7 @@ int net_create(net **out, act_shape input, dnnl_format_tag_t act_tag)
     }
     n->act_tag = act_tag;
     n->input_tag = act_tag == dnnl_nhwc ? dnnl_nhwc : dnnl_nchw;
+    n->input_dt = n->act_dt = n->weight_dt = dnnl_f32;
     n->input = input;
     *out = n;
     return GC_OK;
@@ -208,26 +209,36 @@ void net_want_input_grad(net *n) { n->input_grad = true; }
 
 void net_set_input_tag(net *n, dnnl_format_tag_t tag) { n->input_tag = tag; }
 
+int net_set_precision(net *n, dnnl_data_type_t act, dnnl_data_type_t weights)
+{
+    if (act != dnnl_f32 || weights != dnnl_f32)
+        return gc_fail(GC_EUSAGE, "precision %s activations / %s weights: this build trains in f32 only", dt_name(act),
+                       dt_name(weights));
+    n->act_dt = act;
+    n->weight_dt = weights;
+    return GC_OK;
+}
+
 static bool in_place(const layer *l) { return l->kind == LAYER_DROPOUT || l->kind == LAYER_RELU; }
 
 int layer_in_md(const net *n, const layer *l, long b, dnnl_memory_desc_t *md)
 {
-    if (l->index == 0) return md_4d(md, b, n->input.c, n->input.h, n->input.w, n->input_tag);
+    if (l->index == 0) return md_4d(md, n->input_dt, b, n->input.c, n->input.h, n->input.w, n->input_tag);
     return layer_out_md(n, &n->layers[l->index - 1], b, md);
 }
 
 int layer_out_md(const net *n, const layer *l, long b, dnnl_memory_desc_t *md)
 {
     if (in_place(l)) return layer_in_md(n, l, b, md);
-    if (l->out.rank == 1) return md_2d(md, b, l->out.c, dnnl_nc);
-    return md_4d(md, b, l->out.c, l->out.h, l->out.w, n->act_tag);
+    if (l->out.rank == 1) return md_2d(md, n->act_dt, b, l->out.c, dnnl_nc);
+    return md_4d(md, n->act_dt, b, l->out.c, l->out.h, l->out.w, n->act_tag);
 }
 
 size_t layer_out_elems(const net *n, const layer *l, long b)
 {
     dnnl_memory_desc_t md;
     if (layer_out_md(n, l, b, &md) != GC_OK) return 0;
-    return md_bytes(&md) / sizeof(float);
+    return md_bytes(&md) / dt_size(n->act_dt);
 }
 
 int layer_run_ops(net *n, const dnnl_op *ops, int count)
@@ -266,7 +277,7 @@ static int alloc_chunk_scratch(net *n)
         l->chunk = chunk_images(n);
         long h = l->in.h - l->kernel + 1, w = l->in.w - l->kernel + 1;
         dnnl_memory_desc_t md;
-        GC_TRY(md_4d(&md, l->chunk, l->filters, h, w, n->act_tag));
+        GC_TRY(md_4d(&md, n->act_dt, l->chunk, l->filters, h, w, n->act_tag));
         if (md_bytes(&md) > bytes) bytes = md_bytes(&md);
         size_t mask = (size_t)l->chunk * (size_t)(h * w * l->filters) / 64 + 2;
         if (l->rate > 0.0f && mask > words) words = mask;
@@ -282,7 +293,9 @@ static int alloc_chunk_scratch(net *n)
 static int alloc_buffers(net *n)
 {
     long b = n->max_batch;
-    size_t in_bytes = (size_t)b * (size_t)act_shape_elems(n->input) * sizeof(float);
+    dnnl_memory_desc_t in_md;
+    GC_TRY(md_4d(&in_md, n->input_dt, b, n->input.c, n->input.h, n->input.w, n->input_tag));
+    size_t in_bytes = md_bytes(&in_md);
     GC_TRY(gc_alloc((void **)&n->own_input, in_bytes, "the input batch"));
     n->input_bytes = in_bytes;
     n->input_buf = n->own_input;

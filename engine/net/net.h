@@ -113,6 +113,10 @@ struct net {
     dnnl_ctx ctx;
     dnnl_format_tag_t act_tag;   /* layout of rank-3 activations (after the input) */
     dnnl_format_tag_t input_tag; /* layout of the input batch: nchw or nhwc */
+    /* The precision: data types of the input batch, of the activations and their gradients,
+     * and of the compute copies of the weights that forward and backward-data read. Master
+     * weights, weight gradients and the optimizer stay f32 in the parameter store. */
+    dnnl_data_type_t input_dt, act_dt, weight_dt;
     act_shape input;             /* per image */
     int max_batch;
 
@@ -160,6 +164,10 @@ int net_add_conv_pool(net *n, int filters, int kernel, float rate);
 
 /* Images per chunk for conv_pool layers (before net_plan; 0: automatic). */
 void net_set_chunk_images(net *n, int images);
+
+/* Sets the activations' and the weights' compute data types (before net_plan). Only f32 runs
+ * in this version; another type is refused with GC_EUSAGE naming it. */
+int net_set_precision(net *n, dnnl_data_type_t act, dnnl_data_type_t weights);
 
 /* Sets the layout of the input batch (before net_plan): benchmarks that time one inner layer
  * feed it the blocked layout the layer before it would produce. */

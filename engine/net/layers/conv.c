@@ -37,9 +37,13 @@ static int conv_plan(net *n, layer *l, int v)
 
     long o = l->filters, i = l->in.c, k = l->kernel;
     dnnl_memory_desc_t w_user, w_any, b_md;
-    GC_TRY(md_4d(&w_user, o, i, k, k, dnnl_oihw));
-    GC_TRY(md_4d(&w_any, o, i, k, k, dnnl_format_tag_any));
-    GC_TRY(md_1d(&b_md, o));
+    GC_TRY(md_4d(&w_user, dnnl_f32, o, i, k, k, dnnl_oihw));
+    /* w_any: the compute copy forward and backward-data read (the network's weight type);
+     * dw_any: the weight gradient, f32 like the master weights in the store. */
+    dnnl_memory_desc_t dw_any;
+    GC_TRY(md_4d(&w_any, n->weight_dt, o, i, k, k, dnnl_format_tag_any));
+    GC_TRY(md_4d(&dw_any, dnnl_f32, o, i, k, k, dnnl_format_tag_any));
+    GC_TRY(md_1d(&b_md, dnnl_f32, o));
     dnnl_dims_t strides = {1, 1}, pad = {0, 0};
     float *w = param_w(&n->params, l->param_w), *g = param_g(&n->params, l->param_w);
     dnnl_memory_t w_fwd, b, dw, db, w_bwd;
@@ -62,7 +66,7 @@ static int conv_plan(net *n, layer *l, int v)
 
     /* Backward: bwd[0] weight gradients, bwd[1] their reorder into the store. */
     GC_TRY(dnnl_ctx_pd(ctx,
-                       dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &io.in_md, &w_any,
+                       dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &io.in_md, &dw_any,
                                                                    &b_md, &io.out_md, strides, pad, pad),
                        &bwd, ctx->attr, fwd_pd, "convolution backward-weights", &bwd_w_pd));
     const dnnl_memory_desc_t *dw_md = dnnl_primitive_desc_query_md(bwd_w_pd, dnnl_query_diff_weights_md, 0);

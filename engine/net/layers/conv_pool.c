@@ -64,8 +64,8 @@ static long block_of(dnnl_format_tag_t tag, long channels)
 /* Descriptors of a chunk of `images`: the input slice and the convolution output. */
 static int chunk_mds(const net *n, const layer *l, long images, dnnl_memory_desc_t *src, dnnl_memory_desc_t *dst)
 {
-    GC_TRY(md_4d(src, images, l->in.c, l->in.h, l->in.w, in_tag(n, l)));
-    return md_4d(dst, images, l->filters, conv_h(l), conv_w(l), n->act_tag);
+    GC_TRY(md_4d(src, n->act_dt, images, l->in.c, l->in.h, l->in.w, in_tag(n, l)));
+    return md_4d(dst, n->act_dt, images, l->filters, conv_h(l), conv_w(l), n->act_tag);
 }
 
 /* Creates the three primitives for chunks of `images`. Weights use the layouts in st (or,
@@ -73,9 +73,10 @@ static int chunk_mds(const net *n, const layer *l, long images, dnnl_memory_desc
 static int make_primitives(net *n, layer *l, conv_pool_state *st, int images, chunk_primitives *cp)
 {
     dnnl_ctx *ctx = &n->ctx;
-    dnnl_memory_desc_t src, dst, w_any;
+    dnnl_memory_desc_t src, dst, w_any, dw_any; /* compute copy (the net's weight type), gradient (f32) */
     GC_TRY(chunk_mds(n, l, images, &src, &dst));
-    GC_TRY(md_4d(&w_any, l->filters, l->in.c, l->kernel, l->kernel, dnnl_format_tag_any));
+    GC_TRY(md_4d(&w_any, n->weight_dt, l->filters, l->in.c, l->kernel, l->kernel, dnnl_format_tag_any));
+    GC_TRY(md_4d(&dw_any, dnnl_f32, l->filters, l->in.c, l->kernel, l->kernel, dnnl_format_tag_any));
     bool first = st->nprims == 0;
     dnnl_dims_t strides = {1, 1}, pad = {0, 0};
     cp->images = images;
@@ -92,7 +93,7 @@ static int make_primitives(net *n, layer *l, conv_pool_state *st, int images, ch
 
     GC_TRY(dnnl_ctx_pd(ctx,
                        dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &src,
-                                                                   first ? &w_any : &st->dw_md, &st->b_md, &dst,
+                                                                   first ? &dw_any : &st->dw_md, &st->b_md, &dst,
                                                                    strides, pad, pad),
                        &bwd, ctx->attr, fwd_pd, "convolution backward-weights", &bw_pd));
     if (first) st->dw_md = *dnnl_primitive_desc_query_md(bw_pd, dnnl_query_diff_weights_md, 0);
@@ -136,8 +137,8 @@ static int init_state(net *n, layer *l, conv_pool_state **out)
 {
     conv_pool_state *st;
     GC_TRY(dnnl_ctx_alloc(&n->ctx, sizeof *st, "conv_pool state", (void **)&st));
-    GC_TRY(md_4d(&st->w_user_md, l->filters, l->in.c, l->kernel, l->kernel, dnnl_oihw));
-    GC_TRY(md_1d(&st->b_md, l->filters));
+    GC_TRY(md_4d(&st->w_user_md, dnnl_f32, l->filters, l->in.c, l->kernel, l->kernel, dnnl_oihw));
+    GC_TRY(md_1d(&st->b_md, dnnl_f32, l->filters));
     const chunk_primitives *cp = NULL;
     GC_TRY(primitives_for(n, l, st, l->chunk, &cp)); /* fixes the weight layouts */
 

@@ -16,8 +16,8 @@ static int dense_plan(net *n, layer *l, int v)
     GC_TRY(layer_io_create(n, l, pl->batch, &io));
 
     dnnl_memory_desc_t w_md, b_md;
-    GC_TRY(md_2d(&w_md, l->units, l->in.c, dnnl_oi));
-    GC_TRY(md_1d(&b_md, l->units));
+    GC_TRY(md_2d(&w_md, dnnl_f32, l->units, l->in.c, dnnl_oi));
+    GC_TRY(md_1d(&b_md, dnnl_f32, l->units));
     dnnl_memory_t w, b, dw, db;
     GC_TRY(layer_param_memory(n, l->param_w, false, &w_md, &w));
     GC_TRY(layer_param_memory(n, l->param_b, false, &b_md, &b));

@@ -15,7 +15,7 @@ static int flatten_plan(net *n, layer *l, int v)
     if (l->in.rank == 1)
         nhwc = in_md;
     else
-        GC_TRY(md_4d(&nhwc, b, l->in.c, l->in.h, l->in.w, dnnl_nhwc));
+        GC_TRY(md_4d(&nhwc, n->act_dt, b, l->in.c, l->in.h, l->in.w, dnnl_nhwc));
 
     GC_TRY(dnnl_ctx_reorder(&n->ctx, &in_md, l->in_buf, &nhwc, l->out_buf, &pl->fwd[0]));
     pl->nfwd = pl->fwd[0].prim != NULL;
