@@ -11,6 +11,7 @@
 #   bash tests/mutate.sh                 every mutant
 #   bash tests/mutate.sh NAME...         only these
 #   bash tests/mutate.sh --list          the names
+#   bash tests/mutate.sh --check         that every search text occurs once, without building
 #   MUTATE_TESTS=REGEX bash tests/mutate.sh NAME   only the tests matching REGEX (quicker,
 #                                        for checking one test against its mutant; no score)
 #
@@ -56,6 +57,10 @@ threads-scatter-as-compact @@ release @@ engine/threads.c @@ if (policy == PIN_S
 cli-lr-ignored @@ release @@ benchmarks/gcbench/main.c @@ .hp = {.lr = (float)opt->lr, .rho = 0.9f, .eps = 1e-7f}, .kernels = s->kernels}; @@ .hp = {.lr = 1e-4f, .rho = 0.9f, .eps = 1e-7f}, .kernels = s->kernels};
 cli-scope-ignored @@ release @@ benchmarks/gcbench/main.c @@ scopes[runs] = opt->scope @@ scopes[runs] = GC_SCOPE_ALL
 cli-no-augment-ignored @@ release @@ benchmarks/gcbench/options.c @@ o->augment = false; @@ o->augment = true;
+dropout-no-rescale @@ release @@ engine/layers/dropout.c @@ static float dropout_scale(const layer *l) { return 1.0f / (1.0f - l->rate); } @@ static float dropout_scale(const layer *l) { return l->rate > 1.0f ? 0.0f : 1.0f; }
+fused-dropout-no-rescale @@ release @@ engine/layers/maxpool_fused.c @@ const float scale = d->rate > 0.0f ? 1.0f / (1.0f - d->rate) : 1.0f; @@ const float scale = 1.0f;
+resume-rms-state-lost @@ release @@ benchmarks/gcbench/checkpoint_session.c @@ {TAG_RMSV, ps->total * sizeof(float), ps->v}, @@ {TAG_RMSV, ps->total * sizeof(float), ps->w},
+resume-seen-lost @@ release @@ benchmarks/gcbench/checkpoint_session.c @@ st->seen = checkpoint_get_u64(&c); @@ st->seen = checkpoint_get_u64(&c) / 2;
 dist-average-not-sum @@ mpi @@ engine/dist_mpi.c @@ done += (size_t)count; @@ for (int k = 0; k < count; k++) buf[done + k] /= (float)ranks_; done += (size_t)count;
 EOF
 }
@@ -72,6 +77,17 @@ root=$(pwd)
 if [ "${1:-}" = "--list" ]; then
   mutants | while IFS= read -r line; do field 1 "$line"; done
   exit 0
+fi
+
+if [ "${1:-}" = "--check" ]; then
+  bad=0
+  while IFS= read -r line; do
+    case "$line" in ''|'#'*) continue ;; esac
+    name=$(field 1 "$line") file=$(field 3 "$line") search=$(field 4 "$line")
+    hits=$(grep -cF -- "$search" "$file" 2>/dev/null)
+    if [ "${hits:-0}" != 1 ]; then echo "$name: '$search' occurs ${hits:-0} times in $file"; bad=1; fi
+  done < <(mutants)
+  exit $bad
 fi
 
 selected=("$@")
