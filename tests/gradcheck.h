@@ -37,8 +37,11 @@ void gradcheck_backward(gradcheck *g);
 double gradcheck_compare(gradcheck *g, float *values, const float *analytic, size_t count, float eps,
                          double atol, double rtol);
 
-/* ||a - fd|| / ||fd|| over the elements: for functions with kinks (ReLU), where a rare element
- * straddles the kink and only the aggregate is meaningful. */
-double gradcheck_relative_norm(gradcheck *g, float *values, const float *analytic, size_t count, float eps);
+/* The same bound for functions with kinks (ReLU, max-pooling): each element must match its
+ * central difference or, when a kink lies within +-eps, the one-sided difference on the side
+ * without it. The loss here is piecewise linear in each single value, so on a side without a
+ * kink the difference is exact up to rounding. */
+double gradcheck_compare_kinked(gradcheck *g, float *values, const float *analytic, size_t count, float eps,
+                                double atol, double rtol);
 
 #endif

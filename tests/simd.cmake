@@ -5,15 +5,19 @@
 add_executable(test_simd test_simd.c simd_check.c)
 target_link_libraries(test_simd PRIVATE gcbench_core PkgConfig::CRITERION)
 add_test(NAME test_simd COMMAND test_simd --jobs 1)
+set_tests_properties(test_simd PROPERTIES TIMEOUT 120)
 
-# gcbench itself: GCBENCH_SIMD picks the kernels it reports, and an unknown ISA is an error.
+# gcbench itself: GCBENCH_SIMD picks the kernels it reports, and an unknown ISA is an error;
+# each checks the exit status as well as the output (tests/expect_run.cmake).
 set(gcbench_tiny_run --no-gc --epochs 1 --train-images 4 --val-images 2 --batch 2 --image-size 94)
-add_test(NAME simd_gcbench_env_override COMMAND gcbench ${gcbench_tiny_run})
-set_tests_properties(simd_gcbench_env_override PROPERTIES ENVIRONMENT GCBENCH_SIMD=scalar
-                     PASS_REGULAR_EXPRESSION "kernels scalar")
-add_test(NAME simd_gcbench_env_unknown COMMAND gcbench ${gcbench_tiny_run})
-set_tests_properties(simd_gcbench_env_unknown PROPERTIES ENVIRONMENT GCBENCH_SIMD=sse9
-                     PASS_REGULAR_EXPRESSION "gcbench: error: GCBENCH_SIMD=sse9: unknown ISA")
+add_test(NAME simd_gcbench_env_override
+         COMMAND ${CMAKE_COMMAND} -DEXPECT_STATUS=0 "-DEXPECT_OUTPUT=kernels scalar"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/expect_run.cmake $<TARGET_FILE:gcbench> ${gcbench_tiny_run})
+set_tests_properties(simd_gcbench_env_override PROPERTIES ENVIRONMENT GCBENCH_SIMD=scalar TIMEOUT 60)
+add_test(NAME simd_gcbench_env_unknown
+         COMMAND ${CMAKE_COMMAND} -DEXPECT_STATUS=2 "-DEXPECT_OUTPUT=gcbench: error: GCBENCH_SIMD=sse9: unknown ISA"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/expect_run.cmake $<TARGET_FILE:gcbench> ${gcbench_tiny_run})
+set_tests_properties(simd_gcbench_env_unknown PROPERTIES ENVIRONMENT GCBENCH_SIMD=sse9 TIMEOUT 30)
 
 # NEON on an x86 host: cross-build simd/ and the checks for aarch64 with the Debian cross
 # compiler (gcc-aarch64-linux-gnu), statically so qemu-aarch64 (qemu-user) needs no sysroot,
@@ -63,6 +67,8 @@ if(GCBENCH_NEON_QEMU_TESTS AND NOT gcbench_host_cpu MATCHES "^(aarch64|arm64)$")
     add_custom_target(simd_neon_check ALL DEPENDS ${neon_check})
     add_test(NAME simd_neon_vs_scalar COMMAND ${GCBENCH_QEMU_AARCH64} ${neon_check} kernels)
     add_test(NAME simd_neon_dispatch COMMAND ${GCBENCH_QEMU_AARCH64} ${neon_check} dispatch)
+    set_tests_properties(simd_neon_vs_scalar PROPERTIES TIMEOUT 180)
+    set_tests_properties(simd_neon_dispatch PROPERTIES TIMEOUT 30)
   else()
     message(STATUS "gcbench: NEON tests under qemu skipped: needs aarch64-linux-gnu-gcc able to "
                    "link statically (Debian: gcc-aarch64-linux-gnu libc6-dev-arm64-cross) and "
@@ -70,8 +76,10 @@ if(GCBENCH_NEON_QEMU_TESTS AND NOT gcbench_host_cpu MATCHES "^(aarch64|arm64)$")
   endif()
 endif()
 
-# bench_kernels runs and keeps its JSON Lines contract (one quick sample per measurement).
+# bench_kernels runs, exits 0 and keeps its JSON Lines contract (one quick sample per measurement).
 add_test(NAME simd_bench_kernels_json
-         COMMAND bench_kernels --json --reps 1 --min-ms 0.05 --tensor conv2d_1)
-set_tests_properties(simd_bench_kernels_json PROPERTIES PASS_REGULAR_EXPRESSION
-  "{\"kernel\":\"gc_rmsprop\",\"isa\":\"[a-z0-9]+\",\"elements\":432,\"gbps\":[0-9.]+,.*\n{\"kernel\":\"triad\",\"isa\":null,\"elements\":[0-9]+,\"gbps\":[0-9.]+,")
+         COMMAND ${CMAKE_COMMAND} -DEXPECT_STATUS=0
+                 "-DEXPECT_OUTPUT={\"kernel\":\"gc_rmsprop\",\"isa\":\"[a-z0-9]+\",\"elements\":432,\"gbps\":[0-9.]+,.*\n{\"kernel\":\"triad\",\"isa\":null,\"elements\":[0-9]+,\"gbps\":[0-9.]+,"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/expect_run.cmake
+                 $<TARGET_FILE:bench_kernels> --json --reps 1 --min-ms 0.05 --tensor conv2d_1)
+set_tests_properties(simd_bench_kernels_json PROPERTIES TIMEOUT 60)

@@ -5,7 +5,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "engine/base/rng.h"
 #include "io/input/augment.h"
@@ -364,36 +363,4 @@ Test(augment, draws_follow_the_seed_distributions)
     cr_expect(fabs(fv / (double)n - 0.5) < 0.02, "vertical flip rate %g", fv / (double)n);
     cr_expect(fabs(both / (double)n - 0.25) < 0.02, "both-flip rate %g: flips should be independent",
               both / (double)n);
-}
-
-static double seconds_now(void)
-{
-    struct timespec ts;
-    cr_assert_eq(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* A measurement, not an assertion: one core, 300x300x3, drawn parameters, each warp. */
-Test(augment, timing_at_300x300)
-{
-    const int w = 300, h = 300, reps = 200;
-    uint8_t *src = random_image(w, h, 81);
-    float *dst = floats(w, h);
-    for (size_t run = 0; run < 2 * NWARPS; run++) {
-        const size_t fn = run / 2;
-        const bool planar = run % 2;
-        double best = 1e9, total = 0;
-        for (int r = 0; r < reps; r++) {
-            augment_params p = augment_draw(1, 0, (size_t)r);
-            double t0 = seconds_now();
-            warps[fn].fn(src, w, h, 3, &p, dst, planar);
-            double t = seconds_now() - t0;
-            best = fmin(best, t), total += t;
-        }
-        printf("%s 300x300x3 %s: mean %.3f ms, best %.3f ms per image (%d images)\n", warps[fn].name,
-               planar ? "planar" : "interleaved", 1e3 * total / reps, 1e3 * best, reps);
-    }
-    fflush(stdout);
-    free(dst);
-    free(src);
 }

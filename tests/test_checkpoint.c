@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -72,7 +73,42 @@ Test(checkpoint, sections_read_back_exactly)
     cr_expect(checkpoint_find(&f, CHECKPOINT_TAG('E', 'M', 'P', 'T'))->size == 0);
     cr_expect_null(checkpoint_find(&f, CHECKPOINT_TAG('N', 'O', 'N', 'E')));
     checkpoint_free(&f);
-    cr_expect(access("/tmp/gcbench_test_ckpt.tmp", F_OK) != 0);
+}
+
+/* The file is written beside its place as <path>.tmp and renamed over it: after a write only
+ * the file itself is left. */
+Test(checkpoint, a_write_leaves_no_temporary_file)
+{
+    char tmp[sizeof path + 4];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    unlink(path); /* a first checkpoint */
+    write_sample();
+    cr_expect(access(path, F_OK) == 0);
+    cr_expect(access(tmp, F_OK) != 0, "%s is left behind", tmp);
+}
+
+/* When the rename fails (here the destination is a folder), the temporary file goes, the
+ * error names the file, and what was there is left alone. */
+Test(checkpoint, a_failed_write_removes_its_temporary_file)
+{
+    char tmp[sizeof path + 4], inside[sizeof path + 8];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(inside, sizeof inside, "%s/keep", path);
+    unlink(path);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    FILE *f = fopen(inside, "w");
+    cr_assert(f);
+    fclose(f);
+    const char *text = "x";
+    checkpoint_section s = {CHECKPOINT_TAG('C', 'O', 'N', 'F'), 1, text};
+    gc_error_clear();
+    cr_expect_eq(checkpoint_write(path, &s, 1), GC_ERUNTIME);
+    cr_expect(strstr(gc_error_message(), path) != NULL, "%s", gc_error_message());
+    gc_error_clear();
+    cr_expect(access(tmp, F_OK) != 0, "%s is left behind", tmp);
+    cr_expect(access(inside, F_OK) == 0);
+    unlink(inside);
+    rmdir(path);
 }
 
 Test(checkpoint, every_truncation_is_refused)

@@ -14,6 +14,10 @@
 #define EPS 1e-2f
 #define ATOL 2e-3
 #define RTOL 1e-2
+/* Layers with kinks: a smaller step, so few elements straddle a kink (measured: at 1e-3 the
+ * worst element sits at 0.07 of its bound; rounding grows as 1/step and reaches the bound near
+ * 5e-5). */
+#define KINK_EPS 1e-3f
 
 static net *new_net(long c, long h, long w)
 {
@@ -48,18 +52,20 @@ static void check_all(gradcheck *g)
     free(dp);
 }
 
-/* The same with the aggregate error only, for layers with a ReLU kink. */
-static void check_all_norm(gradcheck *g, double bound)
+/* The same for layers with a ReLU kink: an element whose +-EPS straddles a kink is held to
+ * the one-sided difference on its smooth side (gradcheck_compare_kinked). */
+static void check_all_kinked(gradcheck *g)
 {
     gradcheck_backward(g);
     float *dx = copy_of(net_input_grad(g->n), g->in_elems);
     param_store *ps = &g->n->params;
     float *dp = copy_of(ps->g, ps->total);
-    cr_expect_leq(gradcheck_relative_norm(g, g->x, dx, g->in_elems, 2e-4f), bound, "input gradient");
+    double err = gradcheck_compare_kinked(g, g->x, dx, g->in_elems, KINK_EPS, ATOL, RTOL);
+    cr_expect_leq(err, 1.0, "input gradient: worst element at %.3g of its bound", err);
     for (int t = 0; t < ps->n; t++) {
         const param_tensor *pt = &ps->t[t];
-        double err = gradcheck_relative_norm(g, param_w(ps, t), dp + pt->offset, pt->count, 2e-4f);
-        cr_expect_leq(err, bound, "gradient of %s: relative error %.3g", pt->name, err);
+        err = gradcheck_compare_kinked(g, param_w(ps, t), dp + pt->offset, pt->count, KINK_EPS, ATOL, RTOL);
+        cr_expect_leq(err, 1.0, "gradient of %s: worst element at %.3g of its bound", pt->name, err);
     }
     free(dx);
     free(dp);
@@ -81,7 +87,7 @@ Test(conv, with_relu_backward_matches_finite_differences)
     cr_assert_eq(net_add_conv(n, 5, 3, true), GC_OK);
     gradcheck g;
     gradcheck_init(&g, n, 2, 2);
-    check_all_norm(&g, 2e-2);
+    check_all_kinked(&g);
     gradcheck_free(&g);
 }
 
@@ -132,7 +138,7 @@ Test(dense, with_relu_backward_matches_finite_differences)
     cr_assert_eq(net_add_dense(n, 7, true), GC_OK);
     gradcheck g;
     gradcheck_init(&g, n, 2, 6);
-    check_all_norm(&g, 2e-2);
+    check_all_kinked(&g);
     gradcheck_free(&g);
 }
 
@@ -304,7 +310,7 @@ Test(network, whole_chain_matches_finite_differences)
 {
     gradcheck g;
     gradcheck_init(&g, small_model(dnnl_nchw), 3, 9);
-    check_all_norm(&g, 2e-2);
+    check_all_kinked(&g);
     gradcheck_free(&g);
 }
 
@@ -391,7 +397,7 @@ Test(conv_pool, backward_matches_finite_differences)
 {
     gradcheck g;
     gradcheck_init(&g, small_model_fused(dnnl_nchw, 2), 3, 14);
-    check_all_norm(&g, 2e-2);
+    check_all_kinked(&g);
     gradcheck_free(&g);
 }
 

@@ -143,7 +143,10 @@ Test(loader, prefetcher_delivers_the_loader_batches_in_order_across_epochs)
     loader_free(&ld);
 }
 
-Test(loader, prefetcher_stops_cleanly_midway)
+/* Stopped after the first of 1000 batches, with the producer blocked waiting for a free buffer:
+ * it must wake and exit (a deadlock fails on the time limit), and the batch handed out was
+ * the loader's first. */
+Test(loader, prefetcher_stops_cleanly_midway, .timeout = 20)
 {
     loader ld;
     cr_assert_eq(loader_init(&ld, &data, 4, true, true, false, 5), GC_OK);
@@ -154,7 +157,13 @@ Test(loader, prefetcher_stops_cleanly_midway)
     int size;
     double waited;
     cr_assert_eq(prefetch_next(p, 0, 0, &in, &lab, &size, &waited), GC_OK);
-    prefetch_stop(p); /* the producer is blocked waiting for a free buffer: it must wake and exit */
+    float expect[4 * 12 * 12 * 3];
+    uint8_t labels[4];
+    cr_assert_eq(loader_fill(&ld, 0, expect, labels), 4);
+    cr_expect_eq(size, 4);
+    cr_expect(memcmp(in, expect, sizeof expect) == 0, "the first batch");
+    cr_expect(memcmp(lab, labels, sizeof labels) == 0);
+    prefetch_stop(p);
     loader_free(&ld);
 }
 

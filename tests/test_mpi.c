@@ -139,6 +139,53 @@ Test(mpi, a_dead_rank_stops_the_others_and_the_checkpoint_resumes, .timeout = 60
     test_remove_tree(dir);
 }
 
+/* The file's floats. */
+static float *read_floats(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "no file %s", path);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    cr_assert_gt(size, 0);
+    float *x = malloc((size_t)size);
+    cr_assert(x && fread(x, 1, (size_t)size, f) == (size_t)size);
+    fclose(f);
+    *n = (size_t)size / sizeof *x;
+    return x;
+}
+
+/* The gradient buffer after the allreduce, not the loss: RMSprop is nearly scale-invariant, so
+ * an allreduce that averaged instead of summing would move the loss by less than any
+ * tolerance, but it halves every gradient. One thread per rank and the same batch sizes make
+ * the arithmetic that of the shares computed in one process, then added: equal bit for bit. */
+Test(mpi, the_reduced_gradient_is_the_sum_of_the_ranks_shares, .timeout = 300)
+{
+    char dir[256], cmd[2048], two[300], ref[300];
+    test_temp_dir(dir, sizeof dir, "mpi_gradient");
+    snprintf(two, sizeof two, "%s/two.f32", dir);
+    snprintf(ref, sizeof ref, "%s/shares.f32", dir);
+    snprintf(cmd, sizeof cmd, "'%s' %s 2 %s '%s' step '%s'", MPIEXEC, MPIEXEC_NUMPROC_FLAG, MPIEXEC_FLAGS, MPI_GRADIENT_BIN,
+             two);
+    cr_assert_eq(shell(cmd), 0, "%s", cmd);
+    snprintf(cmd, sizeof cmd, "'%s' shares '%s'", MPI_GRADIENT_BIN, ref);
+    cr_assert_eq(shell(cmd), 0, "%s", cmd);
+    size_t n, m;
+    float *a = read_floats(two, &n), *b = read_floats(ref, &m);
+    cr_assert_eq(n, m);
+    size_t differ = 0, nonzero = 0, first = 0;
+    for (size_t i = 0; i < n; i++) {
+        nonzero += b[i] != 0.0f;
+        if (memcmp(&a[i], &b[i], sizeof *a) != 0 && differ++ == 0) first = i;
+    }
+    cr_expect_gt(nonzero, n / 2, "the gradient is not trivially zero");
+    cr_expect_eq(differ, 0, "%zu of %zu gradient elements differ (first %zu: %.9g after the allreduce, %.9g summed here)",
+                 differ, n, first, (double)a[first], (double)b[first]);
+    free(a);
+    free(b);
+    test_remove_tree(dir);
+}
+
 /* dir/<split>/<class>/NNN.png from the synthetic set's images (labels as classes). */
 static void write_folders(const char *dir, const char *split, int count, uint64_t first)
 {

@@ -1,11 +1,14 @@
 /* Gradient Centralization invariants and RMSprop against its closed form. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
 
 #include "engine/base/error.h"
+#include "engine/net/model.h"
+#include "engine/net/net.h"
 #include "engine/optim/optimizer.h"
 #include "engine/base/rng.h"
 
@@ -267,4 +270,264 @@ Test(gc, centralizing_the_average_equals_averaging_the_centralized)
     free(g1);
     free(avg_then_gc);
     free(c0);
+}
+
+/* ---- The split paths: tensors of 65536 elements or more are divided among the threads. ---- */
+
+/* The seed model's large tensors at 300x300 (dense 512 x 3136: 94% of the parameters), its
+ * conv kernels, biases, and two tensors that divide evenly into nothing: 37 rows of 2003 (the
+ * rows fall unevenly on 2, 3 and 7 threads; the elements are not a whole number of chunks)
+ * and a 70001-element vector (plain RMSprop in chunks, whatever the scope). */
+static void make_real_store(param_store *ps)
+{
+    memset(ps, 0, sizeof *ps);
+    static const struct {
+        const char *name;
+        param_kind kind;
+        int rank;
+        long dims[4];
+    } shapes[] = {
+        {"conv2d_4/kernel", PARAM_CONV_KERNEL, 4, {64, 64, 3, 3}}, {"conv2d_4/bias", PARAM_BIAS, 1, {64}},
+        {"dense/kernel", PARAM_DENSE_KERNEL, 2, {512, 3136}},      {"dense/bias", PARAM_BIAS, 1, {512}},
+        {"odd/kernel", PARAM_CONV_KERNEL, 4, {37, 2003, 1, 1}},     {"odd/dense", PARAM_DENSE_KERNEL, 2, {37, 2003}},
+        {"long/bias", PARAM_BIAS, 1, {70001}},                      {"dense_1/kernel", PARAM_DENSE_KERNEL, 2, {1, 512}},
+    };
+    int idx;
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+        cr_assert_eq(params_add(ps, shapes[s].name, shapes[s].kind, shapes[s].rank, shapes[s].dims, &idx), GC_OK);
+    cr_assert_eq(params_alloc(ps), GC_OK);
+    cr_assert_eq(params_alloc_state(ps, 1), GC_OK);
+    params_init(ps, 5);
+}
+
+/* Gradients of step `step`: uniform, plus an offset per row so GC has means to remove. */
+static void fill_gradients(param_store *ps, int step)
+{
+    for (int t = 0; t < ps->n; t++) {
+        float *g = param_g(ps, t);
+        uint64_t key = rng_key(21, (uint64_t)step, (uint64_t)t, 0);
+        for (size_t k = 0; k < ps->t[t].count; k++)
+            g[k] = rng_range(key, k, -1.0f, 1.0f) * 1e-2f + 3e-3f * (float)((k / ps->t[t].cols) % 5) - 5e-3f;
+    }
+}
+
+/* The reference step: the scalar kernels over each tensor whole, on one thread. */
+static void reference_step(gc_scope scope, param_store *ps)
+{
+    const simd_kernels *k = simd_kernels_scalar();
+    const rmsprop_hparams hp = {.lr = 1e-3f, .rho = 0.9f, .eps = 1e-7f};
+    for (int t = 0; t < ps->n; t++) {
+        const param_tensor *pt = &ps->t[t];
+        if (gc_applies(scope, pt))
+            k->gc_rmsprop(param_w(ps, t), param_state(ps, 0, t), param_g(ps, t), pt->rows, pt->cols, &hp);
+        else
+            k->rmsprop(param_w(ps, t), param_state(ps, 0, t), param_g(ps, t), pt->count, &hp);
+    }
+}
+
+static void expect_same_floats(const param_store *a, const param_store *b, const float *wa, const float *wb,
+                               const char *what, int threads, gc_scope scope, const char *isa)
+{
+    for (int t = 0; t < a->n; t++) {
+        const param_tensor *pt = &a->t[t];
+        size_t bad = 0, first = 0;
+        for (size_t k = 0; k < pt->count; k++)
+            if (memcmp(&wa[pt->offset + k], &wb[pt->offset + k], sizeof(float)) != 0 && bad++ == 0) first = k;
+        cr_expect_eq(bad, 0, "%s, %s kernels, %d threads, scope %s: %s differs at %zu elements (first %zu: %g vs %g)",
+                     what, isa, threads, gc_scope_name(scope), pt->name, bad, first,
+                     (double)wa[pt->offset + first], (double)wb[pt->offset + first]);
+    }
+}
+
+/* The split is only a division of the work: every element of w and v is the reference's, bit
+ * for bit (the vector kernels are bit-identical to the scalar ones by construction). */
+Test(optimizer_split, every_thread_count_gives_the_single_threaded_reference, .timeout = 120)
+{
+    const int thread_counts[] = {1, 2, 3, 7};
+    const gc_scope scopes[] = {GC_SCOPE_NONE, GC_SCOPE_ALL, GC_SCOPE_CONV};
+    const simd_kernels *kernel_sets[] = {simd_kernels_scalar(), simd_best()};
+    param_store got, ref;
+    make_real_store(&got);
+    make_real_store(&ref);
+    cr_assert_geq(got.t[2].count, 65536, "the dense kernel takes the split path");
+    for (int k = 0; k < 2; k++)
+        for (int s = 0; s < 3; s++)
+            for (int tc = 0; tc < 4; tc++) {
+                params_init(&got, 5);
+                params_init(&ref, 5);
+                optimizer opt = {.desc = optimizer_find("rmsprop"), .hp = {.lr = 1e-3f, .rho = 0.9f, .eps = 1e-7f}, .scope = scopes[s],
+                                 .kernels = kernel_sets[k]};
+                omp_set_num_threads(thread_counts[tc]);
+                for (int step = 0; step < 2; step++) { /* the second starts from v != 0 */
+                    fill_gradients(&got, step);
+                    fill_gradients(&ref, step);
+                    optimizer_step(&opt, &got);
+                    reference_step(scopes[s], &ref);
+                }
+                expect_same_floats(&got, &ref, got.w, ref.w, "weights", thread_counts[tc], scopes[s], kernel_sets[k]->isa);
+                expect_same_floats(&got, &ref, got.state[0], ref.state[0], "RMSprop state", thread_counts[tc], scopes[s],
+                                   kernel_sets[k]->isa);
+                cr_expect(memcmp(got.g, ref.g, got.total * sizeof(float)) == 0, "the gradients are left unchanged");
+            }
+    params_free(&got);
+    params_free(&ref);
+}
+
+/* ---- GC against known answers, from gradients laid out as Keras holds them. ---- */
+
+/* The seed model's kernels at 94x94 in Keras's shapes: Conv2D (kh, kw, cin, cout), Dense
+ * (in, out). */
+static const struct {
+    int rank;
+    long shape[4];
+} keras_kernels[] = {
+    {4, {3, 3, 3, 16}}, {4, {3, 3, 16, 32}}, {4, {3, 3, 32, 64}}, {4, {3, 3, 64, 64}},
+    {4, {3, 3, 64, 64}}, {2, {64, 512}},     {2, {512, 1}},
+};
+#define NKERAS (int)(sizeof keras_kernels / sizeof *keras_kernels)
+
+/* Output unit o's mean: a non-zero multiple of 1/8, different for neighbouring units. */
+static double chosen_mean(long o) { return (double)(o % 7 + 1) / 8.0 * (o % 2 ? 1.0 : -1.0); }
+
+/* A gradient in Keras layout (fan-in index f = (kh*KW + kw)*CIN + cin, output o last) with
+ * output unit o's mean chosen_mean(o) and its centralized version. The deviations are
+ * multiples of 1/16 summing to zero over each unit's fan-in, so every value, sum and mean is
+ * exact in float and double: GC must give `centered` bit for bit. */
+static void keras_gradient(long fan_in, long outs, float *g, float *centered)
+{
+    for (long o = 0; o < outs; o++) {
+        double sum = 0.0;
+        for (long f = 0; f < fan_in; f++) {
+            double dev = f + 1 < fan_in ? (double)((f * 7 + o * 3) % 5 - 2) / 16.0 : -sum;
+            if (f + 1 < fan_in) sum += dev;
+            centered[f * outs + o] = (float)dev;
+            g[f * outs + o] = (float)(dev + chosen_mean(o));
+        }
+    }
+}
+
+/* Keras (kh, kw, cin, cout) or (in, out) -> the store's output-major (cout, cin, kh, kw) or
+ * (out, in). */
+static void keras_to_store(int k, const float *keras, float *store_view)
+{
+    const long *s = keras_kernels[k].shape;
+    if (keras_kernels[k].rank == 2) {
+        for (long i = 0; i < s[0]; i++)
+            for (long o = 0; o < s[1]; o++) store_view[o * s[0] + i] = keras[i * s[1] + o];
+        return;
+    }
+    long KH = s[0], KW = s[1], CI = s[2], CO = s[3];
+    for (long kh = 0; kh < KH; kh++)
+        for (long kw = 0; kw < KW; kw++)
+            for (long ci = 0; ci < CI; ci++)
+                for (long co = 0; co < CO; co++)
+                    store_view[((co * CI + ci) * KH + kh) * KW + kw] = keras[((kh * KW + kw) * CI + ci) * CO + co];
+}
+
+typedef struct {
+    net *n;
+    int tensor[NKERAS];       /* store index of each Keras kernel */
+    float *expect[NKERAS];    /* its centralized gradient, in the store's layout */
+} keras_case;
+
+/* The seed model's store with every kernel gradient built in Keras layout and carried over;
+ * bias gradients 0.5. */
+static keras_case keras_case_make(void)
+{
+    keras_case c = {0};
+    cr_assert_eq(net_create(&c.n, (act_shape){3, 3, 94, 94}, dnnl_format_tag_any), GC_OK);
+    cr_assert_eq(model_build(model_find("seed"), c.n, true), GC_OK);
+    int b = 1;
+    cr_assert_eq(net_plan(c.n, &b, 1), GC_OK, "%s", gc_error_message());
+    param_store *ps = &c.n->params;
+    int k = 0;
+    for (int t = 0; t < ps->n; t++) {
+        if (ps->t[t].kind == PARAM_BIAS) {
+            for (size_t i = 0; i < ps->t[t].count; i++) param_g(ps, t)[i] = 0.5f;
+            continue;
+        }
+        cr_assert_lt(k, NKERAS);
+        const long *s = keras_kernels[k].shape;
+        int r = keras_kernels[k].rank;
+        long outs = s[r - 1], count = 1;
+        for (int d = 0; d < r; d++) count *= s[d];
+        cr_assert_eq(ps->t[t].count, (size_t)count, "%s has Keras's size", ps->t[t].name);
+        float *g = malloc((size_t)count * sizeof *g), *centered = malloc((size_t)count * sizeof *centered);
+        c.expect[k] = malloc((size_t)count * sizeof *c.expect[k]);
+        cr_assert(g && centered && c.expect[k]);
+        keras_gradient(count / outs, outs, g, centered);
+        keras_to_store(k, g, param_g(ps, t));
+        keras_to_store(k, centered, c.expect[k]);
+        c.tensor[k++] = t;
+        free(g);
+        free(centered);
+    }
+    cr_assert_eq(k, NKERAS);
+    return c;
+}
+
+static void keras_case_free(keras_case *c)
+{
+    for (int k = 0; k < NKERAS; k++) free(c->expect[k]);
+    net_destroy(c->n);
+}
+
+Test(gc_known, centralize_gives_the_known_answer_in_every_kernel)
+{
+    const simd_kernels *kernel_sets[] = {simd_kernels_scalar(), simd_best()};
+    for (int ks = 0; ks < 2; ks++) {
+        keras_case c = keras_case_make();
+        param_store *ps = &c.n->params;
+        optimizer opt = {.desc = optimizer_find("rmsprop"), .hp = {.lr = 1e-3f, .rho = 0.9f, .eps = 1e-7f}, .scope = GC_SCOPE_ALL, .kernels = kernel_sets[ks]};
+        optimizer_centralize(&opt, ps);
+        for (int k = 0; k < NKERAS; k++) {
+            const param_tensor *pt = &ps->t[c.tensor[k]];
+            size_t bad = 0;
+            for (size_t i = 0; i < pt->count; i++) bad += param_g(ps, c.tensor[k])[i] != c.expect[k][i];
+            cr_expect_eq(bad, 0, "%s kernels: %s: %zu of %zu elements differ", kernel_sets[ks]->isa, pt->name, bad,
+                         pt->count);
+        }
+        for (int t = 0; t < ps->n; t++)
+            if (ps->t[t].kind == PARAM_BIAS)
+                for (size_t i = 0; i < ps->t[t].count; i++) cr_expect_eq(param_g(ps, t)[i], 0.5f, "%s", ps->t[t].name);
+        keras_case_free(&c);
+    }
+}
+
+/* The fused step on the same gradients: from w = 0, v = 0 each weight moves by
+ * -lr*gc / sqrt((1-rho)*gc^2 + eps) of its known centralized gradient gc (0 stays 0); biases,
+ * and under scope conv the dense kernels, by that of their raw gradient. */
+Test(gc_known, fused_step_moves_each_weight_by_rmsprop_of_the_known_centralized_gradient)
+{
+    const double lr = 1e-3, rho = 0.9, eps = 1e-7;
+    const gc_scope scopes[] = {GC_SCOPE_ALL, GC_SCOPE_CONV};
+    const simd_kernels *kernel_sets[] = {simd_kernels_scalar(), simd_best()};
+    for (int s = 0; s < 2; s++)
+        for (int ks = 0; ks < 2; ks++) {
+            keras_case c = keras_case_make();
+            param_store *ps = &c.n->params;
+            memset(ps->w, 0, ps->total * sizeof(float));
+            float *raw = snapshot(ps->g, ps->total);
+            optimizer opt = {.desc = optimizer_find("rmsprop"), .hp = {.lr = 1e-3f, .rho = 0.9f, .eps = 1e-7f}, .scope = scopes[s], .kernels = kernel_sets[ks]};
+            cr_assert_eq(optimizer_prepare(&opt, ps), GC_OK);
+            optimizer_step(&opt, ps);
+            int k = 0;
+            for (int t = 0; t < ps->n; t++) {
+                const param_tensor *pt = &ps->t[t];
+                bool centered = pt->kind == PARAM_CONV_KERNEL || (pt->kind == PARAM_DENSE_KERNEL && scopes[s] == GC_SCOPE_ALL);
+                const float *gc = pt->kind == PARAM_BIAS ? NULL : c.expect[k++];
+                size_t bad = 0, first = 0;
+                double got_first = 0, want_first = 0;
+                for (size_t i = 0; i < pt->count; i++) {
+                    double g = centered ? gc[i] : raw[pt->offset + i];
+                    double want = -lr * g / sqrt((1.0 - rho) * g * g + eps), got = param_w(ps, t)[i];
+                    /* float arithmetic: five roundings of at most 2^-24 each */
+                    if (fabs(got - want) > 5 * 0x1p-24 * fabs(want) && bad++ == 0) first = i, got_first = got, want_first = want;
+                }
+                cr_expect_eq(bad, 0, "scope %s, %s kernels: %s: %zu elements off (first %zu: %g, expected %g)",
+                             gc_scope_name(scopes[s]), kernel_sets[ks]->isa, pt->name, bad, first, got_first, want_first);
+            }
+            free(raw);
+            keras_case_free(&c);
+        }
 }

@@ -1,4 +1,5 @@
 #include "engine/runtime/threads.h"
+#include "engine/runtime/threads_plan.h"
 
 #include <hwloc.h>
 #include <limits.h>
@@ -61,9 +62,7 @@ int threads_set(int count)
 
 int threads_current(void) { return omp_get_max_threads(); }
 
-/* One single-PU cpuset per thread: compact walks the cores in order, scatter lets
- * hwloc_distrib spread the threads over the topology; more threads than cores wrap around. */
-static int plan_cpusets(hwloc_topology_t topo, int count, pin_policy policy, hwloc_bitmap_t *sets)
+int threads_plan_cpusets(hwloc_topology_t topo, int count, pin_policy policy, hwloc_bitmap_t *sets)
 {
     int cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
     if (cores < 1) return gc_fail(GC_ERUNTIME, "hwloc found no cores to pin threads to");
@@ -134,7 +133,7 @@ int threads_setup(int count, pin_policy policy, pin_report *r)
         sets = calloc((size_t)count, sizeof *sets);
         if (!sets) rc = gc_fail(GC_ERUNTIME, "out of memory planning thread placement");
     }
-    if (rc == GC_OK) rc = plan_cpusets(topo, count, policy, sets);
+    if (rc == GC_OK) rc = threads_plan_cpusets(topo, count, policy, sets);
     if (rc == GC_OK) rc = bind_threads(topo, count, sets, r);
     r->pinned = rc == GC_OK;
     for (int i = 0; sets && i < count; i++) hwloc_bitmap_free(sets[i]);

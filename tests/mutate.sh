@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# The mutation check: does the test suite fail when the code is wrong?
+#
+# Each mutant below is one wrong change to one line of the engine, the SIMD kernels, the
+# loader, the checkpoint or the command line. For each, the script applies it to a scratch
+# copy of this working tree, builds the preset it names and runs that preset's whole test
+# suite (ctest, stopping at the first failure, under a time limit per mutant). A mutant is
+# caught when the build succeeds and some test fails or times out; missed when every test
+# passes. The score is caught / (caught + missed). Run on demand (it takes a while), not in CI:
+#
+#   bash tests/mutate.sh                 every mutant
+#   bash tests/mutate.sh NAME...         only these
+#   bash tests/mutate.sh --list          the names
+#   bash tests/mutate.sh --check         that every search text occurs once, without building
+#   MUTATE_TESTS=REGEX bash tests/mutate.sh NAME   only the tests matching REGEX (quicker,
+#                                        for checking one test against its mutant; no score)
+#
+# A line of the list: name @@ preset @@ file @@ search text @@ replacement. The search text
+# must occur exactly once in the file. A sixth field, "equivalent: why", marks a mutant that
+# changes no observable behaviour: it is run and reported, but not scored.
+set -u
+
+mutants() {
+  cat <<'EOF'
+gc-scope-ignored @@ release @@ engine/optim/optimizer.c @@ if (s == GC_SCOPE_ALL) return true; @@ return true;
+gc-on-biases @@ release @@ engine/optim/optimizer.c @@ if (t->rank < 2) return false; @@ if (t->rank < 1) return false;
+split-skips-gc @@ release @@ engine/optim/optimizer.c @@ } else if (gc_applies(opt->scope, t)) { @@ } else if (0) {
+split-row-bounds @@ release @@ engine/optim/optimizer.c @@ update_rows(opt, ps, i, t->rows * part / parts, t->rows * (part + 1) / parts); @@ update_rows(opt, ps, i, t->rows * part / parts, t->rows * (part + 1) / parts - (part + 1 < parts));
+chunk-tail-dropped @@ release @@ engine/optim/optimizer.c @@ size_t chunks = (t->count + CHUNK_ELEMS - 1) / CHUNK_ELEMS; @@ size_t chunks = t->count / CHUNK_ELEMS;
+unfused-centralize-noop @@ release @@ engine/optim/optimizer.c @@ opt->kernels->center_rows(g + r * t->cols, 1, t->cols, &mean); @@ (void)mean;
+scalar-mean-divisor @@ release @@ simd/simd_kernels_scalar.c @@ means[r] = (float)(sum / (double)cols); @@ means[r] = (float)(sum / (double)(cols + 1));
+scalar-rmsprop-rho @@ release @@ simd/simd_kernels_scalar.c @@ float vn = hp->rho * *v + (1.0f - hp->rho) * (g * g); @@ float vn = (1.0f - hp->rho) * *v + hp->rho * (g * g);
+scalar-rmsprop-eps-outside @@ release @@ simd/simd_kernels_scalar.c @@ *w -= (hp->lr * g) / sqrtf(vn + hp->eps); @@ *w -= (hp->lr * g) / (sqrtf(vn) + hp->eps);
+scalar-gc-not-subtracted @@ release @@ simd/simd_kernels_scalar.c @@ rmsprop_one(&w[i], &v[i], g[i] - mean, hp); @@ rmsprop_one(&w[i], &v[i], g[i], hp);
+simd-center-tail @@ release @@ simd/simd_kernels_body.h @@ if (c < cols) vf_store_part(row + c, vf_sub(vf_load_part(row + c, cols - c), m), cols - c); @@ if (c < cols) vf_store_part(row + c, vf_load_part(row + c, cols - c), cols - c);
+simd-next-row-mean @@ release @@ simd/simd_kernels_body.h @@ mean = (float)(vsum_total(&next) / (double)cols); @@ mean = row_mean(g + off, cols);
+simd-sum-one-accumulator-lost @@ release @@ simd/simd_kernels_body.h @@ return vd_reduce(vd_add(vd_add(s->a0, s->a1), vd_add(s->a2, s->a3))); @@ return vd_reduce(vd_add(vd_add(s->a0, s->a1), s->a2));
+simd-dispatch-ignores-request @@ release @@ simd/simd_dispatch.c @@ *out = simd_kernels_built(request); @@ *out = simd_best();
+loss-mean-over-share @@ release @@ engine/net/loss.c @@ dlogits[i] = (float)((s - y) / (double)mean_over); @@ dlogits[i] = (float)((s - y) / (double)n);
+loss-threshold @@ release @@ engine/net/loss.c @@ r.correct += (z > 0.0) == (labels[i] != 0); @@ r.correct += (z >= 0.0) == (labels[i] != 0);
+loss-sign @@ release @@ engine/net/loss.c @@ r.loss_sum += fmax(z, 0.0) - z * y + log1p(exp(-fabs(z))); @@ r.loss_sum += fmax(z, 0.0) + z * y + log1p(exp(-fabs(z)));
+epoch-last-batch-as-full @@ release @@ engine/train/train.c @@ r.loss = st->loss_sum / (double)st->seen; @@ r.loss = st->loss_sum / (double)(prefetch_batches(tp) * cfg->batch);
+train-scope-dropped @@ release @@ engine/train/train.c @@ optimizer opt = {.desc = cfg->optimizer, .hp = cfg->hp, .scope = scope, .kernels = cfg->kernels}; @@ optimizer opt = {.desc = cfg->optimizer, .hp = cfg->hp, .scope = GC_SCOPE_NONE, .kernels = cfg->kernels};
+train-dropout-key-per-epoch @@ release @@ engine/train/train.c @@ .noise_key = rng_key(seed, RNG_STREAM_DROPOUT, (uint64_t)epoch, (uint64_t)step), @@ .noise_key = rng_key(seed, RNG_STREAM_DROPOUT, (uint64_t)epoch, 0),
+train-val-accuracy @@ release @@ engine/train/train.c @@ *accuracy = (double)correct / (double)seen; @@ *accuracy = (double)correct / (double)(seen + 1);
+params-glorot-fan @@ release @@ engine/net/params.c @@ float limit = sqrtf(6.0f / (float)(t->fan_in + t->fan_out)); @@ float limit = sqrtf(6.0f / (float)t->fan_in);
+params-rows-axis @@ release @@ engine/net/params.c @@ t->rows = (size_t)dims[0]; @@ t->rows = (size_t)dims[rank - 1];
+loader-rescale @@ release @@ io/input/loader.c @@ const float scale = 1.0f / 255.0f; @@ const float scale = 1.0f / 256.0f;
+loader-shuffle-fixed @@ release @@ io/input/loader.c @@ uint64_t key = rng_key(ld->seed, RNG_STREAM_SHUFFLE, (uint64_t)epoch, 0); @@ uint64_t key = rng_key(ld->seed, RNG_STREAM_SHUFFLE, 0, 0);
+loader-share-offset @@ release @@ io/input/loader.c @@ size_t first = (size_t)step * (size_t)ld->batch + (size_t)share_first, bytes = dataset_image_bytes(ld->data); @@ size_t first = (size_t)step * (size_t)ld->batch, bytes = dataset_image_bytes(ld->data);
+loader-last-batch @@ release @@ io/input/loader.c @@ return left < (size_t)ld->batch ? (int)left : ld->batch; @@ return ld->batch;
+prefetch-stop-no-wake @@ release @@ io/input/prefetch.c @@ p->stop = true; @@ p->stop = false;
+checkpoint-no-checksum @@ release @@ engine/train/checkpoint.c @@ if (checkpoint_hash(data + HEADER_BYTES, (size_t)payload) != checksum) @@ if (0)
+checkpoint-link-not-rename @@ release @@ engine/base/atomic_file.c @@ if (!err && rename(tmp, path) != 0) err = errno; @@ if (!err && link(tmp, path) != 0) err = errno;
+checkpoint-tmp-kept-on-failure @@ release @@ engine/base/atomic_file.c @@ unlink(tmp); /* best effort: the error to report is the one above */ @@ (void)tmp;
+threads-scatter-as-compact @@ release @@ engine/runtime/threads.c @@ if (policy == PIN_SCATTER) { @@ if (0) {
+cli-lr-ignored @@ release @@ benchmarks/gcbench/main.c @@ .optimizer = opt->optimizer, .hp = opt->hp, .kernels = s->kernels}; @@ .optimizer = opt->optimizer, .hp = opt->optimizer->defaults, .kernels = s->kernels};
+cli-scope-ignored @@ release @@ benchmarks/gcbench/main.c @@ scopes[runs] = opt->scope @@ scopes[runs] = GC_SCOPE_ALL
+cli-no-augment-ignored @@ release @@ benchmarks/gcbench/options.c @@ o->augment = false; @@ o->augment = true;
+dropout-no-rescale @@ release @@ engine/net/layers/dropout.c @@ static float dropout_scale(const layer *l) { return 1.0f / (1.0f - l->rate); } @@ static float dropout_scale(const layer *l) { return l->rate > 1.0f ? 0.0f : 1.0f; }
+fused-dropout-no-rescale @@ release @@ engine/net/layers/maxpool_fused.c @@ const float scale = d->rate > 0.0f ? 1.0f / (1.0f - d->rate) : 1.0f; @@ const float scale = 1.0f;
+resume-rms-state-lost @@ release @@ benchmarks/gcbench/checkpoint_session.c @@ {TAG_RMSV, ps->total * sizeof(float), ps->state[0]}, @@ {TAG_RMSV, ps->total * sizeof(float), ps->w},
+resume-seen-lost @@ release @@ benchmarks/gcbench/checkpoint_session.c @@ st->seen = checkpoint_get_u64(&c); @@ st->seen = checkpoint_get_u64(&c) / 2;
+dist-average-not-sum @@ mpi @@ engine/runtime/dist_mpi.c @@ done += (size_t)count; @@ for (int k = 0; k < count; k++) buf[done + k] /= (float)ranks_; done += (size_t)count;
+EOF
+}
+
+die() { echo "mutate.sh: $*" >&2; exit 2; }
+
+field() { # field N of a list line (fields are separated by " @@ ")
+  awk -v n="$1" 'BEGIN { FS = " @@ " } { print $n }' <<<"$2"
+}
+
+cd "$(dirname "$0")/.." || exit 2
+root=$(pwd)
+
+if [ "${1:-}" = "--list" ]; then
+  mutants | while IFS= read -r line; do field 1 "$line"; done
+  exit 0
+fi
+
+if [ "${1:-}" = "--check" ]; then
+  bad=0
+  while IFS= read -r line; do
+    case "$line" in ''|'#'*) continue ;; esac
+    name=$(field 1 "$line") file=$(field 3 "$line") search=$(field 4 "$line")
+    hits=$(grep -cF -- "$search" "$file" 2>/dev/null)
+    if [ "${hits:-0}" != 1 ]; then echo "$name: '$search' occurs ${hits:-0} times in $file"; bad=1; fi
+  done < <(mutants)
+  exit $bad
+fi
+
+selected=("$@")
+want() {
+  [ ${#selected[@]} -eq 0 ] && return 0
+  local s
+  for s in "${selected[@]}"; do [ "$s" = "$1" ] && return 0; done
+  return 1
+}
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/gcbench-mutate.XXXXXX") || die "cannot make a scratch folder"
+trap 'rm -rf "$scratch"' EXIT
+# The tracked files and the untracked ones git does not ignore: this working tree, as it is.
+(git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$scratch") ||
+  die "cannot copy the tree to $scratch"
+cd "$scratch" || exit 2
+
+limit=${MUTATE_TIMEOUT:-900} # seconds per mutant: build and suite
+configured=""
+caught=0 missed=0 equivalent=0 broken=0
+missed_names="" log="$scratch/log.txt"
+started=$(date +%s)
+while IFS= read -r line; do
+  case "$line" in ''|'#'*) continue ;; esac
+  name=$(field 1 "$line") preset=$(field 2 "$line") file=$(field 3 "$line")
+  search=$(field 4 "$line") replace=$(field 5 "$line") note=$(field 6 "$line")
+  want "$name" || continue
+  [ -f "$file" ] || die "$name: no file $file"
+  original=$(cat "$file"; printf x)
+  original=${original%x}
+  rest=${original#*"$search"}
+  [ "$rest" != "$original" ] || die "$name: '$search' is not in $file"
+  case "$rest" in *"$search"*) die "$name: '$search' occurs more than once in $file" ;; esac
+  case " $configured " in *" $preset "*) ;; *)
+    cmake --preset "$preset" >"$log" 2>&1 || die "configuring preset $preset failed (see a rerun)"
+    configured="$configured $preset" ;;
+  esac
+  printf '%s' "${original%%"$search"*}$replace$rest" >"$file"
+  t0=$(date +%s)
+  if ! timeout "$limit" cmake --build --preset "$preset" >"$log" 2>&1; then
+    verdict="does not build"
+    broken=$((broken + 1))
+  else
+    if [ -n "${MUTATE_TESTS:-}" ]; then
+      timeout "$limit" ctest --preset "$preset" --stop-on-failure -R "$MUTATE_TESTS" >"$log" 2>&1
+    else
+      timeout "$limit" ctest --preset "$preset" --stop-on-failure >"$log" 2>&1
+    fi
+    rc=$?
+    failed=$(sed -n 's/^[[:space:]]*[0-9][0-9]* - \([^ ]*\) (.*)$/\1/p' "$log" | tr '\n' ' ')
+    if [ $rc -eq 124 ]; then failed="${failed}(time limit)"; fi
+    if [ $rc -ne 0 ]; then
+      verdict="caught by ${failed:-ctest exit $rc}"
+      [ -z "$note" ] && caught=$((caught + 1))
+    else
+      verdict="MISSED"
+      [ -z "$note" ] && { missed=$((missed + 1)); missed_names="$missed_names $name"; }
+    fi
+    if [ -n "$note" ]; then verdict="$verdict [$note]"; equivalent=$((equivalent + 1)); fi
+  fi
+  printf '%s' "$original" >"$file"
+  printf '%-34s %-8s %4ss  %s\n' "$name" "$preset" $(( $(date +%s) - t0 )) "$verdict"
+  if [ "$verdict" = "does not build" ]; then tail -5 "$log" | sed 's/^/    /'; fi
+done < <(mutants)
+
+scored=$((caught + missed))
+echo
+echo "caught $caught of $scored scored mutants; missed:${missed_names:- none}; equivalent $equivalent;" \
+     "not building $broken; $(( $(date +%s) - started )) s"
+if [ -n "${MUTATE_TESTS:-}" ]; then
+  echo "(only the tests matching '$MUTATE_TESTS' ran: not a score)"
+elif [ $scored -gt 0 ]; then
+  echo "score: $(( 100 * caught / scored ))%"
+fi
+[ $missed -eq 0 ] && [ $broken -eq 0 ]
