@@ -229,3 +229,42 @@ Test(mpi, two_ranks_reading_png_shares_follow_one_process, .timeout = 600)
     }
     test_remove_tree(dir);
 }
+
+/* --seeds under MPI: the seeds run one after the other, every rank on each; rank 0 logs the
+ * study. Each seed's pair follows one process's, as a single --compare does above. */
+Test(mpi, a_seed_study_runs_its_seeds_one_after_the_other_on_all_ranks, .timeout = 600)
+{
+    char dir[256], args[2048], one[300], two[300];
+    test_temp_dir(dir, sizeof dir, "mpi_study");
+    snprintf(one, sizeof one, "%s/one.jsonl", dir);
+    snprintf(two, sizeof two, "%s/two.jsonl", dir);
+#define STUDY "--image-size 96 --train-images 67 --val-images 21 --batch 32 --epochs 2 --seed 7 --seeds 2 --quiet"
+    snprintf(args, sizeof args, "'%s' --threads 2 " STUDY " --log '%s' >/dev/null 2>&1", GCBENCH_BIN, one);
+    cr_assert_eq(shell(args), 0);
+    snprintf(args, sizeof args, "--threads 1 " STUDY " --log '%s'", two);
+    cr_assert_eq(mpirun(2, "", args), 0);
+
+    epoch_rec a[16], b[16];
+    int ranks = 0, na = read_epochs(one, a, 16, NULL), nb = read_epochs(two, b, 16, &ranks);
+    cr_assert_eq(ranks, 2);
+    cr_assert_eq(na, 8, "2 seeds x 2 runs x 2 epochs");
+    cr_assert_eq(nb, na);
+    for (int i = 0; i < na; i++) { /* the tolerances of the single comparison above */
+        cr_assert_str_eq(a[i].run, b[i].run);
+        cr_expect(fabs(a[i].loss - b[i].loss) <= 1e-4 * fabs(a[i].loss), "record %d: loss %.9f vs %.9f", i, a[i].loss,
+                  b[i].loss);
+        cr_expect(fabs(a[i].val_loss - b[i].val_loss) <= 1e-3 * fabs(a[i].val_loss));
+    }
+    /* One study record per seed, seeds 7 and 8, and one summary, written once (by rank 0). */
+    static char log[1 << 17];
+    FILE *f = fopen(two, "r");
+    cr_assert(f);
+    log[fread(log, 1, sizeof log - 1, f)] = '\0';
+    fclose(f);
+    cr_expect(strstr(log, "{\"event\":\"study\",\"kind\":\"seed\",\"index\":0,\"seed\":7,") != NULL);
+    cr_expect(strstr(log, "{\"event\":\"study\",\"kind\":\"seed\",\"index\":1,\"seed\":8,") != NULL);
+    const char *summary = strstr(log, "{\"event\":\"study\",\"kind\":\"summary\",\"seeds\":2,\"first_seed\":7,");
+    const char *kind = strstr(log, "\"kind\":\"summary\"");
+    cr_expect(summary != NULL && kind && strstr(kind + 1, "\"kind\":\"summary\"") == NULL, "one summary");
+    test_remove_tree(dir);
+}

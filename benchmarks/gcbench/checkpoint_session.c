@@ -2,7 +2,8 @@
  *
  * Sections: CONF the configuration as "key=value" lines (compared on resume), STAT the run in
  * progress and its position and accumulators, IPS_ per-epoch throughput, WGHT the weights,
- * RMSV the RMSprop state, LOG_ the log written so far, HIST the report's epoch history.
+ * RMSV the RMSprop state, LOG_ the log written so far, HIST the report's epoch history, STDY
+ * (--seeds) the seeds of the study finished so far: the seed in progress is the next one.
  * Every random draw is a function of (seed, epoch, step, image), so the position is the
  * random state: nothing else needs saving to continue exactly. */
 #include <errno.h>
@@ -22,6 +23,7 @@
 #define TAG_RMSV CHECKPOINT_TAG('R', 'M', 'S', 'V')
 #define TAG_LOG CHECKPOINT_TAG('L', 'O', 'G', '_')
 #define TAG_HIST CHECKPOINT_TAG('H', 'I', 'S', 'T')
+#define TAG_STDY CHECKPOINT_TAG('S', 'T', 'D', 'Y')
 
 #define CONF_MAX 8192
 
@@ -67,6 +69,10 @@ static void config_text(const session *s, char *buf, size_t size)
     LINE("optimizer=%s %s\n", o->optimizer->name, hp);
     LINE("seed=%llu\n", (unsigned long long)o->seed);
     LINE("augment=%s\n", o->augment ? "on" : "off");
+    if (o->seeds) { /* absent otherwise, as in checkpoints from before studies */
+        LINE("seeds=%d\n", o->seeds);
+        LINE("target-accuracy=%.17g\n", o->target_accuracy);
+    }
     LINE("threads=%d\n", s->threads);
 #undef LINE
 }
@@ -90,9 +96,21 @@ static void config_value(const char *text, const char *key, char *out, size_t si
     }
 }
 
-/* GC_EUSAGE naming the first setting that differs between the checkpoint and this run. */
+/* GC_EUSAGE naming the first setting that differs between the checkpoint and this run: a
+ * setting of this run's the checkpoint has another value for, or one only the checkpoint has. */
 static int compare_config(const char *path, const char *saved, const char *current)
 {
+    for (const char *line = saved; *line;) {
+        const char *eq = strchr(line, '='), *end = strchr(line, '\n');
+        if (!eq || !end || eq > end) break;
+        char key[128], got[1024];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - line), line);
+        config_value(current, key, got, sizeof got);
+        if (!got[0] && end > eq + 1)
+            return gc_fail(GC_EUSAGE, "checkpoint '%s' was made with %s=%.*s; this run has %s=(none)", path, key,
+                           (int)(end - eq - 1), eq + 1, key);
+        line = end + 1;
+    }
     for (const char *line = current; *line;) {
         const char *eq = strchr(line, '='), *end = strchr(line, '\n');
         if (!eq || !end) break;
@@ -141,6 +159,26 @@ static void get_summary(checkpoint_cursor *c, run_summary *r)
     r->init_checksum = checkpoint_get_u64(c);
     double *v[] = {&r->loss, &r->accuracy, &r->val_loss, &r->val_accuracy, &r->train_seconds, &r->images_per_second};
     for (size_t i = 0; i < sizeof v / sizeof *v; i++) *v[i] = checkpoint_get_f64(c);
+}
+
+/* A study's finished seeds: their count, then per seed its number and, per run, the training
+ * time and the epochs. */
+static void put_study(checkpoint_buffer *b, const study *st)
+{
+    checkpoint_put_u64(b, (uint64_t)st->count);
+    for (int i = 0; i < st->count; i++) {
+        checkpoint_put_u64(b, st->seeds[i].seed);
+        for (int r = 0; r < 2; r++) {
+            const study_run *run = &st->seeds[i].run[r];
+            checkpoint_put_f64(b, run->train_seconds);
+            checkpoint_put_u64(b, (uint64_t)run->nepochs);
+            for (int e = 0; e < run->nepochs; e++) {
+                const study_epoch *x = &run->epochs[e];
+                double v[] = {x->loss, x->accuracy, x->val_loss, x->val_accuracy};
+                for (size_t k = 0; k < sizeof v / sizeof *v; k++) checkpoint_put_f64(b, v[k]);
+            }
+        }
+    }
 }
 
 /* The log file as written so far (flushed record by record), or nothing without a log. */
@@ -195,7 +233,10 @@ int session_save(session *s, const char *run, const train_state *st)
             put_epoch(&hist, &r);
         }
     }
+    checkpoint_buffer seeds = {0};
+    if (o->seeds) put_study(&seeds, &s->study);
     int rc = read_log(s, &log);
+    if (rc == GC_OK) rc = checkpoint_buffer_check(&seeds);
     if (rc == GC_OK) rc = checkpoint_buffer_check(&stat);
     if (rc == GC_OK) rc = checkpoint_buffer_check(&ips);
     if (rc == GC_OK) rc = checkpoint_buffer_check(&log);
@@ -209,13 +250,17 @@ int session_save(session *s, const char *run, const train_state *st)
         {TAG_RMSV, ps->total * sizeof(float), ps->state[0]},
         {TAG_LOG, log.size, log.data},
         {TAG_HIST, hist.size, hist.data},
+        {TAG_STDY, seeds.size, seeds.data},
     };
-    if (rc == GC_OK) rc = checkpoint_write(o->checkpoint_path, sections, (int)(sizeof sections / sizeof *sections));
+    int nsections = (int)(sizeof sections / sizeof *sections) - (o->seeds ? 0 : 1);
+    if (rc == GC_OK) rc = checkpoint_write(o->checkpoint_path, sections, nsections);
     checkpoint_buffer_free(&stat);
     checkpoint_buffer_free(&ips);
     checkpoint_buffer_free(&log);
     checkpoint_buffer_free(&hist);
+    checkpoint_buffer_free(&seeds);
     if (rc == GC_OK) {
+        s->saved_seed = s->seed;
         s->saved_epoch = st->epoch;
         s->saved_step = st->step;
         s->saved_run = run;
@@ -249,6 +294,41 @@ static int load_history(session *s, const char *path, const checkpoint_section *
         }
     }
     return c.left == 0 ? GC_OK : malformed(path, "bad report history");
+}
+
+/* The study's finished seeds from STDY into out, checked against --seeds and --epochs. */
+static int load_study(session *s, const char *path, const checkpoint_section *sec, study *out)
+{
+    const options *o = s->opt;
+    if (!sec) return malformed(path, "the study's seeds are missing");
+    GC_TRY(study_init(out, o->seed, o->seeds, o->target_accuracy));
+    checkpoint_cursor c = checkpoint_cursor_of(sec);
+    uint64_t count = checkpoint_get_u64(&c);
+    if (c.bad || count >= (uint64_t)o->seeds) return malformed(path, "bad study");
+    study_epoch *epochs = malloc(2 * (size_t)o->epochs * sizeof *epochs);
+    if (!epochs) return gc_fail(GC_ERUNTIME, "out of memory reading checkpoint '%s'", path);
+    int rc = GC_OK;
+    for (uint64_t i = 0; i < count && rc == GC_OK; i++) {
+        study_run runs[2];
+        uint64_t seed = checkpoint_get_u64(&c);
+        for (int r = 0; r < 2; r++) {
+            runs[r].train_seconds = checkpoint_get_f64(&c);
+            uint64_t nepochs = checkpoint_get_u64(&c);
+            if (c.bad || nepochs != (uint64_t)o->epochs) break;
+            runs[r].epochs = epochs + (size_t)r * (size_t)o->epochs;
+            runs[r].nepochs = (int)nepochs;
+            for (int e = 0; e < runs[r].nepochs; e++) {
+                study_epoch *x = &runs[r].epochs[e];
+                double *v[] = {&x->loss, &x->accuracy, &x->val_loss, &x->val_accuracy};
+                for (size_t k = 0; k < sizeof v / sizeof *v; k++) *v[k] = checkpoint_get_f64(&c);
+            }
+            if (r == 1 && !c.bad && seed == o->seed + i) rc = study_add(out, runs);
+        }
+        if (rc == GC_OK && out->count != (int)i + 1) rc = malformed(path, "bad study");
+    }
+    free(epochs);
+    if (rc == GC_OK && (c.bad || c.left != 0)) rc = malformed(path, "bad study");
+    return rc;
 }
 
 int session_load(session *s, const char *path, resume_point *out)
@@ -318,12 +398,14 @@ int session_load_file(session *s, const char *path, checkpoint_file *file, resum
     out->rms = rmsv->data;
     out->log = log->data;
     out->log_size = (size_t)log->size;
-    return load_history(s, path, hist);
+    GC_TRY(load_history(s, path, hist));
+    return o->seeds ? load_study(s, path, checkpoint_find(f, TAG_STDY), &out->study) : GC_OK;
 }
 
 void resume_point_free(resume_point *r)
 {
     free(r->state.ips);
+    study_free(&r->study);
     checkpoint_free(&r->file);
     memset(r, 0, sizeof *r);
 }

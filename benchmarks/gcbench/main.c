@@ -41,7 +41,7 @@ static void on_run_start(void *ctx, const char *run, gc_scope scope, uint64_t ch
             printf("\n[%s] resuming at epoch %d, step %d\n", run, s->resume->state.epoch + 1, s->resume->state.step + 1);
         return; /* its run_start record and history are in the checkpoint */
     }
-    if (s->opt->report_dir && s->nhistory < 2) report_history_init(&s->history[s->nhistory++], run, scope);
+    if ((s->opt->report_dir || s->opt->seeds) && s->nhistory < 2) report_history_init(&s->history[s->nhistory++], run, scope);
     jsonl_run_start(&s->log, run, scope == GC_SCOPE_NONE ? NULL : gc_scope_name(scope), checksum, s->threads);
     if (s->epoch_lines)
         printf("\n[%s] training %s GC%s%s\n", run, scope == GC_SCOPE_NONE ? "without" : "with",
@@ -157,8 +157,7 @@ static void describe(session *s, const net *n, const pin_report *pin)
     fflush(stdout);
 }
 
-/* The selected runs on n (from where --resume left off); returns their mean throughput. */
-static int train_runs(session *s, net *n, run_summary *base, run_summary *gc, double *ips)
+int train_runs(session *s, net *n, run_summary *base, run_summary *gc, double *ips)
 {
     const options *opt = s->opt;
     train_observer obs = {s, on_run_start, on_step_end, on_epoch_end, on_run_end, on_save, on_stop_requested};
@@ -167,7 +166,7 @@ static int train_runs(session *s, net *n, run_summary *base, run_summary *gc, do
         s->nhistory = 0;
         for (int i = 0; i < 2; i++) report_history_free(&s->history[i]);
     }
-    train_config tc = {.epochs = opt->epochs, .batch = opt->batch, .seed = opt->seed, .augment = opt->augment,
+    train_config tc = {.epochs = opt->epochs, .batch = opt->batch, .seed = s->seed, .augment = opt->augment,
                        .profile = opt->profile,
                        .optimizer = opt->optimizer, .hp = opt->hp, .kernels = s->kernels};
     const char *names[2];
@@ -236,9 +235,9 @@ static int run_once(session *s)
     }
     if (rc == GC_OK) {
         describe(s, n, &pin);
-        rc = train_runs(s, n, &base, &gc, &ips);
+        rc = s->opt->seeds ? seed_study_run(s, n) : train_runs(s, n, &base, &gc, &ips);
     }
-    if (rc == GC_OK) print_results(s->opt, &base, &gc);
+    if (rc == GC_OK && !s->opt->seeds) print_results(s->opt, &base, &gc);
     s->resume = NULL;
     resume_point_free(&resume);
     net_destroy(n);
@@ -334,8 +333,10 @@ static int write_report(session *s)
     report_run runs[2];
     for (int i = 0; i < s->nhistory; i++) runs[i] = report_history_run(&s->history[i]);
     GC_TRY(report_write(opt->report_dir, subtitle, runs, s->nhistory, s->points, s->npoints));
-    if (!opt->quiet) printf("\nreport: %s (metrics.csv, curves.svg%s)\n", opt->report_dir,
-                            s->npoints ? ", scaling.csv, scaling.svg" : "");
+    if (opt->seeds) GC_TRY(report_write_study(opt->report_dir, subtitle, &s->study));
+    if (!opt->quiet) printf("\nreport: %s (metrics.csv, curves.svg%s%s)\n", opt->report_dir,
+                            s->npoints ? ", scaling.csv, scaling.svg" : "",
+                            opt->seeds ? "; the last seed's runs; study.csv, study_summary.csv, study.svg" : "");
     return GC_OK;
 }
 
@@ -358,13 +359,15 @@ static int run(session *s)
     return opt->report_dir ? write_report(s) : GC_OK;
 }
 
-/* "after step 3 of epoch 2 of the gc run", or "after epoch 1 of the gc run". */
+/* "after step 3 of epoch 2 of the gc run", or "after epoch 1 of the gc run" (", seed 43" in a study). */
 static void saved_position(const session *s, char *buf, size_t size)
 {
+    char seed[40] = "";
+    if (s->opt->seeds) snprintf(seed, sizeof seed, " of seed %llu", (unsigned long long)s->saved_seed);
     if (s->saved_step > 0)
-        snprintf(buf, size, "after step %d of epoch %d of the %s run", s->saved_step, s->saved_epoch + 1, s->saved_run);
+        snprintf(buf, size, "after step %d of epoch %d of the %s run%s", s->saved_step, s->saved_epoch + 1, s->saved_run, seed);
     else
-        snprintf(buf, size, "after epoch %d of the %s run", s->saved_epoch, s->saved_run);
+        snprintf(buf, size, "after epoch %d of the %s run%s", s->saved_epoch, s->saved_run, seed);
 }
 
 /* With several ranks, rank 0 alone prints, logs, reports and writes checkpoints. */
@@ -402,7 +405,7 @@ int main(int argc, char **argv)
         dist_finalize();
         return 0;
     }
-    session s = {.opt = &opt, .saved_epoch = -1};
+    session s = {.opt = &opt, .saved_epoch = -1, .seed = opt.seed};
     s.progress = !opt.quiet && isatty(STDERR_FILENO);
     s.epoch_lines = !opt.quiet && opt.nscaling == 0;
     if (rc == GC_OK && opt.checkpoint_path) { /* stop after the current step, saving */
@@ -413,7 +416,7 @@ int main(int argc, char **argv)
     if (rc == GC_EINTERRUPTED) {
         fflush(stdout);
         if (s.progress) console_progress_clear(stderr);
-        char where[96];
+        char where[128];
         saved_position(&s, where, sizeof where);
         if (dist_rank() == 0)
             fprintf(stderr, "gcbench: interrupted by %s %s; the state is saved in '%s': run the same command with "
@@ -425,6 +428,7 @@ int main(int argc, char **argv)
         dataset_free(&s.val);
         dataset_free(&s.train);
         for (int i = 0; i < 2; i++) report_history_free(&s.history[i]);
+        study_free(&s.study);
         dist_finalize();
         return rc;
     }
@@ -434,10 +438,11 @@ int main(int argc, char **argv)
     dataset_free(&s.val);
     dataset_free(&s.train);
     for (int i = 0; i < 2; i++) report_history_free(&s.history[i]);
+    study_free(&s.study);
     if (rc != GC_OK) {
         report_error();
         if (note_checkpoint && dist_rank() == 0) {
-            char where[96];
+            char where[128];
             saved_position(&s, where, sizeof where);
             fprintf(stderr, "gcbench: the last checkpoint, '%s' (%s), is intact\n", opt.checkpoint_path, where);
         }

@@ -8,6 +8,7 @@
 
 #include "engine/base/error.h"
 #include "engine/net/model.h"
+#include "io/output/study.h"
 
 #define MAX_IMAGE_SIZE 2048
 
@@ -31,6 +32,13 @@ void options_usage(FILE *f)
             "  --batch N            images per batch (128)\n"
             "  --lr X               RMSprop learning rate (1e-4)\n"
             "  --seed N             seed of weights, data, shuffles and dropout (42)\n"
+            "Seed study:\n"
+            "  --seeds N            N paired comparisons (baseline and GC), seeds --seed ..\n"
+            "                       --seed + N - 1, then per metric the mean GC - baseline\n"
+            "                       difference with 95%% t and bootstrap intervals, sign and\n"
+            "                       Wilcoxon tests, and a verdict (at most %d)\n"
+            "  --target-accuracy X  with --seeds: also the first epoch whose val_accuracy\n"
+            "                       reaches X (in (0, 1])\n"
             "Data (by default the embedded synthetic set):\n"
             "  --data DIR           PNG images in DIR/train/<class>/ and DIR/validation/<class>/\n"
             "  --train-dir DIR, --val-dir DIR\n"
@@ -65,7 +73,7 @@ void options_usage(FILE *f)
             "Environment: GCBENCH_SIMD=scalar|avx2|avx512|neon picks the GC/RMSprop kernels;\n"
             "GCBENCH_EPOCHS=N sets the default of --epochs.\n"
             "Exit status: 0 success, 2 bad usage or input, 1 failure at run time.\n",
-            model_names(), model_min_size(model_at(0)));
+            model_names(), STUDY_MAX_SEEDS, model_min_size(model_at(0)));
 }
 
 /* Parses a whole decimal integer in [lo, hi]. */
@@ -183,6 +191,20 @@ static int check_data_flags(const options *o, const char *synthetic_count)
     return GC_OK;
 }
 
+/* --seeds pairs both runs; it is not a scaling study; --target-accuracy belongs to it. */
+static int check_study_flags(const options *o)
+{
+    if (o->target_accuracy > 0 && !o->seeds) return gc_fail(GC_EUSAGE, "--target-accuracy applies to --seeds studies");
+    if (!o->seeds) return GC_OK;
+    if (!o->run_baseline || !o->run_gc)
+        return gc_fail(GC_EUSAGE, "--seeds pairs both runs: it cannot be used with %s", o->run_gc ? "--gc" : "--no-gc");
+    if (o->nscaling) return gc_fail(GC_EUSAGE, "--seeds and --scaling are separate studies: give one");
+    if (o->seed > UINT64_MAX - (uint64_t)o->seeds)
+        return gc_fail(GC_EUSAGE, "--seeds: %d seeds from --seed %llu pass the largest seed", o->seeds,
+                       (unsigned long long)o->seed);
+    return GC_OK;
+}
+
 int options_parse(options *o, int argc, char **argv)
 {
     *o = (options){.model = model_at(0), .augment = true, .pin = PIN_COMPACT, .scope = GC_SCOPE_ALL, .epochs = 10, .batch = 128, .seed = 42,
@@ -239,7 +261,8 @@ int options_parse(options *o, int argc, char **argv)
         static const char *const with_value[] = {"--threads", "--gc-scope", "--epochs", "--batch", "--lr",
                                                  "--seed", "--image-size", "--train-images", "--val-images",
                                                  "--log", "--pin", "--scaling", "--data", "--train-dir",
-                                                 "--val-dir", "--report", "--checkpoint", "--resume", "--model"};
+                                                 "--val-dir", "--report", "--checkpoint", "--resume", "--model",
+                                                 "--seeds", "--target-accuracy"};
         bool known = false;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) known |= strcmp(flag, with_value[k]) == 0;
         if (!known) return gc_fail(GC_EUSAGE, "unknown option '%s' (see gcbench --help)", arg);
@@ -258,6 +281,11 @@ int options_parse(options *o, int argc, char **argv)
         else if (strcmp(flag, "--seed") == 0) GC_TRY(parse_u64(flag, value, &o->seed));
         else if (strcmp(flag, "--image-size") == 0) GC_TRY(parse_int(flag, value, 1, MAX_IMAGE_SIZE, &o->image_size));
         else if (strcmp(flag, "--model") == 0) GC_TRY(parse_model(flag, value, &o->model));
+        else if (strcmp(flag, "--seeds") == 0) GC_TRY(parse_int(flag, value, 1, STUDY_MAX_SEEDS, &o->seeds));
+        else if (strcmp(flag, "--target-accuracy") == 0) {
+            GC_TRY(parse_positive_double(flag, value, &o->target_accuracy));
+            if (o->target_accuracy > 1.0) return gc_fail(GC_EUSAGE, "%s: %s is above 1 (an accuracy)", flag, value);
+        }
         else if (strcmp(flag, "--train-images") == 0) GC_TRY(parse_long(flag, value, 1, 10000000, &o->train_images));
         else if (strcmp(flag, "--val-images") == 0) GC_TRY(parse_long(flag, value, 1, 10000000, &o->val_images));
         else if (*value == '\0') return gc_fail(GC_EUSAGE, "%s needs a non-empty value", flag);
@@ -276,5 +304,5 @@ int options_parse(options *o, int argc, char **argv)
     if (o->nscaling && (o->checkpoint_path || o->resume_path))
         return gc_fail(GC_EUSAGE, "%s does not apply to --scaling studies", o->checkpoint_path ? "--checkpoint" : "--resume");
     if (!any_run) o->run_baseline = o->run_gc = true;
-    return GC_OK;
+    return check_study_flags(o);
 }

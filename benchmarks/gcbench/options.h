@@ -42,6 +42,8 @@ typedef struct {
     bool quiet;
     bool unfused;
     bool profile;        /* --profile: per-phase time of every epoch */        /* --unfused: one layer per Keras layer (for checking the fused path) */
+    int seeds;           /* --seeds: a paired study over seeds seed..seed+seeds-1; 0: none */
+    double target_accuracy; /* --target-accuracy: the study's threshold of val_accuracy; 0: none */
     bool help, version;   /* print and exit 0 */
 } options;
 

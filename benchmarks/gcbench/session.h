@@ -11,6 +11,7 @@
 #include "io/output/jsonl.h"
 #include "io/output/report.h"
 #include "io/output/scaling.h"
+#include "io/output/study.h"
 #include "options.h"
 
 /* What --resume read: where to continue. */
@@ -22,6 +23,7 @@ typedef struct {
     const float *weights, *rms; /* n->params.total floats each */
     const char *log;         /* the log as it was, to write again */
     size_t log_size;
+    study study;             /* --seeds: the finished seeds; study.count is the seed in progress */
 } resume_point;
 
 typedef struct {
@@ -43,10 +45,21 @@ typedef struct {
     resume_point *resume;    /* --resume: what to continue from; NULL otherwise */
     int saved_epoch, saved_step; /* the position of the last checkpoint written (-1: none) */
     const char *saved_run;
+    uint64_t seed;           /* of the runs in progress: --seed, or the study's current seed */
+    study study;             /* --seeds: the finished seeds */
+    uint64_t saved_seed;     /* --seeds: the seed of the last checkpoint written */
 } session;
 
-/* Writes --checkpoint FILE: the run's state, the weights and RMSprop state, the log so far
- * and the report's history, with the configuration to check on resume. */
+/* The selected runs on n, from where --resume left off (main.c); *ips: their mean throughput. */
+int train_runs(session *s, net *n, run_summary *base, run_summary *gc, double *ips);
+
+/* --seeds: the paired comparisons of seeds --seed.. one after the other on every rank (each
+ * a train_runs), then the statistics: console, log and the study for --report. Continues a
+ * study from --resume (the seeds finished before it are in the checkpoint). */
+int seed_study_run(session *s, net *n);
+
+/* Writes --checkpoint FILE: the run's state, the weights and RMSprop state, the log so far,
+ * the report's history and a study's finished seeds, with the configuration to check on resume. */
 int session_save(session *s, const char *run, const train_state *st);
 
 /* Reads --resume FILE, refuses it unless it was made with this configuration (the message

@@ -17,6 +17,7 @@ enum {
     RNG_STREAM_AUGMENT = 3,   /* per-image augmentation: (epoch, image) */
     RNG_STREAM_DROPOUT = 4,   /* dropout masks: (epoch, step, layer) */
     RNG_STREAM_SYNTHETIC = 5, /* the embedded dataset's images: (image index) */
+    RNG_STREAM_BOOTSTRAP = 6, /* a seed study's bootstrap resamples: (sample size) */
 };
 
 #define RNG_GOLDEN UINT64_C(0x9E3779B97F4A7C15)

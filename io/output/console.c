@@ -124,3 +124,84 @@ void console_profile(FILE *f, const net *n, const epoch_result *r)
     profile_row(f, "other (batch hand-over, bookkeeping)", total - accounted, total);
     fflush(f);
 }
+
+/* ---- seed studies ---------------------------------------------------------------------- */
+
+/* "  0.9883" or "       -" for a value that is not there (a target never reached). */
+static void study_cell(FILE *f, double v, int width, int decimals, bool sign)
+{
+    if (!isfinite(v)) fprintf(f, " %*s", width, "-");
+    else if (sign) fprintf(f, " %+*.*f", width, decimals, v);
+    else fprintf(f, " %*.*f", width, decimals, v);
+}
+
+static void study_seed_table(FILE *f, const study *st)
+{
+    static const study_metric shown[] = {STUDY_FINAL_VAL_ACCURACY, STUDY_LAST_VAL_ACCURACY, STUDY_FINAL_LOSS,
+                                         STUDY_TARGET_EPOCH};
+    int nshown = st->target > 0 ? 4 : 3;
+    fprintf(f, "  %6s", "");
+    for (int k = 0; k < nshown; k++) {
+        char title[64];
+        if (shown[k] == STUDY_TARGET_EPOCH) snprintf(title, sizeof title, "epoch to val_accuracy %g", st->target);
+        else snprintf(title, sizeof title, "%s", study_metric_of(shown[k])->label);
+        fprintf(f, " | %-26s", title);
+    }
+    fprintf(f, "\n  %6s", "seed");
+    for (int k = 0; k < nshown; k++) fprintf(f, " | %8s %8s %8s", "baseline", "gc", "diff");
+    fputc('\n', f);
+    for (int i = 0; i < st->count; i++) {
+        const study_seed *s = &st->seeds[i];
+        fprintf(f, "  %6" PRIu64, s->seed);
+        for (int k = 0; k < nshown; k++) {
+            int dec = study_metric_of(shown[k])->decimals;
+            if (shown[k] == STUDY_TARGET_EPOCH) dec = 0;
+            fputs(" |", f);
+            study_cell(f, s->value[STUDY_BASELINE][shown[k]], 8, dec, false);
+            study_cell(f, s->value[STUDY_GC][shown[k]], 8, dec, false);
+            study_cell(f, s->difference[shown[k]], 8, dec, true);
+        }
+        fputc('\n', f);
+    }
+}
+
+void console_study(FILE *f, const study *st)
+{
+    fprintf(f, "\nSeed study: %d paired comparison%s, seeds %" PRIu64 "..%" PRIu64
+               ", GC - baseline (each pair from the same weights, data order, augmentation and dropout draws)\n",
+            st->count, st->count == 1 ? "" : "s", st->first_seed, st->first_seed + (uint64_t)(st->count ? st->count - 1 : 0));
+    study_seed_table(f, st);
+    fprintf(f, "\n  %-22s %3s %9s %9s %10s  %-22s  %-22s %7s %10s %7s  %s\n", "metric", "n", "baseline", "gc", "mean diff",
+            "95% t interval", "95% bootstrap", "sign p", "Wilcoxon p", "W/T/L", "verdict (t interval)");
+    bool approx = false;
+    for (int m = 0; m < STUDY_METRICS; m++) {
+        if (m == STUDY_TARGET_EPOCH && st->target <= 0) continue;
+        const study_metric_info *info = study_metric_of((study_metric)m);
+        const study_summary *s = &st->summary[m];
+        const stats_paired *p = &s->paired;
+        int dec = info->decimals;
+        char t[48], boot[48], wtl[24], wp[16];
+        snprintf(t, sizeof t, "[%+.*f, %+.*f]", dec, p->t.lo, dec, p->t.hi);
+        if (!isfinite(p->t.lo)) snprintf(t, sizeof t, "(needs 2 seeds)");
+        snprintf(boot, sizeof boot, "[%+.*f, %+.*f]", dec, p->bootstrap.lo, dec, p->bootstrap.hi);
+        if (!isfinite(p->bootstrap.lo)) snprintf(boot, sizeof boot, "-");
+        snprintf(wtl, sizeof wtl, "%d/%d/%d", s->wins, s->ties, s->losses);
+        snprintf(wp, sizeof wp, "%s%.3g", p->wilcoxon_exact ? "" : "~", p->wilcoxon_p);
+        approx |= !p->wilcoxon_exact;
+        fprintf(f, "  %-22s %3d", info->label, p->n);
+        study_cell(f, s->baseline_mean, 9, dec, false);
+        study_cell(f, s->gc_mean, 9, dec, false);
+        study_cell(f, p->mean, 10, dec, true);
+        fprintf(f, "  %-22s  %-22s %7.3g %10s %7s  %s\n", t, boot, p->sign_p, wp, wtl, stats_verdict_text(p->verdict));
+    }
+    fputs("  W/T/L: seeds where GC did better / the same / worse (higher accuracy; lower loss, epochs, time).\n"
+          "  The sign and Wilcoxon signed-rank tests (two-sided) drop ties; Wilcoxon is exact up to 25 pairs", f);
+    fputs(approx ? ", ~ marks its normal approximation (tie and continuity corrected).\n" : ".\n", f);
+    if (st->target > 0) {
+        const study_summary *s = &st->summary[STUDY_TARGET_EPOCH];
+        fprintf(f, "  val_accuracy %g was reached by the baseline in %d of %d seeds and by GC in %d; the epoch "
+                   "statistics use the %d seeds where both did.\n",
+                st->target, s->reached[0], st->count, s->reached[1], s->paired.n);
+    }
+    fflush(f);
+}

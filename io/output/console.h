@@ -8,6 +8,7 @@
 #include "engine/net/net.h"
 #include "engine/train/train.h"
 #include "io/output/scaling.h"
+#include "io/output/study.h"
 
 /* Redraws a one-line progress bar with ETA on f (a terminal): "\r[gc] epoch 3/10 [=====>   ] 5/9 ...". */
 void console_progress(FILE *f, const char *run, int epoch, int epochs, int step, int steps, double elapsed);
@@ -23,6 +24,10 @@ void console_run_summary(FILE *f, const run_summary *s);
 
 /* The side-by-side block of the baseline and GC runs, and their differences. */
 void console_comparison(FILE *f, const run_summary *baseline, const run_summary *gc);
+
+/* A seed study's tables: each seed's key metrics, then per metric the paired statistics and
+ * the verdict (after study_summarize). */
+void console_study(FILE *f, const study *st);
 
 /* The --profile table of one epoch: each phase's seconds and share of the training steps. */
 void console_profile(FILE *f, const net *n, const epoch_result *r);

@@ -194,3 +194,63 @@ void jsonl_profile(jsonl_log *log, const net *n, const epoch_result *r)
     fputc(']', f);
     end_record(log);
 }
+
+/* {"final_val_accuracy":..,...}: one value per metric. */
+static void study_values(FILE *f, const char *key, const double *v)
+{
+    fprintf(f, ",\"%s\":{", key);
+    for (int m = 0; m < STUDY_METRICS; m++) {
+        fprintf(f, m ? ",\"%s\":" : "\"%s\":", study_metric_of((study_metric)m)->key);
+        json_number(f, v[m]);
+    }
+    fputc('}', f);
+}
+
+void jsonl_study_seed(jsonl_log *log, const study *st, int index)
+{
+    if (!log->f) return;
+    FILE *f = log->f;
+    const study_seed *s = &st->seeds[index];
+    fprintf(f, "{\"event\":\"study\",\"kind\":\"seed\",\"index\":%d,\"seed\":%" PRIu64, index, s->seed);
+    study_values(f, "baseline", s->value[STUDY_BASELINE]);
+    study_values(f, "gc", s->value[STUDY_GC]);
+    study_values(f, "difference", s->difference);
+    end_record(log);
+}
+
+void jsonl_study_summary(jsonl_log *log, const study *st)
+{
+    if (!log->f) return;
+    FILE *f = log->f;
+    fprintf(f, "{\"event\":\"study\",\"kind\":\"summary\",\"seeds\":%d,\"first_seed\":%" PRIu64, st->count,
+            st->first_seed);
+    fputs(",\"target_accuracy\":", f);
+    if (st->target > 0) json_number(f, st->target);
+    else fputs("null", f);
+    field_num(f, "level", STUDY_LEVEL);
+    fprintf(f, ",\"bootstrap_resamples\":%d,\"bootstrap_seed\":%d,\"metrics\":{", STUDY_RESAMPLES,
+            STUDY_BOOTSTRAP_SEED);
+    for (int m = 0; m < STUDY_METRICS; m++) {
+        const study_summary *s = &st->summary[m];
+        const stats_paired *p = &s->paired;
+        fprintf(f, m ? ",\"%s\":{" : "\"%s\":{", study_metric_of((study_metric)m)->key);
+        fprintf(f, "\"n\":%d", p->n);
+        field_num(f, "baseline_mean", s->baseline_mean);
+        field_num(f, "gc_mean", s->gc_mean);
+        field_num(f, "mean_difference", p->mean);
+        field_num(f, "sd_difference", p->sd);
+        field_num(f, "t_low", p->t.lo);
+        field_num(f, "t_high", p->t.hi);
+        field_num(f, "bootstrap_low", p->bootstrap.lo);
+        field_num(f, "bootstrap_high", p->bootstrap.hi);
+        field_num(f, "sign_p", p->sign_p);
+        field_num(f, "wilcoxon_p", p->wilcoxon_p);
+        fprintf(f, ",\"wilcoxon_exact\":%s,\"wins\":%d,\"ties\":%d,\"losses\":%d", p->wilcoxon_exact ? "true" : "false",
+                s->wins, s->ties, s->losses);
+        if (m == STUDY_TARGET_EPOCH) fprintf(f, ",\"reached_baseline\":%d,\"reached_gc\":%d", s->reached[0], s->reached[1]);
+        field_str(f, "verdict", stats_verdict_text(p->verdict));
+        fputc('}', f);
+    }
+    fputc('}', f);
+    end_record(log);
+}

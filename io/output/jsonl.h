@@ -4,6 +4,7 @@
  *   {"event":"epoch", ...}       per epoch: loss, accuracy, val_loss, val_accuracy, seconds, images_per_second
  *   {"event":"summary", ...}     per run: final metrics and train_seconds
  *   {"event":"scaling", ...}     per thread count of a scaling study
+ *   {"event":"study", ...}       per seed of a seed study ("kind":"seed"), then its summary
  * Fields may be added; the ones above are never renamed or dropped. */
 #ifndef GCBENCH_IO_JSONL_H
 #define GCBENCH_IO_JSONL_H
@@ -15,6 +16,7 @@
 #include "engine/net/net.h"
 #include "engine/train/train.h"
 #include "io/output/scaling.h"
+#include "io/output/study.h"
 
 typedef struct {
     const char *version;
@@ -56,6 +58,16 @@ void jsonl_scaling(jsonl_log *log, const scaling_point *p);
 /* {"event":"profile","run":..,"epoch":..,"steps":..,"step_seconds":..,"data_wait":..,"loss":..,
  *  "optimizer":..,"layers":[{"layer":..,"forward":..,"backward":..},...]} */
 void jsonl_profile(jsonl_log *log, const net *n, const epoch_result *r);
+
+/* {"event":"study","kind":"seed","index":i,"seed":..,"baseline":{metric:..},"gc":{..},"difference":{..}}
+ * for the finished seed st->seeds[index]. */
+void jsonl_study_seed(jsonl_log *log, const study *st, int index);
+/* {"event":"study","kind":"summary","seeds":..,"first_seed":..,"target_accuracy":..,"level":0.95,
+ *  "bootstrap_resamples":..,"bootstrap_seed":..,"metrics":{metric:{"n":..,"baseline_mean":..,
+ *  "gc_mean":..,"mean_difference":..,"sd_difference":..,"t_low":..,"t_high":..,"bootstrap_low":..,
+ *  "bootstrap_high":..,"sign_p":..,"wilcoxon_p":..,"wilcoxon_exact":..,"wins":..,"ties":..,
+ *  "losses":..,"verdict":..},...}} after study_summarize. */
+void jsonl_study_summary(jsonl_log *log, const study *st);
 
 /* Writes a JSON string literal (quoted, escaped). */
 void json_string(FILE *f, const char *s);

@@ -363,3 +363,141 @@ int report_write(const char *dir, const char *subtitle, const report_run *runs, 
     if (npoints > 0) GC_TRY(write_scaling(dir, subtitle, points, npoints));
     return GC_OK;
 }
+
+/* ---- a seed study ---------------------------------------------------------------------- */
+
+static void write_study_csv(FILE *f, const void *ctx)
+{
+    const study *st = ctx;
+    fputs("seed,metric,baseline,gc,difference\n", f);
+    for (int i = 0; i < st->count; i++)
+        for (int m = 0; m < STUDY_METRICS; m++) {
+            const study_seed *s = &st->seeds[i];
+            fprintf(f, "%llu,%s", (unsigned long long)s->seed, study_metric_of((study_metric)m)->key);
+            csv_number(f, s->value[STUDY_BASELINE][m]);
+            csv_number(f, s->value[STUDY_GC][m]);
+            csv_number(f, s->difference[m]);
+            fputc('\n', f);
+        }
+}
+
+static void write_study_summary_csv(FILE *f, const void *ctx)
+{
+    const study *st = ctx;
+    fputs("metric,n,baseline_mean,gc_mean,mean_difference,sd_difference,t_low,t_high,bootstrap_low,bootstrap_high,"
+          "sign_p,wilcoxon_p,wilcoxon_exact,wins,ties,losses,verdict\n", f);
+    for (int m = 0; m < STUDY_METRICS; m++) {
+        const study_summary *s = &st->summary[m];
+        const stats_paired *p = &s->paired;
+        fprintf(f, "%s,%d", study_metric_of((study_metric)m)->key, p->n);
+        double v[] = {s->baseline_mean, s->gc_mean, p->mean, p->sd, p->t.lo, p->t.hi, p->bootstrap.lo,
+                      p->bootstrap.hi, p->sign_p, p->wilcoxon_p};
+        for (size_t k = 0; k < sizeof v / sizeof *v; k++) csv_number(f, v[k]);
+        fprintf(f, ",%s,%d,%d,%d,", p->wilcoxon_exact ? "true" : "false", s->wins, s->ties, s->losses);
+        csv_text(f, stats_verdict_text(p->verdict));
+        fputc('\n', f);
+    }
+}
+
+/* study.svg's arrays, in one allocation. */
+typedef struct {
+    double *data;
+    svg_series *curves; /* panel 1: 2 per seed, then the two means */
+    svg_series diffs[3]; /* panel 2: zero, the seeds' differences, their mean */
+    char subtitle[1024], diff_title[160];
+    svg_panel panels[2];
+    svg_chart chart;
+} study_chart;
+
+static int study_chart_build(study_chart *c, const char *subtitle, const study *st)
+{
+    memset(c, 0, sizeof *c);
+    int n = st->count, epochs = 0;
+    for (int i = 0; i < n; i++)
+        for (int r = 0; r < 2; r++) epochs = st->seeds[i].run[r].nepochs > epochs ? st->seeds[i].run[r].nepochs : epochs;
+    size_t doubles = (size_t)epochs * (1 + 2 * (size_t)n + 6) + 2 * (size_t)n + 10;
+    c->data = malloc(doubles * sizeof *c->data);
+    c->curves = malloc((2 * (size_t)n + 2) * sizeof *c->curves);
+    if (!c->data || !c->curves) {
+        free(c->data);
+        free(c->curves);
+        return gc_fail(GC_ERUNTIME, "out of memory drawing the study chart of the report");
+    }
+    double *x = c->data, *d = x + epochs;
+    for (int e = 0; e < epochs; e++) x[e] = e + 1;
+    static const char *const labels[2] = {"baseline: mean of the seeds, 95% band", "gc: mean of the seeds, 95% band"};
+    const char *colours[2] = {BLUE, VERMILLION};
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        for (int r = 0; r < 2; r++) {
+            const study_run *run = &st->seeds[i].run[r];
+            for (int e = 0; e < run->nepochs; e++) d[e] = run->epochs[e].val_accuracy;
+            c->curves[k++] = (svg_series){.colour = colours[r], .x = x, .y = d, .n = run->nepochs, .width = 1,
+                                          .opacity = 0.35};
+            d += epochs;
+        }
+    for (int r = 0; r < 2; r++) {
+        double *mean = d, *lo = d + epochs, *hi = d + 2 * epochs;
+        d += 3 * epochs;
+        for (int e = 0; e < epochs; e++) {
+            stats_interval ci;
+            study_val_accuracy_band(st, r, e + 1, &mean[e], &ci);
+            lo[e] = ci.lo, hi[e] = ci.hi;
+        }
+        c->curves[k++] = (svg_series){.label = labels[r], .colour = colours[r], .x = x, .y = mean, .n = epochs,
+                                      .width = 2.5, .lo = lo, .hi = hi, .mark = epochs <= 15 ? SVG_MARK_FILLED : SVG_MARK_NONE};
+    }
+
+    /* Panel 2: the differences of the last epochs' mean validation accuracy, seed by seed. */
+    const study_summary *sum = &st->summary[STUDY_LAST_VAL_ACCURACY];
+    double *seed_x = d, *diff = d + n, *ends = d + 2 * n, *zero = ends + 2, *mean = ends + 4, *lo = ends + 6,
+           *hi = ends + 8;
+    for (int i = 0; i < n; i++) {
+        seed_x[i] = (double)st->seeds[i].seed;
+        diff[i] = st->seeds[i].difference[STUDY_LAST_VAL_ACCURACY];
+    }
+    ends[0] = n ? seed_x[0] - 0.5 : 0, ends[1] = n ? seed_x[n - 1] + 0.5 : 1;
+    zero[0] = zero[1] = 0.0;
+    mean[0] = mean[1] = sum->paired.mean;
+    lo[0] = lo[1] = sum->paired.t.lo;
+    hi[0] = hi[1] = sum->paired.t.hi;
+    c->diffs[0] = (svg_series){.label = "no difference", .colour = "#777777", .dashed = true, .x = ends, .y = zero,
+                               .n = 2, .width = 1.5};
+    c->diffs[1] = (svg_series){.label = "one seed: gc - baseline", .colour = "#333333", .no_line = true,
+                               .mark = SVG_MARK_FILLED, .x = seed_x, .y = diff, .n = n};
+    c->diffs[2] = (svg_series){.label = "mean difference, 95% t interval", .colour = "#009e73", .x = ends, .y = mean,
+                               .n = 2, .lo = lo, .hi = hi};
+
+    snprintf(c->diff_title, sizeof c->diff_title, "GC - baseline, val_accuracy of the last %d epochs", STUDY_LAST_EPOCHS);
+    snprintf(c->subtitle, sizeof c->subtitle,
+             "%s%s%d seeds from %llu; bands and interval: Student t, 95%%\n"
+             "val_accuracy of the last %d epochs, GC - baseline: mean %+.4f, 95%% interval [%+.4f, %+.4f]: %s",
+             subtitle ? subtitle : "", subtitle && *subtitle ? "\n" : "", n, (unsigned long long)st->first_seed,
+             STUDY_LAST_EPOCHS, sum->paired.mean, sum->paired.t.lo, sum->paired.t.hi,
+             stats_verdict_text(sum->paired.verdict));
+    c->panels[0] = (svg_panel){.title = "Validation accuracy per epoch, every seed",
+                               .x = {.label = "epoch", .integer = true}, .y = {.label = "val_accuracy", .fraction = true},
+                               .series = c->curves, .nseries = k};
+    c->panels[1] = (svg_panel){.title = c->diff_title, .x = {.label = "seed", .integer = true},
+                               .y = {.label = "difference in val_accuracy"}, .series = c->diffs, .nseries = 3};
+    c->chart = (svg_chart){.title = "Seed study: baseline vs Gradient Centralization, paired by seed",
+                           .subtitle = c->subtitle, .panels = c->panels, .npanels = 2};
+    return GC_OK;
+}
+
+int report_write_study(const char *dir, const char *subtitle, const study *st)
+{
+    GC_TRY(report_prepare_dir(dir));
+    GC_TRY(write_atomically(dir, "study.csv", write_study_csv, st));
+    GC_TRY(write_atomically(dir, "study_summary.csv", write_study_summary_csv, st));
+    study_chart *c = malloc(sizeof *c);
+    if (!c) return gc_fail(GC_ERUNTIME, "out of memory drawing the study chart of the report");
+    int rc = study_chart_build(c, subtitle, st);
+    if (rc == GC_OK) {
+        rc = write_atomically(dir, "study.svg", write_chart, &c->chart);
+        free(c->data);
+        free(c->curves);
+    }
+    free(c);
+    return rc;
+}

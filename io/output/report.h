@@ -3,6 +3,7 @@
  *   curves.svg    loss and accuracy per epoch, training and validation, each run
  *   scaling.csv   threads, images/s, speedup, efficiency (when a scaling study ran)
  *   scaling.svg   images/s against threads beside ideal linear scaling, and efficiency
+ *   study.csv, study_summary.csv, study.svg   a seed study (report_write_study)
  * Each file is written as FILE.tmp, flushed, synced and renamed over FILE: a reader, or a
  * crash, sees the old file or the whole new one, never half of one. */
 #ifndef GCBENCH_IO_REPORT_H
@@ -12,6 +13,7 @@
 
 #include "engine/train/train.h"
 #include "io/output/scaling.h"
+#include "io/output/study.h"
 
 #define REPORT_MAX_RUNS 8
 
@@ -68,5 +70,14 @@ void report_machine(char *buf, size_t size);
  * be created or is not one; GC_ERUNTIME naming the file when a write fails. */
 int report_write(const char *dir, const char *subtitle, const report_run *runs, int nruns,
                  const scaling_point *points, int npoints);
+
+/* A seed study into dir (report_prepare_dir first), after study_summarize:
+ *   study.csv          one row per seed and metric: seed, metric, baseline, gc, difference
+ *   study_summary.csv  one row per metric: the paired statistics and the verdict
+ *   study.svg          validation accuracy per epoch of every seed's two runs (thin lines) with
+ *                      each run's mean and 95% band; and each seed's paired difference in the
+ *                      mean validation accuracy of the last 3 epochs, with its mean and 95% t
+ *                      interval. */
+int report_write_study(const char *dir, const char *subtitle, const study *st);
 
 #endif

@@ -146,7 +146,12 @@ static bool usable(const svg_axis *a, double v) { return isfinite(v) && (a->scal
 
 static bool plotted(const svg_panel *p, const svg_series *s, int i)
 {
-    return i >= 0 && i < s->n && usable(&p->x, s->x[i]) && usable(&p->y, s->y[i]);
+    return s->y && i >= 0 && i < s->n && usable(&p->x, s->x[i]) && usable(&p->y, s->y[i]);
+}
+
+static bool band_plotted(const svg_panel *p, const svg_series *s, int i)
+{
+    return i >= 0 && i < s->n && usable(&p->x, s->x[i]) && usable(&p->y, s->lo[i]) && usable(&p->y, s->hi[i]);
 }
 
 static axis_range resolve_axis(const svg_panel *p, bool is_x)
@@ -159,6 +164,14 @@ static axis_range resolve_axis(const svg_panel *p, bool is_x)
                 double v = is_x ? p->series[k].x[i] : p->series[k].y[i];
                 lo = fmin(lo, v), hi = fmax(hi, v);
             }
+
+    if (!is_x) /* bands widen the value range too */
+        for (int k = 0; k < p->nseries; k++)
+            for (int i = 0; p->series[k].lo && p->series[k].hi && i < p->series[k].n; i++)
+                if (band_plotted(p, &p->series[k], i)) {
+                    lo = fmin(lo, p->series[k].lo[i]);
+                    hi = fmax(hi, p->series[k].hi[i]);
+                }
 
     axis_range r = {.scale = a->scale};
     if (a->scale == SVG_SCALE_LOG2) {
@@ -251,7 +264,17 @@ static void stroke_attrs(FILE *f, const svg_series *s)
 {
     fputs(" fill=\"none\" stroke=\"", f);
     put_escaped(f, s->colour, SIZE_MAX);
-    fprintf(f, "\" stroke-width=\"2\" stroke-linejoin=\"round\"%s", s->dashed ? " stroke-dasharray=\"7 4\"" : "");
+    fprintf(f, "\" stroke-width=\"%g\" stroke-linejoin=\"round\"%s", s->width > 0 ? s->width : 2.0,
+            s->dashed ? " stroke-dasharray=\"7 4\"" : "");
+    if (s->opacity > 0 && s->opacity < 1) fprintf(f, " stroke-opacity=\"%g\"", s->opacity);
+}
+
+/* The light fill of a band, in the series' colour. */
+static void band_fill(FILE *f, const svg_series *s)
+{
+    fputs(" fill=\"", f);
+    put_escaped(f, s->colour, SIZE_MAX);
+    fputs("\" fill-opacity=\"0.18\" stroke=\"none\"", f);
 }
 
 /* Rows of entries, each row centred on cx; advances *y past them. Draws only when f is set. */
@@ -267,9 +290,16 @@ static void legend_block(FILE *f, const legend *l, double cx, double width, doub
         for (int k = start; f && k < end; k++) {
             const svg_series *s = l->entry[k];
             double mid = *y - 4.5; /* the middle of the text's x-height */
-            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"", x, mid, x + SWATCH_W, mid);
-            stroke_attrs(f, s);
-            fputs("/>\n", f);
+            if (s->lo && s->hi) {
+                fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"10\"", x, mid - 5, SWATCH_W);
+                band_fill(f, s);
+                fputs("/>\n", f);
+            }
+            if (!s->no_line) fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"", x, mid, x + SWATCH_W, mid);
+            if (!s->no_line) {
+                stroke_attrs(f, s);
+                fputs("/>\n", f);
+            }
             if (s->mark != SVG_MARK_NONE) marker(f, x + SWATCH_W / 2.0, mid, s->colour, s->mark == SVG_MARK_OPEN);
             put_text(f, x + SWATCH_W + 6, *y, LABEL_PX, "start", "", s->label, SIZE_MAX);
             x += legend_entry_width(s);
@@ -280,9 +310,35 @@ static void legend_block(FILE *f, const legend *l, double cx, double width, doub
 
 /* ---- panels ---------------------------------------------------------------------------- */
 
+/* A band: one closed path per stretch of plotted points, along hi and back along lo. */
+static void write_band(FILE *f, const svg_panel *p, const svg_series *s, const axis_range *xr, const axis_range *yr,
+                       double left, double top, double w, double h)
+{
+    if (!s->lo || !s->hi) return;
+    for (int i = 0; i < s->n;) {
+        if (!band_plotted(p, s, i)) {
+            i++;
+            continue;
+        }
+        int j = i;
+        while (j < s->n && band_plotted(p, s, j)) j++;
+        fputs("<path class=\"band\" d=\"", f);
+        for (int k = i; k < j; k++)
+            fprintf(f, "%s%.1f %.1f", k == i ? "M" : " L", left + axis_fraction(xr, s->x[k]) * w,
+                    top + (1 - axis_fraction(yr, s->hi[k])) * h);
+        for (int k = j - 1; k >= i; k--)
+            fprintf(f, " L%.1f %.1f", left + axis_fraction(xr, s->x[k]) * w, top + (1 - axis_fraction(yr, s->lo[k])) * h);
+        fputs(" Z\"", f);
+        band_fill(f, s);
+        fputs("/>\n", f);
+        i = j;
+    }
+}
+
 static void write_series(FILE *f, const svg_panel *p, const svg_series *s, const axis_range *xr,
                          const axis_range *yr, double left, double top, double w, double h)
 {
+    if (s->no_line || !s->y) return;
     fputs("<path class=\"series\" d=\"", f);
     bool down = false, first = true;
     for (int i = 0; i < s->n; i++) {
@@ -365,6 +421,7 @@ static void write_panel(FILE *f, const svg_panel *p, double x0, double y0)
         put_text(f, x, y, LABEL_PX, "middle", rotate, p->y.label, SIZE_MAX);
     }
 
+    for (int k = 0; k < p->nseries; k++) write_band(f, p, &p->series[k], &xr, &yr, left, top, w, h);
     for (int k = 0; k < p->nseries; k++) write_series(f, p, &p->series[k], &xr, &yr, left, top, w, h);
     for (int pass = 0; pass < 2; pass++)
         for (int k = 0; k < p->nseries; k++) write_markers(f, p, &p->series[k], pass == 0, &xr, &yr, left, top, w, h);

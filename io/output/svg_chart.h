@@ -32,6 +32,10 @@ typedef struct {
     svg_mark mark;
     const double *x, *y; /* n points; a non-finite value (or x <= 0 on a log axis) leaves a gap */
     int n;
+    double width;        /* of the line; 0: 2 */
+    double opacity;      /* of the line and its dots; 0: opaque */
+    bool no_line;        /* dots only (give it a mark) */
+    const double *lo, *hi; /* optional: a band from lo to hi at each x, filled lightly under the lines */
 } svg_series;
 
 typedef struct {
