@@ -109,11 +109,13 @@ static int build_net(session *s, net **out)
 {
     int size = s->opt->image_size;
     GC_TRY(net_create(out, (act_shape){3, 3, size, size}, dnnl_format_tag_any));
-    const char *chunk = getenv("GCBENCH_CHUNK_IMAGES"); /* tuning: images per conv_pool chunk */
-    if (chunk) net_set_chunk_images(*out, atoi(chunk));
     GC_TRY(model_build_seed_cnn(*out, !s->opt->unfused));
+    GC_TRY(session_choose_plan(s, *out));
     int sizes[4], count = train_batch_sizes(s->opt->batch, s->train.count, s->val.count, sizes);
-    return net_plan(*out, sizes, count);
+    int rc = net_plan(*out, sizes, count);
+    /* a plan may name an implementation this machine lacks */
+    if (rc == GC_EUSAGE && s->opt->plan_path) return gc_context(rc, "--plan '%s'", s->opt->plan_path);
+    return rc;
 }
 
 /* The header lines and the config record, once. */
@@ -130,6 +132,7 @@ static void describe(session *s, const net *n, const pin_report *pin)
         .gc_scope = gc_scope_name(opt->scope), .lr = opt->lr, .rho = 0.9, .eps = 1e-7, .params = n->params.count,
     };
     if (!s->resume || s->resume->log_size == 0) jsonl_config(&s->log, &cfg);
+    session_log_plan(s);
     if (pin->note[0] && dist_rank() == 0) {
         fflush(stdout);
         fprintf(stderr, "gcbench: warning: %s\n", pin->note);
@@ -150,6 +153,7 @@ static void describe(session *s, const net *n, const pin_report *pin)
            cfg.onednn, ranks, cfg.threads, cfg.threads == 1 ? "" : "s", cfg.pin, cfg.layout, cfg.simd, (double)net_activation_bytes(n) / 1e6);
     printf("training: %s, %d epochs, batch %d, RMSprop lr %g rho 0.9 eps 1e-7, seed %llu\n\n", cfg.runs, opt->epochs,
            opt->batch, opt->lr, (unsigned long long)opt->seed);
+    session_print_plan(s);
     net_summary(n, stdout);
     fflush(stdout);
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "engine/checkpoint.h"
+#include "engine/layers/chunk_plan.h"
 #include "engine/net.h"
 #include "engine/train.h"
 #include "io/dataset.h"
@@ -43,7 +44,18 @@ typedef struct {
     resume_point *resume;    /* --resume: what to continue from; NULL otherwise */
     int saved_epoch, saved_step; /* the position of the last checkpoint written (-1: none) */
     const char *saved_run;
+    chunk_plan plan;          /* the fused layers' chunk plan of the network in progress */
+    char plan_source[640];    /* where it came from: "calibrated", "cache FILE", "file FILE", ... */
 } session;
+
+/* Chooses n's chunk plan (before net_plan): --plan FILE, GCBENCH_CHUNK_IMAGES (every layer that
+ * many images, oneDNN's first implementations), the cached plan of this machine and
+ * configuration, or a calibration, then cached (plan_session.c). */
+int session_choose_plan(session *s, net *n);
+
+/* The plan's log record (after the config record), and the plan for people (unless --quiet). */
+void session_log_plan(session *s);
+void session_print_plan(const session *s);
 
 /* Writes --checkpoint FILE: the run's state, the weights and RMSprop state, the log so far
  * and the report's history, with the configuration to check on resume. */
