@@ -18,14 +18,20 @@
 #include "engine/base/error.h"
 #include "engine/net/net.h"
 #include "engine/runtime/threads.h"
+#include "engine/net/layers/conv_search.h"
 
 #define NLAYERS 5
 #define MAX_REPEATS 101
+#define MAX_CHUNKS 16
 
 typedef struct {
     int image_size, batch, threads, repeats;
     pin_policy pin;
     bool json;
+    bool best, verbose;        /* --best: every implementation at every chunk size */
+    int chunks[MAX_CHUNKS], nchunks;
+    double budget;             /* --best: seconds of timed chunks per configuration */
+    dnnl_format_tag_t layout;  /* --best: activations' layout (any: the engine's choice) */
 } bound_options;
 
 /* One convolution of the seed model: input channels and side, output channels. */
@@ -103,18 +109,66 @@ static int parse_int_flag(const char *flag, const char *v, int lo, int hi, int *
     return GC_OK;
 }
 
+/* --chunks 1,2,4: distinct sizes in [1, 4096]. */
+static int parse_chunks(const char *v, bound_options *o)
+{
+    o->nchunks = 0;
+    const char *p = v;
+    while (p && *p) {
+        char *end;
+        errno = 0;
+        long x = strtol(p, &end, 10);
+        if (end == p || errno || x < 1 || x > 4096 || (*end && *end != ',') || o->nchunks == MAX_CHUNKS)
+            return gc_fail(GC_EUSAGE, "--chunks: expected up to %d sizes in [1, 4096], like 1,2,4", MAX_CHUNKS);
+        o->chunks[o->nchunks++] = (int)x;
+        p = *end ? end + 1 : end;
+    }
+    if (o->nchunks == 0) return gc_fail(GC_EUSAGE, "--chunks: expected a list of sizes, like 1,2,4");
+    return GC_OK;
+}
+
 static int parse(int argc, char **argv, bound_options *o)
 {
-    *o = (bound_options){.image_size = 300, .batch = 128, .threads = 0, .repeats = 5, .pin = PIN_COMPACT};
+    *o = (bound_options){.image_size = 300, .batch = 128, .threads = 0, .repeats = 5, .pin = PIN_COMPACT,
+                         .chunks = {1, 2, 4, 8, 16, 32, 64, 128}, .nchunks = 8, .budget = 0.02,
+                         .layout = dnnl_format_tag_any};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int *target = NULL, lo = 1, hi = 4096;
-        if (strcmp(a, "--json") == 0) {
-            o->json = true;
+        if (strcmp(a, "--json") == 0 || strcmp(a, "--best") == 0 || strcmp(a, "--verbose") == 0) {
+            if (a[2] == 'j') o->json = true;
+            else if (a[2] == 'b') o->best = true;
+            else o->verbose = true;
+            continue;
+        }
+        if (strcmp(a, "--chunks") == 0) {
+            GC_TRY(parse_chunks(v, o));
+            i++;
+            continue;
+        }
+        if (strcmp(a, "--layout") == 0) {
+            if (v && strcmp(v, "nhwc") == 0) o->layout = dnnl_nhwc;
+            else if (v && strcmp(v, "blocked") == 0) o->layout = dnnl_format_tag_any;
+            else return gc_fail(GC_EUSAGE, "--layout: expected blocked or nhwc");
+            i++;
+            continue;
+        }
+        if (strcmp(a, "--budget") == 0) {
+            char *end;
+            o->budget = v ? strtod(v, &end) : 0.0;
+            if (!v || *end != '\0' || !(o->budget > 0.0 && o->budget <= 10.0))
+                return gc_fail(GC_EUSAGE, "--budget: expected seconds in (0, 10]");
+            i++;
             continue;
         }
         if (strcmp(a, "--help") == 0) {
-            printf("usage: conv_bound [--image-size N] [--batch N] [--threads N] [--repeats N] [--json]\n");
+            printf("usage: conv_bound [--image-size N] [--batch N] [--threads N] [--repeats N] [--json]\n"
+                   "                  [--best [--chunks LIST] [--budget SECONDS] [--layout blocked|nhwc] [--verbose]]\n"
+                   "--best: every implementation oneDNN offers at every chunk size of LIST\n"
+                   "(default 1,2,4,8,16,32,64,128, capped at the batch), each timed for SECONDS\n"
+                   "(0.02) of chunks after a warm-up; the best per layer and direction, and their\n"
+                   "sum: the oneDNN limit. --layout: the activations' layout (blocked: the one gcbench\n"
+                   "uses on this CPU). --verbose prints every configuration.\n");
             exit(0);
         }
         if (strcmp(a, "--image-size") == 0) target = &o->image_size, lo = 94, hi = 2048;
@@ -128,6 +182,113 @@ static int parse(int argc, char **argv, bound_options *o)
     return GC_OK;
 }
 
+/* --best: one layer's direction, every implementation at every chunk size. */
+typedef struct {
+    double per_image;   /* seconds */
+    int chunk;
+    char impl[CONV_IMPL_NAME_MAX];
+    double first_full;  /* the first implementation at the whole batch, for comparison */
+} best_row;
+
+static void layer_name(int i, char *name, size_t size)
+{
+    if (i) snprintf(name, size, "conv2d_%d", i); /* Keras's names: conv2d, conv2d_1, ... */
+    else snprintf(name, size, "conv2d");
+}
+
+static int best_direction(const bound_options *o, dnnl_ctx *ctx, const conv_geometry *g, conv_bench *bench,
+                          conv_direction d, int index, best_row *row)
+{
+    *row = (best_row){.per_image = 1e30, .first_full = 0.0};
+    for (int c = 0; c < o->nchunks; c++) {
+        int images = o->chunks[c];
+        if (images > o->batch) continue;
+        dnnl_primitive_desc_t hint = NULL, pd = NULL;
+        if (d != CONV_FORWARD) GC_TRY(conv_search_pd(ctx, g, CONV_FORWARD, images, NULL, NULL, NULL, &hint));
+        char names[CONV_MAX_IMPLS][CONV_IMPL_NAME_MAX];
+        int count = 0, rc = conv_search_impls(ctx, g, d, images, hint, names, &count);
+        for (int k = 0; k < count && rc == GC_OK; k++) {
+            double t = 0.0;
+            rc = conv_search_pd(ctx, g, d, images, NULL, hint, names[k], &pd);
+            if (rc == GC_OK) rc = conv_bench_time(bench, d, pd, images, o->budget, 2, &t);
+            if (pd) dnnl_primitive_desc_destroy(pd);
+            pd = NULL;
+            if (rc != GC_OK) break;
+            if (o->verbose)
+                fprintf(stderr, "  layer %d %-16s chunk %4d %-24s %8.3f ms/image\n", index + 1, conv_direction_name(d),
+                        images, names[k], 1e3 * t);
+            if (k == 0 && images == o->batch) row->first_full = t;
+            if (t < row->per_image) {
+                row->per_image = t;
+                row->chunk = images;
+                snprintf(row->impl, sizeof row->impl, "%s", names[k]);
+            }
+        }
+        if (hint) dnnl_primitive_desc_destroy(hint);
+        if (rc != GC_OK) return rc;
+    }
+    if (row->per_image >= 1e30) return gc_fail(GC_ERUNTIME, "no convolution %s to time", conv_direction_name(d));
+    return GC_OK;
+}
+
+static int best_mode(const bound_options *o, const conv_shape *shapes, int threads)
+{
+    net *n;
+    GC_TRY(net_create(&n, (act_shape){3, 3, o->image_size, o->image_size}, o->layout));
+    int max_chunk = 1;
+    for (int c = 0; c < o->nchunks; c++)
+        if (o->chunks[c] <= o->batch && o->chunks[c] > max_chunk) max_chunk = o->chunks[c];
+    if (!o->json)
+        printf("conv_bound --best: every oneDNN implementation at chunks of ");
+    for (int c = 0; c < o->nchunks && !o->json; c++)
+        if (o->chunks[c] <= o->batch) printf("%s%d", c ? "," : "", o->chunks[c]);
+    if (!o->json)
+        printf(" images, batch %d, %dx%d, %d threads, %s activations\n"
+               "%-9s %-16s %6s %-24s %10s %12s\n",
+               o->batch, o->image_size, o->image_size, threads, net_layout_name(n->act_tag), "layer", "direction",
+               "chunk", "implementation", "ms/image", "first@batch");
+    double total = 0.0, total_first = 0.0;
+    int rc = GC_OK;
+    for (int i = 0; i < NLAYERS && rc == GC_OK; i++) {
+        const conv_shape *cs = &shapes[i];
+        conv_geometry g = {cs->ic, cs->side, cs->side, cs->oc, 3, i ? n->act_tag : n->input_tag, n->act_tag,
+                           i ? n->act_dt : n->input_dt, n->weight_dt};
+        conv_bench *bench = NULL;
+        rc = conv_bench_create(&n->ctx, &g, o->batch, max_chunk, &bench);
+        for (int d = 0; d < CONV_DIRECTIONS && rc == GC_OK; d++) {
+            if (i == 0 && d == CONV_BACKWARD_DATA) continue; /* training never needs it */
+            best_row row;
+            rc = best_direction(o, &n->ctx, &g, bench, (conv_direction)d, i, &row);
+            if (rc != GC_OK) break;
+            total += row.per_image;
+            total_first += row.first_full;
+            char name[16];
+            layer_name(i, name, sizeof name);
+            if (o->json)
+                printf("{\"layer\":%d,\"direction\":\"%s\",\"chunk\":%d,\"impl\":\"%s\",\"ms_per_image\":%.4f,"
+                       "\"first_at_batch_ms_per_image\":%.4f}\n",
+                       i + 1, conv_direction_name((conv_direction)d), row.chunk, row.impl, 1e3 * row.per_image,
+                       1e3 * row.first_full);
+            else
+                printf("%-9s %-16s %6d %-24s %10.3f %12.3f\n", name, conv_direction_name((conv_direction)d), row.chunk,
+                       row.impl, 1e3 * row.per_image, 1e3 * row.first_full);
+        }
+        conv_bench_destroy(bench);
+    }
+    net_destroy(n);
+    GC_TRY(rc);
+    if (o->json)
+        printf("{\"layer\":\"total\",\"best\":true,\"ms_per_image\":%.4f,\"images_per_second\":%.1f,"
+               "\"first_at_batch_images_per_second\":%.1f,\"threads\":%d,\"batch\":%d,\"image_size\":%d}\n",
+               1e3 * total, 1.0 / total, total_first > 0.0 ? 1.0 / total_first : 0.0, threads, o->batch, o->image_size);
+    else
+        printf("%-9s %-16s %6s %-24s %10.3f %12.3f\n"
+               "the oneDNN limit: %.1f images/s (the first implementation at the whole batch: %.1f)\n",
+               "total", "", "", "", 1e3 * total, 1e3 * total_first, 1.0 / total,
+               total_first > 0.0 ? 1.0 / total_first : 0.0);
+    return GC_OK;
+}
+
 int main(int argc, char **argv)
 {
     bound_options o;
@@ -136,6 +297,11 @@ int main(int argc, char **argv)
     if (rc == GC_OK) rc = threads_setup(o.threads ? o.threads : threads_physical_cores(), o.pin, &pin);
     conv_shape shapes[NLAYERS];
     seed_shapes(o.image_size, shapes);
+    if (rc == GC_OK && o.best) {
+        rc = best_mode(&o, shapes, pin.threads);
+        if (rc != GC_OK) fprintf(stderr, "conv_bound: error: %s\n", gc_error_message());
+        return rc;
+    }
     double total = 0.0, total_flop = 0.0;
     if (rc == GC_OK && !o.json)
         printf("conv_bound: the seed model's convolutions alone, batch %d, %dx%d, %d threads (median of %d)\n"

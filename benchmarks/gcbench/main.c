@@ -109,11 +109,13 @@ static int build_net(session *s, net **out)
 {
     int size = s->opt->image_size;
     GC_TRY(net_create(out, (act_shape){3, 3, size, size}, dnnl_format_tag_any));
-    const char *chunk = getenv("GCBENCH_CHUNK_IMAGES"); /* tuning: images per conv_pool chunk */
-    if (chunk) net_set_chunk_images(*out, atoi(chunk));
     GC_TRY(model_build(s->opt->model, *out, !s->opt->unfused));
+    GC_TRY(session_choose_plan(s, *out));
     int sizes[4], count = train_batch_sizes(s->opt->batch, s->train.count, s->val.count, sizes);
-    return net_plan(*out, sizes, count);
+    int rc = net_plan(*out, sizes, count);
+    /* a plan may name an implementation this machine lacks */
+    if (rc == GC_EUSAGE && s->opt->plan_path) return gc_context(rc, "--plan '%s'", s->opt->plan_path);
+    return rc;
 }
 
 /* The header lines and the config record, once. */
@@ -131,6 +133,7 @@ static void describe(session *s, const net *n, const pin_report *pin)
         .params = n->params.count,
     };
     if (!s->resume || s->resume->log_size == 0) jsonl_config(&s->log, &cfg);
+    session_log_plan(s);
     if (pin->note[0] && dist_rank() == 0) {
         fflush(stdout);
         fprintf(stderr, "gcbench: warning: %s\n", pin->note);
@@ -153,6 +156,7 @@ static void describe(session *s, const net *n, const pin_report *pin)
     opt->optimizer->describe(&opt->hp, 6, hp, sizeof hp);
     printf("training: %s, %d epochs, batch %d, %s %s, seed %llu\n\n", cfg.runs, opt->epochs, opt->batch,
            opt->optimizer->label, hp, (unsigned long long)opt->seed);
+    session_print_plan(s);
     net_summary(n, stdout);
     fflush(stdout);
 }

@@ -65,6 +65,9 @@ void options_usage(FILE *f)
             "  --profile            time every phase of the training steps: a table per run\n"
             "                       (its last epoch) and a log record per epoch\n"
             "  --quiet              print only the final results\n"
+            "  --plan FILE          images per oneDNN call and implementations of the fused\n"
+            "                       conv+pool layers, from FILE (as a run prints and logs it);\n"
+            "                       without it, measured at start-up and cached per machine\n"
             "  --unfused            run each Keras layer on its own instead of the fused\n"
             "                       conv+dropout+pool stages (slower, more memory; a check)\n"
             "  --help               this text\n"
@@ -262,7 +265,7 @@ int options_parse(options *o, int argc, char **argv)
                                                  "--seed", "--image-size", "--train-images", "--val-images",
                                                  "--log", "--pin", "--scaling", "--data", "--train-dir",
                                                  "--val-dir", "--report", "--checkpoint", "--resume", "--model",
-                                                 "--seeds", "--target-accuracy"};
+                                                 "--seeds", "--target-accuracy", "--plan"};
         bool known = false;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) known |= strcmp(flag, with_value[k]) == 0;
         if (!known) return gc_fail(GC_EUSAGE, "unknown option '%s' (see gcbench --help)", arg);
@@ -296,6 +299,7 @@ int options_parse(options *o, int argc, char **argv)
         else if (strcmp(flag, "--report") == 0) o->report_dir = value;
         else if (strcmp(flag, "--checkpoint") == 0) o->checkpoint_path = value;
         else if (strcmp(flag, "--resume") == 0) o->resume_path = value;
+        else if (strcmp(flag, "--plan") == 0) o->plan_path = value;
         if (strcmp(flag, "--train-images") == 0) synthetic_count = "--train-images";
         if (strcmp(flag, "--val-images") == 0) synthetic_count = "--val-images";
     }

@@ -39,6 +39,7 @@ typedef struct {
     const char *report_dir; /* --report: log, metrics.csv, curves.svg (and scaling.*) */
     const char *checkpoint_path; /* --checkpoint: saved after every epoch and on SIGINT/SIGTERM */
     const char *resume_path;     /* --resume: continue from this checkpoint */
+    const char *plan_path;       /* --plan: the chunk plan to replay; NULL: calibrated (cached) */
     bool quiet;
     bool unfused;
     bool profile;        /* --profile: per-phase time of every epoch */        /* --unfused: one layer per Keras layer (for checking the fused path) */

@@ -12,6 +12,7 @@
 #include "io/output/report.h"
 #include "io/output/scaling.h"
 #include "io/output/study.h"
+#include "engine/net/layers/chunk_plan.h"
 #include "options.h"
 
 /* What --resume read: where to continue. */
@@ -48,6 +49,8 @@ typedef struct {
     uint64_t seed;           /* of the runs in progress: --seed, or the study's current seed */
     study study;             /* --seeds: the finished seeds */
     uint64_t saved_seed;     /* --seeds: the seed of the last checkpoint written */
+    chunk_plan plan;          /* the fused layers' chunk plan of the network in progress */
+    char plan_source[640];    /* where it came from: "calibrated", "cache FILE", "file FILE", ... */
 } session;
 
 /* The selected runs on n, from where --resume left off (main.c); *ips: their mean throughput. */
@@ -58,7 +61,16 @@ int train_runs(session *s, net *n, run_summary *base, run_summary *gc, double *i
  * study from --resume (the seeds finished before it are in the checkpoint). */
 int seed_study_run(session *s, net *n);
 
-/* Writes --checkpoint FILE: the run's state, the weights and RMSprop state, the log so far,
+/* Chooses n's chunk plan (before net_plan): --plan FILE, GCBENCH_CHUNK_IMAGES (every layer that
+ * many images, oneDNN's first implementations), the cached plan of this machine and
+ * configuration, or a calibration, then cached (plan_session.c). */
+int session_choose_plan(session *s, net *n);
+
+/* The plan's log record (after the config record), and the plan for people (unless --quiet). */
+void session_log_plan(session *s);
+void session_print_plan(const session *s);
+
+/* Writes --checkpoint FILE: the run's state, the weights and optimizer state, the log so far,
  * the report's history and a study's finished seeds, with the configuration to check on resume. */
 int session_save(session *s, const char *run, const train_state *st);
 

@@ -3,10 +3,13 @@
 
 Runs, each --repeats times, in turn:
   conv_bound             the model's convolution primitives alone (oneDNN), one batch;
+  conv_bound --best      every implementation oneDNN offers at every chunk size, the best per
+                         layer and direction: the oneDNN limit on this machine;
   gcbench --no-gc        training throughput (median images/s of epochs 2+) and peak RSS;
   gcbench --gc           the same with GC: the overhead is the ratio of the two;
   torch_peer.py          the same model, batch and data shape in PyTorch (channels_last).
-and prints median, min and max of each figure and the ratios of the medians. Neither gcbench
+and prints median, min and max of each figure and the ratios of the medians. Every gcbench run
+replays the chunk plan of the first one (--plan, from its log's plan record). Neither gcbench
 nor the peer augments here (--no-augment): the same work on both sides. Peak RSS is
 measured by GNU time (/usr/bin/time -f %M) around each process.
 
@@ -43,13 +46,37 @@ def conv_bound(a):
     return {"images_per_second": total["images_per_second"]}
 
 
+def conv_bound_best(a):
+    out, _ = timed([os.path.join(a.build, "conv_bound"), "--best", "--json", "--image-size", str(a.image_size),
+                    "--batch", str(a.batch), "--threads", str(a.threads)])
+    rows = [json.loads(l) for l in out.splitlines()]
+    total = [r for r in rows if r.get("layer") == "total"][0]
+    return {"images_per_second": total["images_per_second"], "rows": [r for r in rows if r.get("layer") != "total"]}
+
+
+PLAN = {}  # the plan file every gcbench run after the first replays
+
+
+def write_plan(record):
+    f = tempfile.NamedTemporaryFile("w", suffix=".plan", delete=False)
+    for r in record["layers"]:
+        impls = [r["forward_impl"], r["backward_data_impl"], r["backward_weights_impl"]]
+        f.write("%s forward %d backward %d %s\n" % (r["layer"], r["forward_chunk"], r["backward_chunk"],
+                                                   " ".join(i or "-" for i in impls)))
+    f.close()
+    PLAN["path"] = f.name
+
+
 def gcbench(a, gc):
+    plan = ["--plan", PLAN["path"]] if "path" in PLAN else []
     with tempfile.NamedTemporaryFile("r", suffix=".jsonl") as log:
-        _, rss = timed([os.path.join(a.build, "gcbench"), "--gc" if gc else "--no-gc", "--quiet",
+        _, rss = timed([os.path.join(a.build, "gcbench"), "--gc" if gc else "--no-gc", "--quiet"] + plan + [
                         "--image-size", str(a.image_size), "--batch", str(a.batch), "--threads", str(a.threads),
                         "--epochs", str(a.epochs), "--train-images", str(a.train_images), "--val-images", "128",
                         "--no-augment", "--log", log.name])  # the peer does not augment either
         records = [json.loads(l) for l in log.read().splitlines()]
+    if "path" not in PLAN:
+        write_plan([r for r in records if r["event"] == "plan"][0])
     summary = [r for r in records if r["event"] == "summary"][0]
     epochs = [r for r in records if r["event"] == "epoch"][1:]  # epoch 1 pays first-touch costs
     return {"images_per_second": summary["images_per_second"], "peak_rss_mb": rss,
@@ -69,6 +96,11 @@ def spread(values):
     return statistics.median(values), min(values), max(values)
 
 
+def spread_pct(runs, bound):
+    """gcbench / bound in percent, pair by pair within each round: median, min, max."""
+    return spread([100 * g["images_per_second"] / b["images_per_second"] for g, b in zip(runs["baseline"], runs[bound])])
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
@@ -83,8 +115,9 @@ def main():
     p.add_argument("--json", help="also write every measurement to this file")
     a = p.parse_args()
 
-    runs = {"bound": [], "baseline": [], "gc": [], "torch": []}
+    runs = {"best": [], "bound": [], "baseline": [], "gc": [], "torch": []}
     for i in range(a.repeats):  # interleaved, so drifting load hits every figure alike
+        runs["best"].append(conv_bound_best(a))
         runs["bound"].append(conv_bound(a))
         runs["baseline"].append(gcbench(a, False))
         runs["gc"].append(gcbench(a, True))
@@ -96,14 +129,15 @@ def main():
     print("gcbench against its bounds and its peer: %dx%d, batch %d, %d threads, median of %d (min..max)"
           % (a.image_size, a.image_size, a.batch, a.threads, a.repeats))
     print("  %-40s %10s %22s" % ("", "images/s", "min..max"))
-    labels = {"bound": "oneDNN convolutions alone (conv_bound)", "baseline": "gcbench, no GC",
+    labels = {"best": "the oneDNN limit (conv_bound --best)", "bound": "oneDNN convolutions alone (conv_bound)", "baseline": "gcbench, no GC",
               "gc": "gcbench, GC (all kernels)", "torch": "PyTorch 1.13, channels_last"}
-    for k in ["bound", "baseline", "gc", "torch"]:
+    for k in ["best", "bound", "baseline", "gc", "torch"]:
         if k in ips:
             m, lo, hi = ips[k]
             print("  %-40s %10.1f %10.1f..%-10.1f" % (labels[k], m, lo, hi))
     print("ratios (of medians):")
-    print("  gcbench / convolution bound  %6.1f%%" % (100 * ips["baseline"][0] / ips["bound"][0]))
+    print("  gcbench / oneDNN limit       %6.1f%%  (%.1f..%.1f, round by round)" % spread_pct(runs, "best"))
+    print("  gcbench / convolution bound  %6.1f%%  (%.1f..%.1f, round by round)" % spread_pct(runs, "bound"))
     if "torch" in ips:
         print("  gcbench / PyTorch            %6.2fx" % (ips["baseline"][0] / ips["torch"][0]))
     base_t = [r["train_seconds_per_epoch"] for r in runs["baseline"]]
@@ -115,6 +149,12 @@ def main():
         if runs[k]:
             m, lo, hi = spread([r["peak_rss_mb"] for r in runs[k]])
             print("  peak RSS %-19s %7.0f MB (%.0f..%.0f)" % (labels[k].split(",")[0], m, lo, hi))
+    print("winning oneDNN configurations (last round):")
+    for r in runs["best"][-1]["rows"]:
+        print("  conv2d%s %-16s chunk %4d  %-24s %.3f ms/image" % ("_%d" % (r["layer"] - 1) if r["layer"] > 1 else "",
+                                                                  r["direction"], r["chunk"], r["impl"], r["ms_per_image"]))
+    if "path" in PLAN:
+        os.unlink(PLAN["path"])
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"args": vars(a), "runs": runs}, f, indent=1)

@@ -124,6 +124,13 @@ int dnnl_ctx_pd(dnnl_ctx *ctx, dnnl_status_t init, const void *desc, const_dnnl_
     return rc;
 }
 
+int dnnl_ctx_adopt_pd(dnnl_ctx *ctx, dnnl_primitive_desc_t pd)
+{
+    int rc = push_ptr((void ***)&ctx->pds, &ctx->npds, &ctx->cap_pds, pd);
+    if (rc != GC_OK) dnnl_primitive_desc_destroy(pd);
+    return rc;
+}
+
 int dnnl_ctx_op(dnnl_ctx *ctx, const_dnnl_primitive_desc_t pd, dnnl_op *op, int nargs, const dnnl_exec_arg_t *args)
 {
     GC_TRY(dnnl_ctx_primitive(ctx, pd, op));

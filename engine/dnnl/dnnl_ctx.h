@@ -68,6 +68,10 @@ int dnnl_ctx_memory(dnnl_ctx *ctx, const dnnl_memory_desc_t *md, void *handle, d
 int dnnl_ctx_pd(dnnl_ctx *ctx, dnnl_status_t init, const void *desc, const_dnnl_primitive_attr_t attr,
                 const_dnnl_primitive_desc_t hint, const char *what, dnnl_primitive_desc_t *out);
 
+/* Makes the context own pd (one the caller created, e.g. from an implementation iterator);
+ * on failure pd is destroyed. */
+int dnnl_ctx_adopt_pd(dnnl_ctx *ctx, dnnl_primitive_desc_t pd);
+
 /* Creates the primitive of pd, owned by the context, into op (arguments cleared, then the
  * scratchpad argument bound when the primitive needs one). */
 int dnnl_ctx_primitive(dnnl_ctx *ctx, const_dnnl_primitive_desc_t pd, dnnl_op *op);

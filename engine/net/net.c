@@ -274,10 +274,14 @@ static int alloc_chunk_scratch(net *n)
     for (int i = 0; i < n->nlayers; i++) {
         layer *l = &n->layers[i];
         if (l->kind != LAYER_CONV_POOL) continue;
-        l->chunk = chunk_images(n);
+        if (l->chunk <= 0 || n->chunk_images > 0) l->chunk = chunk_images(n);
+        if (l->chunk_bwd <= 0 || n->chunk_images > 0) l->chunk_bwd = l->chunk;
+        if (l->chunk > n->max_batch) l->chunk = n->max_batch;
+        if (l->chunk_bwd > n->max_batch) l->chunk_bwd = n->max_batch;
         long h = l->in.h - l->kernel + 1, w = l->in.w - l->kernel + 1;
+        int most = l->chunk > l->chunk_bwd ? l->chunk : l->chunk_bwd;
         dnnl_memory_desc_t md;
-        GC_TRY(md_4d(&md, n->act_dt, l->chunk, l->filters, h, w, n->act_tag));
+        GC_TRY(md_4d(&md, n->act_dt, most, l->filters, h, w, n->act_tag));
         if (md_bytes(&md) > bytes) bytes = md_bytes(&md);
         size_t mask = (size_t)l->chunk * (size_t)(h * w * l->filters) / 64 + 2;
         if (l->rate > 0.0f && mask > words) words = mask;

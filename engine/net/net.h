@@ -26,6 +26,7 @@
 #define NET_MAX_VARIANTS 4
 #define LAYER_NAME_MAX 32
 #define LAYER_MAX_OPS 4
+#define LAYER_IMPL_MAX 48 /* a oneDNN implementation's name (CONV_IMPL_NAME_MAX) */
 
 typedef enum {
     LAYER_CONV,
@@ -95,7 +96,9 @@ struct layer {
     bool relu;           /* conv and dense: ReLU fused into the forward primitive */
     float rate;          /* dropout */
     int pool;            /* pool: window and stride */
-    int chunk;           /* conv_pool: images per chunk */
+    int chunk, chunk_bwd; /* conv_pool: images per chunk forward and backward (0: automatic) */
+    char conv_impl[3][LAYER_IMPL_MAX]; /* conv_pool: the implementation per direction (forward,
+                                          backward-data, backward-weights); "": oneDNN's first */
     void *impl;          /* kind-specific state owned by the network's context */
 
     int param_w, param_b; /* indices in the store, -1 when none */

@@ -18,8 +18,9 @@
 #include "engine/net/layers/layer_io.h"
 #include "engine/net/layers/maxpool_fused.h"
 #include "engine/base/rng.h"
+#include "engine/net/layers/conv_search.h"
 
-#define MAX_CHUNK_SIZES (2 * NET_MAX_VARIANTS)
+#define MAX_CHUNK_SIZES (4 * NET_MAX_VARIANTS) /* forward and backward: full and last chunks */
 
 /* The three convolution primitives for one chunk size, with their scratchpad bound. */
 typedef struct {
@@ -41,8 +42,8 @@ typedef struct {
     dnnl_op w_to_fwd, w_to_bwd, dw_to_user;
     chunk_primitives prims[MAX_CHUNK_SIZES];
     int nprims;
-    chunk_ops *chunks[NET_MAX_VARIANTS];
-    int nchunks[NET_MAX_VARIANTS];
+    chunk_ops *chunks[2][NET_MAX_VARIANTS]; /* [0]: forward chunks, [1]: backward chunks */
+    int nchunks[2][NET_MAX_VARIANTS];
 } conv_pool_state;
 
 static long conv_h(const layer *l) { return l->in.h - l->kernel + 1; }
@@ -68,42 +69,46 @@ static int chunk_mds(const net *n, const layer *l, long images, dnnl_memory_desc
     return md_4d(dst, n->act_dt, images, l->filters, conv_h(l), conv_w(l), n->act_tag);
 }
 
+static conv_geometry geometry(const net *n, const layer *l)
+{
+    return (conv_geometry){l->in.c, l->in.h, l->in.w, l->filters, l->kernel, in_tag(n, l), n->act_tag,
+                           l->index ? n->act_dt : n->input_dt, n->weight_dt};
+}
+
+/* Direction d's descriptor at `images`: the layer's implementation for it (a named one must
+ * exist: a plan naming another is refused), weights in w (NULL: oneDNN's choice). */
+static int direction_pd(net *n, const layer *l, conv_direction d, int images, conv_weights_md w,
+                        const_dnnl_primitive_desc_t hint, dnnl_primitive_desc_t *out)
+{
+    conv_geometry g = geometry(n, l);
+    const char *want = l->conv_impl[d];
+    GC_TRY(conv_search_pd(&n->ctx, &g, d, images, w, hint, want, out));
+    GC_TRY(dnnl_ctx_adopt_pd(&n->ctx, *out));
+    if (want[0] && strcmp(pd_impl_name(*out), want) != 0)
+        return gc_fail(GC_EUSAGE, "%s: oneDNN offers no convolution %s '%s' on this machine at %d images (it has '%s')",
+                       l->name, conv_direction_name(d), want, images, pd_impl_name(*out));
+    return GC_OK;
+}
+
 /* Creates the three primitives for chunks of `images`. Weights use the layouts in st (or,
- * while st->nprims is 0, whatever oneDNN prefers, which then become st's). */
+ * while st->nprims is 0, whatever the implementations prefer, which then become st's). */
 static int make_primitives(net *n, layer *l, conv_pool_state *st, int images, chunk_primitives *cp)
 {
     dnnl_ctx *ctx = &n->ctx;
-    dnnl_memory_desc_t src, dst, w_any, dw_any; /* compute copy (the net's weight type), gradient (f32) */
-    GC_TRY(chunk_mds(n, l, images, &src, &dst));
-    GC_TRY(md_4d(&w_any, n->weight_dt, l->filters, l->in.c, l->kernel, l->kernel, dnnl_format_tag_any));
-    GC_TRY(md_4d(&dw_any, dnnl_f32, l->filters, l->in.c, l->kernel, l->kernel, dnnl_format_tag_any));
     bool first = st->nprims == 0;
-    dnnl_dims_t strides = {1, 1}, pad = {0, 0};
     cp->images = images;
 
-    dnnl_convolution_desc_t fd, bwd, bdd;
     dnnl_primitive_desc_t fwd_pd, bw_pd, bd_pd;
-    GC_TRY(dnnl_ctx_pd(ctx,
-                       dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src,
-                                                          first ? &w_any : &st->w_fwd_md, &st->b_md, &dst, strides,
-                                                          pad, pad),
-                       &fd, ctx->attr_relu, NULL, "convolution forward", &fwd_pd));
+    GC_TRY(direction_pd(n, l, CONV_FORWARD, images, first ? NULL : &st->w_fwd_md, NULL, &fwd_pd));
     if (first) st->w_fwd_md = *dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_weights_md, 0);
     GC_TRY(dnnl_ctx_primitive(ctx, fwd_pd, &cp->fwd));
 
-    GC_TRY(dnnl_ctx_pd(ctx,
-                       dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &src,
-                                                                   first ? &dw_any : &st->dw_md, &st->b_md, &dst,
-                                                                   strides, pad, pad),
-                       &bwd, ctx->attr, fwd_pd, "convolution backward-weights", &bw_pd));
+    GC_TRY(direction_pd(n, l, CONV_BACKWARD_WEIGHTS, images, first ? NULL : &st->dw_md, fwd_pd, &bw_pd));
     if (first) st->dw_md = *dnnl_primitive_desc_query_md(bw_pd, dnnl_query_diff_weights_md, 0);
     GC_TRY(dnnl_ctx_primitive(ctx, bw_pd, &cp->bwd_weights));
     if (!l->d_in) return GC_OK;
 
-    GC_TRY(dnnl_ctx_pd(ctx,
-                       dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src,
-                                                                first ? &w_any : &st->w_bwd_md, &dst, strides, pad, pad),
-                       &bdd, ctx->attr, fwd_pd, "convolution backward-data", &bd_pd));
+    GC_TRY(direction_pd(n, l, CONV_BACKWARD_DATA, images, first ? NULL : &st->w_bwd_md, fwd_pd, &bd_pd));
     if (first) st->w_bwd_md = *dnnl_primitive_desc_query_md(bd_pd, dnnl_query_weights_md, 0);
     return dnnl_ctx_primitive(ctx, bd_pd, &cp->bwd_data);
 }
@@ -178,6 +183,50 @@ static size_t in_image_floats(const net *n, const layer *l)
     return layer_in_md(n, l, 1, &md) == GC_OK ? md_bytes(&md) / sizeof(float) : 0;
 }
 
+/* The chunks of batch variant v for one pass (0: forward, 1: backward), ops bound. */
+static int plan_chunks(net *n, layer *l, conv_pool_state *st, int v, int pass)
+{
+    int batch = n->batch[v], size = pass ? l->chunk_bwd : l->chunk, count = (batch + size - 1) / size;
+    GC_TRY(dnnl_ctx_alloc(&n->ctx, (size_t)count * sizeof(chunk_ops), "conv_pool chunk ops",
+                          (void **)&st->chunks[pass][v]));
+    st->nchunks[pass][v] = count;
+    size_t in_floats = in_image_floats(n, l);
+    for (int k = 0; k < count; k++) {
+        chunk_ops *c = &st->chunks[pass][v][k];
+        c->first = k * size;
+        c->images = batch - c->first < size ? batch - c->first : size;
+        const chunk_primitives *cp = NULL;
+        GC_TRY(primitives_for(n, l, st, c->images, &cp));
+        dnnl_memory_desc_t src_md, dst_md;
+        GC_TRY(chunk_mds(n, l, c->images, &src_md, &dst_md));
+        dnnl_memory_t src, dst, d_src = NULL;
+        size_t offset = (size_t)c->first * in_floats;
+        GC_TRY(dnnl_ctx_memory(&n->ctx, &src_md, l->in_buf + offset, &src));
+        GC_TRY(dnnl_ctx_memory(&n->ctx, &dst_md, n->chunk_buf, &dst));
+        if (pass == 0) {
+            c->fwd = cp->fwd;
+            dnnl_op_arg(&c->fwd, DNNL_ARG_SRC, src);
+            dnnl_op_arg(&c->fwd, DNNL_ARG_WEIGHTS, st->w_fwd);
+            dnnl_op_arg(&c->fwd, DNNL_ARG_BIAS, st->b);
+            dnnl_op_arg(&c->fwd, DNNL_ARG_DST, dst);
+            continue;
+        }
+        c->bwd_weights = cp->bwd_weights;
+        dnnl_op_arg(&c->bwd_weights, DNNL_ARG_SRC, src);
+        dnnl_op_arg(&c->bwd_weights, DNNL_ARG_DIFF_DST, dst);
+        dnnl_op_arg(&c->bwd_weights, DNNL_ARG_DIFF_WEIGHTS, st->dw_chunk);
+        dnnl_op_arg(&c->bwd_weights, DNNL_ARG_DIFF_BIAS, st->db_chunk);
+        if (l->d_in) {
+            GC_TRY(dnnl_ctx_memory(&n->ctx, &src_md, l->d_in + offset, &d_src));
+            c->bwd_data = cp->bwd_data;
+            dnnl_op_arg(&c->bwd_data, DNNL_ARG_DIFF_DST, dst);
+            dnnl_op_arg(&c->bwd_data, DNNL_ARG_WEIGHTS, st->w_bwd);
+            dnnl_op_arg(&c->bwd_data, DNNL_ARG_DIFF_SRC, d_src);
+        }
+    }
+    return GC_OK;
+}
+
 static int conv_pool_plan(net *n, layer *l, int v)
 {
     if (!l->impl) {
@@ -187,41 +236,7 @@ static int conv_pool_plan(net *n, layer *l, int v)
         GC_TRY(init_state(n, l, (conv_pool_state **)&l->impl));
     }
     conv_pool_state *st = l->impl;
-    int batch = n->batch[v], count = (batch + l->chunk - 1) / l->chunk;
-    GC_TRY(dnnl_ctx_alloc(&n->ctx, (size_t)count * sizeof(chunk_ops), "conv_pool chunk ops", (void **)&st->chunks[v]));
-    st->nchunks[v] = count;
-    size_t in_floats = in_image_floats(n, l);
-    for (int k = 0; k < count; k++) {
-        chunk_ops *c = &st->chunks[v][k];
-        c->first = k * l->chunk;
-        c->images = batch - c->first < l->chunk ? batch - c->first : l->chunk;
-        const chunk_primitives *cp = NULL;
-        GC_TRY(primitives_for(n, l, st, c->images, &cp));
-        dnnl_memory_desc_t src_md, dst_md;
-        GC_TRY(chunk_mds(n, l, c->images, &src_md, &dst_md));
-        dnnl_memory_t src, dst, d_src = NULL;
-        size_t offset = (size_t)c->first * in_floats;
-        GC_TRY(dnnl_ctx_memory(&n->ctx, &src_md, l->in_buf + offset, &src));
-        GC_TRY(dnnl_ctx_memory(&n->ctx, &dst_md, n->chunk_buf, &dst));
-        if (l->d_in) GC_TRY(dnnl_ctx_memory(&n->ctx, &src_md, l->d_in + offset, &d_src));
-
-        c->fwd = cp->fwd;
-        dnnl_op_arg(&c->fwd, DNNL_ARG_SRC, src);
-        dnnl_op_arg(&c->fwd, DNNL_ARG_WEIGHTS, st->w_fwd);
-        dnnl_op_arg(&c->fwd, DNNL_ARG_BIAS, st->b);
-        dnnl_op_arg(&c->fwd, DNNL_ARG_DST, dst);
-        c->bwd_weights = cp->bwd_weights;
-        dnnl_op_arg(&c->bwd_weights, DNNL_ARG_SRC, src);
-        dnnl_op_arg(&c->bwd_weights, DNNL_ARG_DIFF_DST, dst);
-        dnnl_op_arg(&c->bwd_weights, DNNL_ARG_DIFF_WEIGHTS, st->dw_chunk);
-        dnnl_op_arg(&c->bwd_weights, DNNL_ARG_DIFF_BIAS, st->db_chunk);
-        if (l->d_in) {
-            c->bwd_data = cp->bwd_data;
-            dnnl_op_arg(&c->bwd_data, DNNL_ARG_DIFF_DST, dst);
-            dnnl_op_arg(&c->bwd_data, DNNL_ARG_WEIGHTS, st->w_bwd);
-            dnnl_op_arg(&c->bwd_data, DNNL_ARG_DIFF_SRC, d_src);
-        }
-    }
+    for (int pass = 0; pass < 2; pass++) GC_TRY(plan_chunks(n, l, st, v, pass));
     return GC_OK;
 }
 
@@ -244,8 +259,8 @@ static int conv_pool_forward(net *n, layer *l, const pass_ctx *p)
     size_t out_floats = layer_out_elems(n, l, 1);
     pool_dropout d = chunk_dropout(l, p);
     GC_TRY(dnnl_op_run(&n->ctx, &st->w_to_fwd));
-    for (int k = 0; k < st->nchunks[p->variant]; k++) {
-        const chunk_ops *c = &st->chunks[p->variant][k];
+    for (int k = 0; k < st->nchunks[0][p->variant]; k++) {
+        const chunk_ops *c = &st->chunks[0][p->variant][k];
         GC_TRY(dnnl_op_run(&n->ctx, &c->fwd));
         GC_TRY(dnnl_ctx_wait(&n->ctx));
         pool_geometry g = chunk_geometry(n, l, c, p);
@@ -273,8 +288,8 @@ static int conv_pool_backward(net *n, layer *l, const pass_ctx *p)
     pool_dropout d = chunk_dropout(l, p);
     float *db = param_g(&n->params, l->param_b);
     if (l->d_in) GC_TRY(dnnl_op_run(&n->ctx, &st->w_to_bwd));
-    for (int k = 0; k < st->nchunks[p->variant]; k++) {
-        const chunk_ops *c = &st->chunks[p->variant][k];
+    for (int k = 0; k < st->nchunks[1][p->variant]; k++) {
+        const chunk_ops *c = &st->chunks[1][p->variant][k];
         pool_geometry g = chunk_geometry(n, l, c, p);
         size_t o = (size_t)c->first * out_floats;
         maxpool_fused_backward(l->d_out + o, l->out_buf + o, (uint8_t *)l->workspace + o, n->chunk_buf, &g, &d);

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "engine/net/layers/dropout.h"
+#include "engine/net/layers/pool_rows.h"
+#include "simd/simd.h"
 
 static long blocks(const pool_geometry *g) { return (g->c + g->block - 1) / g->block; }
 
@@ -26,23 +28,6 @@ size_t maxpool_fused_mask_words(const pool_geometry *g, const pool_dropout *d)
     uint64_t hwc = (uint64_t)(g->h * g->w * g->c), lo = (uint64_t)g->first * hwc, hi = lo + (uint64_t)g->n * hwc;
     return (size_t)(((hi + 63) >> 6) - (lo >> 6));
 }
-
-/* One output row (n, block, oh) of the forward or backward pass: what the row kernels need. */
-typedef struct {
-    const float *in0;     /* forward: input rows 2*oh and 2*oh + 1 (in0 + W*X) */
-    float *out;           /* forward: pooled row; backward: gradient rows 2*oh, 2*oh + 1 */
-    uint8_t *arg;
-    const float *dy, *y;  /* backward: the pooled row's gradient and values */
-    const uint8_t *arg_in;
-    long W, OW, X;
-    /* dropout: keep bit of logical index i is bit (i - 64*first_word) of mask */
-    const uint64_t *mask;
-    uint64_t first_word;
-    uint64_t row_index;   /* logical index of (h = 2*oh, w = 0, c = block's first channel) */
-    long C, lanes;        /* channels, and real (non-padding) channels in this block */
-    float scale;
-    bool drop;
-} pool_row;
 
 static bool keep_bit(const pool_row *r, uint64_t i) { return (r->mask[(i >> 6) - r->first_word] >> (i & 63)) & 1; }
 
@@ -82,98 +67,24 @@ static void backward_row_any(const pool_row *r)
         }
 }
 
-/* The vector row kernels for oneDNN's 16- and 8-channel blocks: one vector per pixel, written
- * once with GCC's vector extensions and compiled for AVX-512, AVX2 and the baseline, picked
- * at load time (target_clones). */
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
-#define ROW_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define ROW_CLONES
-#endif
-
-#define DEFINE_ROW_KERNELS(L)                                                                        \
-    typedef float vf##L __attribute__((vector_size(4 * L)));                                         \
-    typedef int32_t vi##L __attribute__((vector_size(4 * L)));                                       \
-    typedef uint8_t vb##L __attribute__((vector_size(L)));                                           \
-                                                                                                     \
-    /* *v *= scale where the pixel's L channels are kept, 0 where dropped (pointers, not vector  \
-     * arguments: the function inlines into each target clone) */                                   \
-    static inline void apply_keep##L(const pool_row *r, uint64_t i, const vi##L *lane_bit,          \
-                                     const vi##L *scale, vf##L *v)                                   \
-    {                                                                                                \
-        uint64_t b = i - (r->first_word << 6), s = b & 63;                                           \
-        const uint64_t *w = r->mask + (b >> 6);                                                      \
-        uint64_t bits = s ? (w[0] >> s) | (w[1] << (64 - s)) : w[0];                                 \
-        if (r->lanes < L) bits &= (UINT64_C(1) << r->lanes) - 1;                                     \
-        vi##L on = (((vi##L){0} + (int32_t)(bits & ((UINT64_C(1) << L) - 1))) & *lane_bit) != 0;     \
-        *v *= (vf##L)(on & *scale);                                                                  \
-    }                                                                                                \
-                                                                                                     \
-    ROW_CLONES static void forward_row_##L(const pool_row *r)                                        \
-    {                                                                                                \
-        vi##L lane_bit, scale;                                                                       \
-        for (int j = 0; j < L; j++) lane_bit[j] = 1 << j;                                            \
-        float sc = r->scale;                                                                         \
-        int32_t sc_bits;                                                                             \
-        memcpy(&sc_bits, &sc, sizeof sc_bits);                                                       \
-        scale = (vi##L){0} + sc_bits;                                                                \
-        for (long ow = 0; ow < r->OW; ow++) {                                                        \
-            vf##L v[4];                                                                              \
-            for (int k = 0; k < 4; k++) {                                                            \
-                long dy = k >> 1, dx = k & 1;                                                        \
-                memcpy(&v[k], r->in0 + (dy * r->W + 2 * ow + dx) * L, sizeof v[k]);                 \
-                if (r->drop)                                                                         \
-                    apply_keep##L(r, r->row_index + (uint64_t)((dy * r->W + 2 * ow + dx) * r->C),       \
-                                  &lane_bit, &scale, &v[k]);                                         \
-            }                                                                                        \
-            vf##L best = v[0];                                                                       \
-            vi##L arg = {0};                                                                         \
-            for (int k = 1; k < 4; k++) { /* strictly greater: the first of equal maxima wins */     \
-                vi##L m = v[k] > best;                                                               \
-                best = (vf##L)(((vi##L)v[k] & m) | ((vi##L)best & ~m));                              \
-                arg = (arg & ~m) | (m & k);                                                          \
-            }                                                                                        \
-            vb##L a = __builtin_convertvector(arg, vb##L);                                           \
-            memcpy(r->out + ow * L, &best, sizeof best);                                             \
-            memcpy(r->arg + ow * L, &a, sizeof a);                                                   \
-        }                                                                                            \
-    }                                                                                                \
-                                                                                                     \
-    ROW_CLONES static void backward_row_##L(const pool_row *r)                                       \
-    {                                                                                                \
-        float *r0 = r->out, *r1 = r->out + r->W * L;                                                 \
-        for (long ow = 0; ow < r->OW; ow++) {                                                        \
-            vf##L dy, y;                                                                             \
-            vb##L a8;                                                                                \
-            memcpy(&dy, r->dy + ow * L, sizeof dy);                                                  \
-            memcpy(&y, r->y + ow * L, sizeof y);                                                     \
-            memcpy(&a8, r->arg_in + ow * L, sizeof a8);                                              \
-            vi##L a = __builtin_convertvector(a8, vi##L);                                            \
-            vi##L g = (vi##L)(dy * r->scale) & (y > 0.0f);                                           \
-            vf##L out[4];                                                                            \
-            for (int k = 0; k < 4; k++) out[k] = (vf##L)(g & (a == k));                              \
-            memcpy(r0 + (2 * ow) * L, &out[0], sizeof out[0]);                                       \
-            memcpy(r0 + (2 * ow + 1) * L, &out[1], sizeof out[1]);                                   \
-            memcpy(r1 + (2 * ow) * L, &out[2], sizeof out[2]);                                       \
-            memcpy(r1 + (2 * ow + 1) * L, &out[3], sizeof out[3]);                                   \
-        }                                                                                            \
-    }
-
-DEFINE_ROW_KERNELS(16)
-DEFINE_ROW_KERNELS(8)
-
-static void forward_row(const pool_row *r)
+/* 16- and 8-channel blocks run the vector kernels of this CPU's ISA (pool_rows.h). */
+const pool_row_kernels *pool_rows_best(void)
 {
-    if (r->X == 16) forward_row_16(r);
-    else if (r->X == 8) forward_row_8(r);
-    else forward_row_any(r);
+#if defined(GCBENCH_POOL_ROWS_X86)
+    if (simd_cpu_supports("avx512")) return pool_rows_avx512();
+    if (simd_cpu_supports("avx2")) return pool_rows_avx2();
+#endif
+    return pool_rows_base();
 }
 
-static void backward_row(const pool_row *r)
+static pool_row_fn forward_row(const pool_row_kernels *k, long X)
 {
-    if (r->X == 16) backward_row_16(r);
-    else if (r->X == 8) backward_row_8(r);
-    else backward_row_any(r);
+    return X == 16 ? k->forward16 : X == 8 ? k->forward8 : forward_row_any;
+}
+
+static pool_row_fn backward_row(const pool_row_kernels *k, long X)
+{
+    return X == 16 ? k->backward16 : X == 8 ? k->backward8 : backward_row_any;
 }
 
 void maxpool_fused_forward(const float *x, float *y, uint8_t *argmax, const pool_geometry *g,
@@ -183,6 +94,7 @@ void maxpool_fused_forward(const float *x, float *y, uint8_t *argmax, const pool
     const long OH = pool_out_side(H), OW = pool_out_side(W);
     const uint64_t hwc = (uint64_t)(H * W * C), first_word = ((uint64_t)g->first * hwc) >> 6;
     const bool drop = d->rate > 0.0f;
+    const pool_row_fn kernel = forward_row(pool_rows_best(), X);
 
     if (drop) {
         size_t words = maxpool_fused_mask_words(g, d);
@@ -209,7 +121,7 @@ void maxpool_fused_forward(const float *x, float *y, uint8_t *argmax, const pool
                     .scale = drop ? 1.0f / (1.0f - d->rate) : 1.0f,
                     .drop = drop,
                 };
-                forward_row(&r);
+                kernel(&r);
             }
 }
 
@@ -219,6 +131,7 @@ void maxpool_fused_backward(const float *dy, const float *y, const uint8_t *argm
     const long cb_count = blocks(g), H = g->h, W = g->w, X = g->block;
     const long OH = pool_out_side(H), OW = pool_out_side(W);
     const float scale = d->rate > 0.0f ? 1.0f / (1.0f - d->rate) : 1.0f;
+    const pool_row_fn kernel = backward_row(pool_rows_best(), X);
 
 #pragma omp parallel for collapse(2) schedule(static)
     for (long n = 0; n < g->n; n++)
@@ -228,7 +141,7 @@ void maxpool_fused_backward(const float *dy, const float *y, const uint8_t *argm
                 size_t o = (size_t)(((n * cb_count + cb) * OH + oh) * OW) * (size_t)X;
                 pool_row r = {.out = plane + (2 * oh * W) * X, .dy = dy + o, .y = y + o, .arg_in = argmax + o,
                               .W = W, .OW = OW, .X = X, .scale = scale};
-                backward_row(&r);
+                kernel(&r);
                 /* an odd width leaves a column no window covers */
                 for (long col = 2 * OW; col < W; col++)
                     for (long ci = 0; ci < X; ci++) r.out[col * X + ci] = r.out[(W + col) * X + ci] = 0.0f;

@@ -1,0 +1,45 @@
+/* The row kernels of the fused max-pool (engine/net/layers/maxpool_fused.c) for oneDNN's 16- and
+ * 8-channel blocks: one vector per pixel, one body (pool_rows_body.h) compiled once per ISA in
+ * its own file, like simd/. Each file has the ISA flags for the whole translation unit: gcc 12
+ * scalarizes 64-byte generic vectors inside target_clones functions (the comparisons and the
+ * byte/int conversions run lane by lane), which made the 16-channel kernels many times slower
+ * than their memory traffic. */
+#ifndef GCBENCH_ENGINE_LAYERS_POOL_ROWS_H
+#define GCBENCH_ENGINE_LAYERS_POOL_ROWS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* One output row (n, block, oh) of the forward or backward pass: what the row kernels need. */
+typedef struct {
+    const float *in0;     /* forward: input rows 2*oh and 2*oh + 1 (in0 + W*X) */
+    float *out;           /* forward: pooled row; backward: gradient rows 2*oh, 2*oh + 1 */
+    uint8_t *arg;
+    const float *dy, *y;  /* backward: the pooled row's gradient and values */
+    const uint8_t *arg_in;
+    long W, OW, X;
+    /* dropout: keep bit of logical index i is bit (i - 64*first_word) of mask */
+    const uint64_t *mask;
+    uint64_t first_word;
+    uint64_t row_index;   /* logical index of (h = 2*oh, w = 0, c = block's first channel) */
+    long C, lanes;        /* channels, and real (non-padding) channels in this block */
+    float scale;
+    bool drop;
+} pool_row;
+
+typedef void (*pool_row_fn)(const pool_row *r);
+
+typedef struct {
+    const char *isa; /* "base", "avx2", "avx512" */
+    pool_row_fn forward16, backward16, forward8, backward8;
+} pool_row_kernels;
+
+/* Defined by pool_rows_<isa>.c; the x86 ones are built only there. */
+const pool_row_kernels *pool_rows_base(void);
+const pool_row_kernels *pool_rows_avx2(void);
+const pool_row_kernels *pool_rows_avx512(void);
+
+/* The best table this CPU runs (simd_cpu_supports decides, so tests can hide an ISA). */
+const pool_row_kernels *pool_rows_best(void);
+
+#endif
