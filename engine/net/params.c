@@ -85,6 +85,7 @@ void params_init(param_store *ps, uint64_t seed)
     }
     memset(ps->g, 0, ps->total * sizeof *ps->g);
     for (int s = 0; s < ps->nslots; s++) memset(ps->state[s], 0, ps->total * sizeof(float));
+    ps->updates = 0;
 }
 
 uint64_t params_checksum(const param_store *ps)

@@ -41,6 +41,7 @@ typedef struct {
     float *w, *g;      /* weights, gradients */
     float *state[PARAMS_MAX_SLOTS]; /* the optimizer's state slots (params_alloc_state) */
     int nslots;
+    uint64_t updates;  /* optimizer steps applied since params_init (Keras's `iterations`) */
 } param_store;
 
 /* Registers a tensor (before params_alloc); returns its index in *index. */

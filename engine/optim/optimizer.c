@@ -52,8 +52,8 @@ static void update_span(const optimizer *opt, param_store *ps, int i, size_t off
 {
     float *slots[OPT_MAX_SLOTS];
     for (int s = 0; s < opt->desc->nslots; s++) slots[s] = param_state(ps, s, i) + off;
-    opt->desc->update(opt->kernels, &opt->hp, param_w(ps, i) + off, slots, param_g(ps, i) + off, rows, cols,
-                      centered);
+    opt->desc->update(opt->kernels, &opt->hp, ps->updates, param_w(ps, i) + off, slots, param_g(ps, i) + off, rows,
+                      cols, centered);
 }
 
 /* Rows [r0, r1) of tensor i: centralized when GC applies to it. */
@@ -65,6 +65,7 @@ static void update_rows(const optimizer *opt, param_store *ps, int i, size_t r0,
 
 void optimizer_step(const optimizer *opt, param_store *ps)
 {
+    ps->updates++; /* the step about to be applied is number ps->updates, from 1 */
 #pragma omp parallel
     for (int i = 0; i < ps->n; i++) {
         const param_tensor *t = &ps->t[i];

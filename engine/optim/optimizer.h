@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine/net/params.h"
 #include "simd/simd.h"
@@ -49,9 +50,10 @@ typedef struct {
     const char *slots[OPT_MAX_SLOTS];  /* their names, as checkpoints save them */
     /* Updates rows x cols weights w from the gradient g (row-major), with the state slots at
      * the same offset; centered: each row's gradient minus its mean (GC), fused into the pass.
-     * Not centered, rows x cols is simply rows*cols contiguous elements. One thread. */
-    void (*update)(const simd_kernels *k, const opt_hparams *hp, float *w, float *const *slots, const float *g,
-                   size_t rows, size_t cols, bool centered);
+     * Not centered, rows x cols is simply rows*cols contiguous elements. step: which update this
+     * is, from 1 (bias corrections read it). One thread. */
+    void (*update)(const simd_kernels *k, const opt_hparams *hp, uint64_t step, float *w, float *const *slots,
+                   const float *g, size_t rows, size_t cols, bool centered);
     /* "lr 0.0001 rho 0.9 eps 1e-07": the hyperparameters it reads, each with `digits`
      * significant digits (6 for people, 17 to tell any two values apart). */
     void (*describe)(const opt_hparams *hp, int digits, char *buf, size_t size);
