@@ -1,9 +1,10 @@
 /* --checkpoint and --resume: the session's state in a checkpoint file, and back.
  *
- * Sections: CONF the configuration as "key=value" lines (compared on resume), STAT the run in
- * progress and its position and accumulators, IPS_ per-epoch throughput, WGHT the weights,
- * RMSV the RMSprop state, LOG_ the log written so far, HIST the report's epoch history, STDY
- * (--seeds) the seeds of the study finished so far: the seed in progress is the next one.
+ * The program's sections: CONF the configuration as "key=value" lines (compared on resume),
+ * STAT which run is in progress and the finished baseline's results, LOG_ the log written so
+ * far, HIST the report's epoch history, STDY (--seeds) the seeds of the study finished so far
+ * (the seed in progress is the next one). The engine's (engine/train/train_checkpoint.h): the
+ * run's position and accumulators, and the weights with every optimizer state slot.
  * Every random draw is a function of (seed, epoch, step, image), so the position is the
  * random state: nothing else needs saving to continue exactly. */
 #include <errno.h>
@@ -12,15 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/runtime/dist.h"
 #include "engine/base/error.h"
+#include "engine/runtime/dist.h"
+#include "engine/train/train_checkpoint.h"
 #include "session.h"
 
 #define TAG_CONF CHECKPOINT_TAG('C', 'O', 'N', 'F')
 #define TAG_STAT CHECKPOINT_TAG('S', 'T', 'A', 'T')
-#define TAG_IPS CHECKPOINT_TAG('I', 'P', 'S', '_')
-#define TAG_WGHT CHECKPOINT_TAG('W', 'G', 'H', 'T')
-#define TAG_RMSV CHECKPOINT_TAG('R', 'M', 'S', 'V')
 #define TAG_LOG CHECKPOINT_TAG('L', 'O', 'G', '_')
 #define TAG_HIST CHECKPOINT_TAG('H', 'I', 'S', 'T')
 #define TAG_STDY CHECKPOINT_TAG('S', 'T', 'D', 'Y')
@@ -131,36 +130,6 @@ static int compare_config(const char *path, const char *saved, const char *curre
     return GC_OK;
 }
 
-static void put_epoch(checkpoint_buffer *b, const epoch_result *r)
-{
-    checkpoint_put_u64(b, (uint64_t)r->epoch);
-    double v[] = {r->loss, r->accuracy, r->val_loss, r->val_accuracy, r->train_seconds, r->val_seconds,
-                  r->seconds, r->data_wait_seconds, r->images_per_second};
-    for (size_t i = 0; i < sizeof v / sizeof *v; i++) checkpoint_put_f64(b, v[i]);
-}
-
-static void get_epoch(checkpoint_cursor *c, epoch_result *r)
-{
-    r->epoch = (int)checkpoint_get_u64(c);
-    double *v[] = {&r->loss, &r->accuracy, &r->val_loss, &r->val_accuracy, &r->train_seconds, &r->val_seconds,
-                   &r->seconds, &r->data_wait_seconds, &r->images_per_second};
-    for (size_t i = 0; i < sizeof v / sizeof *v; i++) *v[i] = checkpoint_get_f64(c);
-}
-
-static void put_summary(checkpoint_buffer *b, const run_summary *r)
-{
-    checkpoint_put_u64(b, r->init_checksum);
-    double v[] = {r->loss, r->accuracy, r->val_loss, r->val_accuracy, r->train_seconds, r->images_per_second};
-    for (size_t i = 0; i < sizeof v / sizeof *v; i++) checkpoint_put_f64(b, v[i]);
-}
-
-static void get_summary(checkpoint_cursor *c, run_summary *r)
-{
-    r->init_checksum = checkpoint_get_u64(c);
-    double *v[] = {&r->loss, &r->accuracy, &r->val_loss, &r->val_accuracy, &r->train_seconds, &r->images_per_second};
-    for (size_t i = 0; i < sizeof v / sizeof *v; i++) *v[i] = checkpoint_get_f64(c);
-}
-
 /* A study's finished seeds: their count, then per seed its number and, per run, the training
  * time and the epochs. */
 static void put_study(checkpoint_buffer *b, const study *st)
@@ -203,21 +172,12 @@ int session_save(session *s, const char *run, const train_state *st)
     char conf[CONF_MAX];
     config_text(s, conf, sizeof conf);
 
-    checkpoint_buffer stat = {0}, ips = {0}, log = {0}, hist = {0};
+    checkpoint_buffer stat = {0}, trns = {0}, prms = {0}, log = {0}, hist = {0};
     checkpoint_put_u64(&stat, (uint64_t)s->run_index);
     checkpoint_put_str(&stat, run);
-    checkpoint_put_u64(&stat, (uint64_t)st->epoch);
-    checkpoint_put_u64(&stat, (uint64_t)st->step);
-    checkpoint_put_f64(&stat, st->loss_sum);
-    checkpoint_put_u64(&stat, st->correct);
-    checkpoint_put_u64(&stat, st->seen);
-    checkpoint_put_f64(&stat, st->data_wait);
-    checkpoint_put_f64(&stat, st->train_seconds);
-    checkpoint_put_f64(&stat, st->run_seconds);
-    checkpoint_put_u64(&stat, st->init_checksum);
-    put_epoch(&stat, &st->last);
-    put_summary(&stat, &s->base);
-    checkpoint_put(&ips, st->ips, (size_t)o->epochs * sizeof(double));
+    run_summary_put(&stat, &s->base);
+    train_state_put(&trns, st, o->epochs);
+    train_params_put(&prms, &s->net->params, o->optimizer);
     checkpoint_put_u64(&hist, (uint64_t)s->nhistory);
     for (int i = 0; i < s->nhistory; i++) {
         const report_history *h = &s->history[i];
@@ -230,7 +190,7 @@ int session_save(session *s, const char *run, const train_state *st)
                               .train_seconds = h->epochs[e].train_seconds, .val_seconds = h->epochs[e].val_seconds,
                               .seconds = h->epochs[e].seconds, .data_wait_seconds = h->epochs[e].data_wait_seconds,
                               .images_per_second = h->epochs[e].images_per_second};
-            put_epoch(&hist, &r);
+            epoch_result_put(&hist, &r);
         }
     }
     checkpoint_buffer seeds = {0};
@@ -238,16 +198,15 @@ int session_save(session *s, const char *run, const train_state *st)
     int rc = read_log(s, &log);
     if (rc == GC_OK) rc = checkpoint_buffer_check(&seeds);
     if (rc == GC_OK) rc = checkpoint_buffer_check(&stat);
-    if (rc == GC_OK) rc = checkpoint_buffer_check(&ips);
+    if (rc == GC_OK) rc = checkpoint_buffer_check(&trns);
+    if (rc == GC_OK) rc = checkpoint_buffer_check(&prms);
     if (rc == GC_OK) rc = checkpoint_buffer_check(&log);
     if (rc == GC_OK) rc = checkpoint_buffer_check(&hist);
-    const param_store *ps = &s->net->params;
     checkpoint_section sections[] = {
         {TAG_CONF, strlen(conf), conf},
         {TAG_STAT, stat.size, stat.data},
-        {TAG_IPS, ips.size, ips.data},
-        {TAG_WGHT, ps->total * sizeof(float), ps->w},
-        {TAG_RMSV, ps->total * sizeof(float), ps->state[0]},
+        {TRAIN_TAG_STATE, trns.size, trns.data},
+        {TRAIN_TAG_PARAMS, prms.size, prms.data},
         {TAG_LOG, log.size, log.data},
         {TAG_HIST, hist.size, hist.data},
         {TAG_STDY, seeds.size, seeds.data},
@@ -255,7 +214,8 @@ int session_save(session *s, const char *run, const train_state *st)
     int nsections = (int)(sizeof sections / sizeof *sections) - (o->seeds ? 0 : 1);
     if (rc == GC_OK) rc = checkpoint_write(o->checkpoint_path, sections, nsections);
     checkpoint_buffer_free(&stat);
-    checkpoint_buffer_free(&ips);
+    checkpoint_buffer_free(&trns);
+    checkpoint_buffer_free(&prms);
     checkpoint_buffer_free(&log);
     checkpoint_buffer_free(&hist);
     checkpoint_buffer_free(&seeds);
@@ -288,7 +248,7 @@ static int load_history(session *s, const char *path, const checkpoint_section *
         report_history_init(h, run, (gc_scope)scope);
         for (uint64_t e = 0; e < nepochs; e++) {
             epoch_result r = {.run = run};
-            get_epoch(&c, &r);
+            epoch_result_get(&c, &r);
             if (c.bad) return malformed(path, "bad report history");
             GC_TRY(report_history_add(h, &r));
         }
@@ -346,11 +306,10 @@ int session_load_file(session *s, const char *path, checkpoint_file *file, resum
     memset(file, 0, sizeof *file);
     const checkpoint_file *f = &out->file;
     const checkpoint_section *conf = checkpoint_find(f, TAG_CONF), *stat = checkpoint_find(f, TAG_STAT),
-                             *ips = checkpoint_find(f, TAG_IPS), *wght = checkpoint_find(f, TAG_WGHT),
-                             *rmsv = checkpoint_find(f, TAG_RMSV), *log = checkpoint_find(f, TAG_LOG),
-                             *hist = checkpoint_find(f, TAG_HIST);
-    if (!conf || !stat || !ips || !wght || !rmsv || !log || !hist)
-        return malformed(path, "a section is missing");
+                             *trns = checkpoint_find(f, TRAIN_TAG_STATE), *prms = checkpoint_find(f, TRAIN_TAG_PARAMS),
+                             *log = checkpoint_find(f, TAG_LOG), *hist = checkpoint_find(f, TAG_HIST);
+    if (!conf || !stat || !trns || !prms || !log || !hist)
+        return malformed(path, "a section is missing (a checkpoint of another gcbench version?)");
 
     char saved[CONF_MAX], current[CONF_MAX];
     if (conf->size >= sizeof saved) return malformed(path, "the configuration is too long");
@@ -362,40 +321,18 @@ int session_load_file(session *s, const char *path, checkpoint_file *file, resum
     const options *o = s->opt;
     int runs = (o->run_baseline ? 1 : 0) + (o->run_gc ? 1 : 0);
     checkpoint_cursor c = checkpoint_cursor_of(stat);
-    train_state *st = &out->state;
-    char run[32];
-    /* Positions are checked as read (64 bits), before they become ints. */
     uint64_t run_index = checkpoint_get_u64(&c);
+    char run[32];
     checkpoint_get_str(&c, run, sizeof run);
-    uint64_t epoch = checkpoint_get_u64(&c), step = checkpoint_get_u64(&c);
-    st->loss_sum = checkpoint_get_f64(&c);
-    st->correct = checkpoint_get_u64(&c);
-    st->seen = checkpoint_get_u64(&c);
-    st->data_wait = checkpoint_get_f64(&c);
-    st->train_seconds = checkpoint_get_f64(&c);
-    st->run_seconds = checkpoint_get_f64(&c);
-    st->init_checksum = checkpoint_get_u64(&c);
-    get_epoch(&c, &st->last);
-    get_summary(&c, &out->base);
-    uint64_t steps = (s->train.count + (size_t)o->batch - 1) / (size_t)o->batch;
+    run_summary_get(&c, &out->base);
     if (c.bad || c.left != 0) return malformed(path, "bad run state");
-    if (run_index >= (uint64_t)runs || epoch > (uint64_t)o->epochs || step >= steps ||
-        (epoch == (uint64_t)o->epochs && step != 0) || st->seen > s->train.count || st->correct > st->seen ||
-        st->last.epoch < 0 || (uint64_t)st->last.epoch > epoch)
-        return malformed(path, "its run state does not fit this configuration");
+    if (run_index >= (uint64_t)runs) return malformed(path, "its run state does not fit this configuration");
     out->run_index = (int)run_index;
-    st->epoch = (int)epoch;
-    st->step = (int)step;
-    if (ips->size != (uint64_t)o->epochs * sizeof(double)) return malformed(path, "bad throughput record");
-    st->ips = malloc((size_t)ips->size);
-    if (!st->ips) return gc_fail(GC_ERUNTIME, "out of memory reading checkpoint '%s'", path);
-    memcpy(st->ips, ips->data, (size_t)ips->size);
-
-    size_t floats = s->net->params.total;
-    if (wght->size != floats * sizeof(float) || rmsv->size != floats * sizeof(float))
-        return malformed(path, "its weights do not fit the model");
-    out->weights = wght->data;
-    out->rms = rmsv->data;
+    int steps = (int)((s->train.count + (size_t)o->batch - 1) / (size_t)o->batch);
+    GC_TRY(train_state_get(trns, path, o->epochs, steps, s->train.count, &out->state));
+    /* The weights and the optimizer state go straight into the network: nothing trains it
+     * before the resumed run. */
+    GC_TRY(train_params_get(prms, path, &s->net->params, o->optimizer));
     out->log = log->data;
     out->log_size = (size_t)log->size;
     GC_TRY(load_history(s, path, hist));

@@ -185,9 +185,7 @@ int train_runs(session *s, net *n, run_summary *base, run_summary *gc, double *i
     if (s->resume) {
         first = s->resume->run_index;
         resume = &s->resume->state;
-        memcpy(n->params.w, s->resume->weights, n->params.total * sizeof(float));
-        GC_TRY(params_alloc_state(&n->params, opt->optimizer->nslots));
-        memcpy(n->params.state[0], s->resume->rms, n->params.total * sizeof(float));
+        /* session_load put the weights and the optimizer state into n */
         if (first == 1) *base = s->base = s->resume->base;
         base->run = "baseline", base->scope = GC_SCOPE_NONE, base->epochs = opt->epochs;
     }

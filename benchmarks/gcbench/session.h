@@ -21,7 +21,6 @@ typedef struct {
     int run_index;           /* the run in progress: 0 = first of the selected runs, 1 = gc after baseline */
     train_state state;       /* its position and accumulators (state.ips owned here) */
     run_summary base;        /* the finished baseline when run_index is 1 */
-    const float *weights, *rms; /* n->params.total floats each */
     const char *log;         /* the log as it was, to write again */
     size_t log_size;
     study study;             /* --seeds: the finished seeds; study.count is the seed in progress */

@@ -49,18 +49,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* What a successful load promises: pointers into the file, sizes that fit the model. Then
- * the weights go where gcbench puts them (main.c: train_runs). */
+/* What a successful load promises: the log inside the file, a run state that fits, and the
+ * weights and optimizer state loaded into the network (its slots allocated). */
 static void use(const resume_point *r)
 {
-    const uint8_t *lo = r->file.buf, *hi = r->file.buf + r->file.size;
-    size_t bytes = sess.net->params.total * sizeof(float);
-    const uint8_t *w = (const uint8_t *)r->weights, *v = (const uint8_t *)r->rms, *log = (const uint8_t *)r->log;
-    if (w < lo || w + bytes > hi || v < lo || v + bytes > hi || log < lo || log + r->log_size > hi || !r->state.ips ||
-        r->run_index < 0 || r->run_index > 1 || sess.nhistory > 2)
+    const uint8_t *lo = r->file.buf, *hi = r->file.buf + r->file.size, *log = (const uint8_t *)r->log;
+    const param_store *ps = &sess.net->params;
+    if (log < lo || log + r->log_size > hi || !r->state.ips || r->run_index < 0 || r->run_index > 1 ||
+        sess.nhistory > 2 || ps->nslots != sess.opt->optimizer->nslots)
         abort();
-    memcpy(sess.net->params.w, r->weights, bytes);
-    if (params_alloc_state(&sess.net->params, 1) == GC_OK) memcpy(sess.net->params.state[0], r->rms, bytes);
 }
 
 static void load(const uint8_t *data, size_t size)
