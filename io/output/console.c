@@ -182,7 +182,7 @@ void console_study(FILE *f, const study *st)
         int dec = info->decimals;
         char t[48], boot[48], wtl[24], wp[16];
         snprintf(t, sizeof t, "[%+.*f, %+.*f]", dec, p->t.lo, dec, p->t.hi);
-        if (!isfinite(p->t.lo)) snprintf(t, sizeof t, "(needs 2 seeds)");
+        if (!isfinite(p->t.lo)) snprintf(t, sizeof t, "(needs n >= 2)");
         snprintf(boot, sizeof boot, "[%+.*f, %+.*f]", dec, p->bootstrap.lo, dec, p->bootstrap.hi);
         if (!isfinite(p->bootstrap.lo)) snprintf(boot, sizeof boot, "-");
         snprintf(wtl, sizeof wtl, "%d/%d/%d", s->wins, s->ties, s->losses);
