@@ -184,14 +184,7 @@ int session_save(session *s, const char *run, const train_state *st)
         checkpoint_put_str(&hist, h->run);
         checkpoint_put_u64(&hist, (uint64_t)h->scope);
         checkpoint_put_u64(&hist, (uint64_t)h->nepochs);
-        for (int e = 0; e < h->nepochs; e++) {
-            epoch_result r = {.epoch = e + 1, .loss = h->epochs[e].loss, .accuracy = h->epochs[e].accuracy,
-                              .val_loss = h->epochs[e].val_loss, .val_accuracy = h->epochs[e].val_accuracy,
-                              .train_seconds = h->epochs[e].train_seconds, .val_seconds = h->epochs[e].val_seconds,
-                              .seconds = h->epochs[e].seconds, .data_wait_seconds = h->epochs[e].data_wait_seconds,
-                              .images_per_second = h->epochs[e].images_per_second};
-            epoch_result_put(&hist, &r);
-        }
+        for (int e = 0; e < h->nepochs; e++) epoch_result_put(&hist, &h->epochs[e]);
     }
     checkpoint_buffer seeds = {0};
     if (o->seeds) put_study(&seeds, &s->study);

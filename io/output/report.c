@@ -29,17 +29,16 @@ int report_history_add(report_history *h, const epoch_result *r)
 {
     if (h->nepochs == h->capacity) {
         int capacity = h->capacity ? 2 * h->capacity : 16;
-        report_epoch *grown = realloc(h->epochs, (size_t)capacity * sizeof *grown);
+        epoch_result *grown = realloc(h->epochs, (size_t)capacity * sizeof *grown);
         if (!grown)
             return gc_fail(GC_ERUNTIME, "out of memory recording epoch %d of run '%s' for the report", r->epoch,
                            h->run);
         h->epochs = grown, h->capacity = capacity;
     }
-    h->epochs[h->nepochs++] = (report_epoch){
-        .epoch = r->epoch, .loss = r->loss, .accuracy = r->accuracy, .val_loss = r->val_loss,
-        .val_accuracy = r->val_accuracy, .seconds = r->seconds, .train_seconds = r->train_seconds,
-        .val_seconds = r->val_seconds, .images_per_second = r->images_per_second,
-        .data_wait_seconds = r->data_wait_seconds};
+    epoch_result *e = &h->epochs[h->nepochs++];
+    *e = *r;
+    e->run = NULL;     /* the history's own name stands for it */
+    e->profile = NULL; /* the profile lives only until the next epoch */
     return GC_OK;
 }
 
@@ -136,7 +135,7 @@ static void write_metrics(FILE *f, const void *ctx)
           "images_per_second,data_wait_seconds\n", f);
     for (int r = 0; r < v->nruns; r++)
         for (int i = 0; i < v->runs[r].nepochs; i++) {
-            const report_epoch *e = &v->runs[r].epochs[i];
+            const epoch_result *e = &v->runs[r].epochs[i];
             csv_text(f, v->runs[r].run);
             fprintf(f, ",%d", e->epoch);
             csv_number(f, e->loss);
@@ -213,7 +212,7 @@ static int curves_build(curves *c, const char *subtitle, const report_run *runs,
         double *x = d, *loss = d + n, *val_loss = d + 2 * n, *acc = d + 3 * n, *val_acc = d + 4 * n;
         d += 5 * (size_t)n;
         for (int i = 0; i < n; i++) {
-            const report_epoch *e = &run->epochs[i];
+            const epoch_result *e = &run->epochs[i];
             x[i] = e->epoch, loss[i] = e->loss, val_loss[i] = e->val_loss;
             acc[i] = e->accuracy, val_acc[i] = e->val_accuracy;
         }

@@ -17,21 +17,12 @@
 
 #define REPORT_MAX_RUNS 8
 
-/* One epoch of a run: epoch_result's numbers, without the run's name (in report_run). */
-typedef struct {
-    int epoch; /* 1-based */
-    double loss, accuracy, val_loss, val_accuracy;
-    double seconds, train_seconds, val_seconds;
-    double images_per_second;
-    double data_wait_seconds; /* of `seconds`, waiting for the loader's next batch */
-} report_epoch;
-
 /* One run's history. */
 typedef struct {
     const char *run; /* "baseline", "gc" */
     gc_scope scope;
     int nepochs;
-    const report_epoch *epochs;
+    const epoch_result *epochs; /* their run and profile pointers are NULL: see report_run.run */
 } report_run;
 
 /* A run's epochs as they come, appended from the training observer's epoch_end (it allocates,
@@ -39,7 +30,7 @@ typedef struct {
 typedef struct {
     char run[32];
     gc_scope scope;
-    report_epoch *epochs;
+    epoch_result *epochs;
     int nepochs, capacity;
 } report_history;
 
