@@ -19,35 +19,50 @@ const char *pin_policy_name(pin_policy p)
     }
 }
 
-/* The CPUs the process was started on (taskset, or an MPI launcher binding each rank), taken
- * before gcbench binds anything: threads are pinned within them, so ranks on one machine keep
- * to their own cores. */
-static int restrict_to_launch_binding(hwloc_topology_t topo)
+/* The machine's topology, restricted to the CPUs the process was started on (taskset, or an
+ * MPI launcher binding each rank), so threads are pinned within them and ranks on one machine
+ * keep to their own cores. Loaded once, on first use, which comes before gcbench binds
+ * anything; kept for the process's life (every pinning reuses it: each count of a scaling
+ * study, each run). Called from the main thread only. */
+static int machine_topology(hwloc_topology_t *out)
 {
-    static hwloc_bitmap_t launch;
-    if (!launch) {
-        launch = hwloc_bitmap_alloc();
-        if (!launch) return gc_fail(GC_ERUNTIME, "out of memory reading the process's CPU binding");
-        if (hwloc_get_cpubind(topo, launch, HWLOC_CPUBIND_THREAD) != 0)
-            hwloc_bitmap_copy(launch, hwloc_topology_get_topology_cpuset(topo));
+    static hwloc_topology_t topo;
+    static const char *failed; /* why loading failed, once it has */
+    if (!topo && !failed) {
+        hwloc_bitmap_t launch = NULL;
+        if (hwloc_topology_init(&topo) != 0) {
+            topo = NULL;
+            failed = "hwloc_topology_init failed";
+        } else if (hwloc_topology_load(topo) != 0) {
+            failed = "hwloc_topology_load failed";
+        } else if (!(launch = hwloc_bitmap_alloc())) {
+            failed = "out of memory reading the process's CPU binding";
+        } else {
+            if (hwloc_get_cpubind(topo, launch, HWLOC_CPUBIND_THREAD) != 0)
+                hwloc_bitmap_copy(launch, hwloc_topology_get_topology_cpuset(topo));
+            if (!hwloc_bitmap_isincluded(hwloc_topology_get_topology_cpuset(topo), launch) &&
+                hwloc_topology_restrict(topo, launch, 0) != 0)
+                failed = "hwloc could not restrict pinning to the CPUs the process was started on";
+        }
+        hwloc_bitmap_free(launch);
+        if (failed && topo) {
+            hwloc_topology_destroy(topo);
+            topo = NULL;
+        }
     }
-    if (hwloc_bitmap_isincluded(hwloc_topology_get_topology_cpuset(topo), launch)) return GC_OK;
-    if (hwloc_topology_restrict(topo, launch, 0) != 0)
-        return gc_fail(GC_ERUNTIME, "hwloc could not restrict pinning to the CPUs the process was started on");
+    if (failed) return gc_fail(GC_ERUNTIME, "%s", failed);
+    *out = topo;
     return GC_OK;
 }
 
 int threads_physical_cores(void)
 {
-    hwloc_topology_t topo;
+    hwloc_topology_t topo = NULL;
     int cores = 0;
-    if (hwloc_topology_init(&topo) == 0) {
-        if (hwloc_topology_load(topo) == 0) {
-            if (restrict_to_launch_binding(topo) != GC_OK) gc_error_clear(); /* then the whole machine */
-            cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
-        }
-        hwloc_topology_destroy(topo);
-    }
+    if (machine_topology(&topo) == GC_OK)
+        cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+    else
+        gc_error_clear(); /* then what OpenMP sees */
     if (cores < 1) cores = omp_get_num_procs();
     return cores > 0 ? cores : 1;
 }
@@ -124,10 +139,8 @@ int threads_setup(int count, pin_policy policy, pin_report *r)
         return GC_OK;
     }
 
-    hwloc_topology_t topo;
-    if (hwloc_topology_init(&topo) != 0) return gc_fail(GC_ERUNTIME, "hwloc_topology_init failed");
-    int rc = hwloc_topology_load(topo) == 0 ? GC_OK : gc_fail(GC_ERUNTIME, "hwloc_topology_load failed");
-    if (rc == GC_OK) rc = restrict_to_launch_binding(topo);
+    hwloc_topology_t topo = NULL;
+    int rc = machine_topology(&topo);
     hwloc_bitmap_t *sets = NULL;
     if (rc == GC_OK) {
         sets = calloc((size_t)count, sizeof *sets);
@@ -138,6 +151,5 @@ int threads_setup(int count, pin_policy policy, pin_report *r)
     r->pinned = rc == GC_OK;
     for (int i = 0; sets && i < count; i++) hwloc_bitmap_free(sets[i]);
     free(sets);
-    hwloc_topology_destroy(topo);
     return rc;
 }
