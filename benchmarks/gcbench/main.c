@@ -98,14 +98,14 @@ static const char *onednn_version_string(void)
     return version;
 }
 
-static const char *runs_name(const options *opt)
+const char *session_runs_name(const options *opt)
 {
     return opt->run_baseline && opt->run_gc ? "compare" : opt->run_gc ? "gc" : "baseline";
 }
 
 /* The chosen model for the session's data, planned for the thread count now in effect (oneDNN
  * fixes its work split when it creates a primitive). */
-static int build_net(session *s, net **out)
+int session_build_net(session *s, net **out)
 {
     int size = s->opt->image_size;
     GC_TRY(net_create(out, (act_shape){3, 3, size, size}, dnnl_format_tag_any));
@@ -119,7 +119,7 @@ static int build_net(session *s, net **out)
 }
 
 /* The header lines and the config record, once. */
-static void describe(session *s, const net *n, const pin_report *pin)
+void session_describe(session *s, const net *n, const pin_report *pin)
 {
     const options *opt = s->opt;
     config_record cfg = {
@@ -128,7 +128,7 @@ static void describe(session *s, const net *n, const pin_report *pin)
         .onednn = onednn_version_string(), .layout = net_layout_name(n->act_tag), .batch = opt->batch,
         .epochs = opt->epochs, .image_size = opt->image_size, .train_images = s->train.count,
         .val_images = s->val.count, .seed = opt->seed, .dataset = s->data_desc, .augment = opt->augment,
-        .runs = runs_name(opt),
+        .runs = session_runs_name(opt),
         .gc_scope = gc_scope_name(opt->scope), .lr = opt->hp.lr, .rho = opt->hp.rho, .eps = opt->hp.eps,
         .params = n->params.count,
     };
@@ -227,7 +227,7 @@ static int run_once(session *s)
     net *n = NULL;
     run_summary base, gc;
     double ips;
-    int rc = build_net(s, &n);
+    int rc = session_build_net(s, &n);
     s->net = n;
     resume_point resume = {0};
     if (rc == GC_OK && s->opt->resume_path) {
@@ -236,7 +236,7 @@ static int run_once(session *s)
         if (rc == GC_OK) s->resume = &resume;
     }
     if (rc == GC_OK) {
-        describe(s, n, &pin);
+        session_describe(s, n, &pin);
         rc = s->opt->seeds ? seed_study_run(s, n) : train_runs(s, n, &base, &gc, &ips);
     }
     if (rc == GC_OK && !s->opt->seeds) print_results(s->opt, &base, &gc);
@@ -245,47 +245,6 @@ static int run_once(session *s)
     net_destroy(n);
     s->net = NULL;
     return rc;
-}
-
-/* --scaling: the same training at each thread count; speedup and efficiency against the first
- * count measured. Counts above this machine's cores are skipped and listed at the end. */
-static int run_scaling(session *s)
-{
-    const options *opt = s->opt;
-    int cores = threads_physical_cores(), skipped[OPTIONS_MAX_SCALING], nskipped = 0;
-    double first_ips = 0.0;
-    int first_threads = 0;
-    for (int i = 0; i < opt->nscaling; i++) {
-        int t = opt->scaling[i];
-        if (t > cores) {
-            skipped[nskipped++] = t;
-            continue;
-        }
-        pin_report pin;
-        s->threads = t;
-        GC_TRY(threads_setup(t, opt->pin, &pin));
-        net *n = NULL;
-        run_summary base, gc;
-        double ips = 0.0;
-        int rc = build_net(s, &n);
-        if (rc == GC_OK && first_threads == 0) {
-            describe(s, n, &pin);
-            console_scaling_header(stdout, runs_name(opt), opt->epochs, opt->batch, pin_policy_name(opt->pin), cores);
-        }
-        if (rc == GC_OK) rc = train_runs(s, n, &base, &gc, &ips);
-        net_destroy(n);
-        if (rc != GC_OK) return gc_context(rc, "scaling study at %d threads", t);
-        if (first_threads == 0) first_ips = ips, first_threads = t;
-        scaling_point pt = {.threads = t, .images_per_second = ips, .speedup = ips / first_ips,
-                            .efficiency = ips / first_ips * first_threads / t, .cpus = pin.pinned ? pin.cpu : NULL};
-        console_scaling_row(stdout, &pt);
-        jsonl_scaling(&s->log, &pt);
-        s->points[s->npoints] = pt;
-        s->points[s->npoints++].cpus = NULL; /* the report does not list CPUs */
-    }
-    if (first_threads == 0) return gc_fail(GC_EUSAGE, "--scaling: every thread count exceeds this machine's %d cores", cores);
-    console_scaling_skipped(stdout, skipped, nskipped, cores);
-    return GC_OK;
 }
 
 /* The training and validation images: PNG class folders, or the synthetic set. */
@@ -357,7 +316,7 @@ static int run(session *s)
     }
     if (log_path) GC_TRY(jsonl_open(&s->log, log_path));
     GC_TRY(load_data(s));
-    GC_TRY(opt->nscaling ? run_scaling(s) : run_once(s));
+    GC_TRY(opt->nscaling ? scaling_study_run(s) : run_once(s));
     return opt->report_dir ? write_report(s) : GC_OK;
 }
 
@@ -415,7 +374,8 @@ int main(int argc, char **argv)
         signal(SIGTERM, on_stop_signal);
     }
     if (rc == GC_OK) rc = run(&s);
-    if (rc == GC_EINTERRUPTED) {
+    bool interrupted = rc == GC_EINTERRUPTED, note_checkpoint = rc == GC_ERUNTIME && s.saved_epoch >= 0;
+    if (interrupted) {
         fflush(stdout);
         if (s.progress) console_progress_clear(stderr);
         char where[128];
@@ -424,23 +384,19 @@ int main(int argc, char **argv)
             fprintf(stderr, "gcbench: interrupted by %s %s; the state is saved in '%s': run the same command with "
                         "--resume %s to continue\n",
                 stop_signal == SIGTERM ? "SIGTERM" : "SIGINT", where, opt.checkpoint_path, opt.checkpoint_path);
-        rc = GC_ERUNTIME;
         gc_error_clear();
-        jsonl_close(&s.log);
-        dataset_free(&s.val);
-        dataset_free(&s.train);
-        for (int i = 0; i < 2; i++) report_history_free(&s.history[i]);
-        study_free(&s.study);
-        dist_finalize();
-        return rc;
     }
-    bool note_checkpoint = rc == GC_ERUNTIME && s.saved_epoch >= 0;
+    /* One cleanup path, whatever happened. */
     int close_rc = jsonl_close(&s.log);
     if (rc == GC_OK) rc = close_rc;
     dataset_free(&s.val);
     dataset_free(&s.train);
     for (int i = 0; i < 2; i++) report_history_free(&s.history[i]);
     study_free(&s.study);
+    if (interrupted) { /* every rank stopped at the same step, saved and got here */
+        dist_finalize();
+        return GC_ERUNTIME;
+    }
     if (rc != GC_OK) {
         report_error();
         if (note_checkpoint && dist_rank() == 0) {

@@ -52,6 +52,19 @@ typedef struct {
     char plan_source[640];    /* where it came from: "calibrated", "cache FILE", "file FILE", ... */
 } session;
 
+/* The chosen model for the session's data, planned for the thread count now in effect
+ * (main.c). */
+int session_build_net(session *s, net **out);
+
+/* The header lines and the config record, once (main.c). */
+void session_describe(session *s, const net *n, const pin_report *pin);
+
+/* "compare", "gc" or "baseline". */
+const char *session_runs_name(const options *opt);
+
+/* --scaling: the same training at each thread count (scaling_study.c). */
+int scaling_study_run(session *s);
+
 /* The selected runs on n, from where --resume left off (main.c); *ips: their mean throughput. */
 int train_runs(session *s, net *n, run_summary *base, run_summary *gc, double *ips);
 
