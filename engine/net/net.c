@@ -61,24 +61,40 @@ void net_destroy(net *n)
     free(n);
 }
 
-/* How many of the network's layers so far contain a part of this Keras kind (a fused layer
+/* How many of the network's layers before `upto` contain a part of this Keras kind (a fused layer
  * counts for each of its parts): the suffix of the next one's name. */
-static int parts_before(const net *n, layer_kind part)
+static int parts_before(const net *n, int upto, layer_kind part)
 {
     int count = 0;
-    for (int i = 0; i < n->nlayers; i++) {
-        const layer *l = &n->layers[i];
-        if (l->kind == part) count++;
-        if (l->kind == LAYER_CONV_POOL)
-            count += part == LAYER_CONV || part == LAYER_POOL || (part == LAYER_DROPOUT && l->rate > 0.0f);
+    for (int i = 0; i < upto; i++) {
+        layer_part parts[LAYER_MAX_PARTS];
+        int np = layer_parts(&n->layers[i], parts);
+        for (int p = 0; p < np; p++) count += parts[p].kind == part;
     }
     return count;
 }
 
-/* Keras's name for the next part of this kind: "conv2d", then "conv2d_1", ... */
-static void keras_name(const net *n, layer_kind part, const char *base, char *out)
+int layer_parts(const layer *l, layer_part *parts)
 {
-    int same = parts_before(n, part);
+    if (l->ops->parts) return l->ops->parts(l, parts);
+    parts[0] = (layer_part){l->kind, l->name, l->ops->type, l->out, l->param_w >= 0};
+    return 1;
+}
+
+void layer_label(const layer *l, char *buf, size_t size)
+{
+    layer_part parts[LAYER_MAX_PARTS];
+    int np = layer_parts(l, parts);
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int p = 0; p < np && used < size; p++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", p ? "+" : "", parts[p].name);
+}
+
+/* Keras's name for the next part of this kind: "conv2d", then "conv2d_1", ... */
+static void keras_name(const net *n, int upto, layer_kind part, const char *base, char *out)
+{
+    int same = parts_before(n, upto, part);
     if (same == 0)
         snprintf(out, LAYER_NAME_MAX, "%s", base);
     else
@@ -97,10 +113,8 @@ static int add_layer(net *n, layer_kind kind, const layer_ops *ops, const char *
     l->ops = ops;
     l->index = n->nlayers;
     l->param_w = l->param_b = -1;
-    l->dropout_ordinal = parts_before(n, LAYER_DROPOUT);
-    keras_name(n, kind == LAYER_CONV_POOL ? LAYER_CONV : kind, base, l->name);
-    if (kind == LAYER_CONV_POOL) keras_name(n, LAYER_POOL, "max_pooling2d", l->pool_name);
-    if (kind == LAYER_CONV_POOL) keras_name(n, LAYER_DROPOUT, "dropout", l->dropout_name);
+    l->dropout_ordinal = parts_before(n, l->index, LAYER_DROPOUT);
+    keras_name(n, l->index, kind, base, l->name);
     l->in = n->nlayers ? n->layers[n->nlayers - 1].out : n->input;
     l->out = l->in;
     n->nlayers++;
@@ -160,6 +174,10 @@ int net_add_conv_pool(net *n, int filters, int kernel, float rate)
 {
     layer *l = NULL;
     GC_TRY(add_layer(n, LAYER_CONV_POOL, &conv_pool_layer_ops, "conv2d", &l));
+    /* named by its parts, as Keras names the layers it computes */
+    keras_name(n, l->index, LAYER_CONV, "conv2d", l->name);
+    keras_name(n, l->index, LAYER_POOL, "max_pooling2d", l->pool_name);
+    keras_name(n, l->index, LAYER_DROPOUT, "dropout", l->dropout_name);
     long side_h = l->in.h - kernel + 1, side_w = l->in.w - kernel + 1;
     if (l->in.rank != 3 || filters < 1 || kernel < 1 || side_h < 2 || side_w < 2)
         return gc_fail(GC_EUSAGE, "%s: a %dx%d convolution and 2x2 pooling need an image input of at least %dx%d, got %ldx%ld",
@@ -219,7 +237,7 @@ int net_set_precision(net *n, dnnl_data_type_t act, dnnl_data_type_t weights)
     return GC_OK;
 }
 
-static bool in_place(const layer *l) { return l->kind == LAYER_DROPOUT || l->kind == LAYER_RELU; }
+static bool in_place(const layer *l) { return l->ops->in_place; }
 
 int layer_in_md(const net *n, const layer *l, long b, dnnl_memory_desc_t *md)
 {
@@ -486,15 +504,9 @@ void net_summary(const net *n, FILE *f)
         const layer *l = &n->layers[i];
         size_t params = 0;
         if (l->param_w >= 0) params += n->params.t[l->param_w].count + n->params.t[l->param_b].count;
-        if (l->kind != LAYER_CONV_POOL) {
-            summary_row(f, l->name, l->ops->type, l->out, params);
-            continue;
-        }
-        /* A fused layer is listed as the Keras layers it computes. */
-        act_shape conv = {3, l->filters, l->in.h - l->kernel + 1, l->in.w - l->kernel + 1};
-        summary_row(f, l->name, "Conv2D", conv, params);
-        if (l->rate > 0.0f) summary_row(f, l->dropout_name, "Dropout", conv, 0);
-        summary_row(f, l->pool_name, "MaxPooling2D", l->out, 0);
+        layer_part parts[LAYER_MAX_PARTS]; /* a fused layer is listed as the Keras layers it computes */
+        int np = layer_parts(l, parts);
+        for (int p = 0; p < np; p++) summary_row(f, parts[p].name, parts[p].type, parts[p].out, parts[p].params ? params : 0);
     }
     char total[32];
     group_thousands(total, sizeof total, n->params.count);

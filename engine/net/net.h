@@ -68,9 +68,23 @@ typedef struct {
 typedef struct net net;
 typedef struct layer layer;
 
+/* One of the Keras layers a layer computes (a fused layer computes several). */
+typedef struct {
+    layer_kind kind; /* LAYER_CONV, LAYER_DROPOUT, LAYER_POOL, ... */
+    const char *name, *type; /* Keras's name ("max_pooling2d_1") and type ("MaxPooling2D") */
+    act_shape out;
+    bool params;     /* the layer's parameters are this part's */
+} layer_part;
+
+#define LAYER_MAX_PARTS 4
+
 /* One kind of layer: its Keras type name, and its forward/backward pair. */
 typedef struct {
     const char *type;
+    bool in_place; /* its output is its input's buffer (dropout, ReLU) */
+    /* Optional: the Keras layers it computes, in order, into parts (at most LAYER_MAX_PARTS);
+     * returns their count. Without it, a layer is one part: itself. */
+    int (*parts)(const layer *l, layer_part *parts);
     /* Creates the layer's primitives for plan index v (batch net->batch[v]). */
     int (*plan)(net *n, layer *l, int v);
     int (*forward)(net *n, layer *l, const pass_ctx *p);
@@ -202,6 +216,12 @@ int net_bind_input(net *n, float *input);
 
 int net_forward(net *n, const pass_ctx *p);
 int net_backward(net *n, const pass_ctx *p);
+
+/* The Keras layers l computes (layer_ops.parts, or l itself); returns their count. */
+int layer_parts(const layer *l, layer_part *parts);
+
+/* Its parts' names joined by '+' ("conv2d_1+dropout+max_pooling2d_1"), for profiles. */
+void layer_label(const layer *l, char *buf, size_t size);
 
 /* Prints a Keras-like summary: layer (type), output shape, parameter count, totals. */
 void net_summary(const net *n, FILE *f);

@@ -82,16 +82,6 @@ void console_scaling_skipped(FILE *f, const int *threads, int count, int cores)
     fflush(f);
 }
 
-void layer_label(const layer *l, char *buf, size_t size)
-{
-    if (l->kind != LAYER_CONV_POOL)
-        snprintf(buf, size, "%s", l->name);
-    else if (l->rate > 0.0f)
-        snprintf(buf, size, "%s+%s+%s", l->name, l->dropout_name, l->pool_name);
-    else
-        snprintf(buf, size, "%s+%s", l->name, l->pool_name);
-}
-
 static void profile_row(FILE *f, const char *phase, double seconds, double total)
 {
     fprintf(f, "  %-44s %9.3f %7.1f%%\n", phase, seconds, total > 0 ? 100.0 * seconds / total : 0.0);

@@ -32,8 +32,6 @@ void console_study(FILE *f, const study *st);
 /* The --profile table of one epoch: each phase's seconds and share of the training steps. */
 void console_profile(FILE *f, const net *n, const epoch_result *r);
 
-/* A layer's label in profiles: its Keras name, with its fused parts ("conv2d_1+dropout+max_pooling2d_1"). */
-void layer_label(const layer *l, char *buf, size_t size);
 
 /* The scaling table: a header, a row per thread count, then the counts skipped (if any). */
 void console_scaling_header(FILE *f, const char *runs, int epochs, int batch, const char *pin, int cores);

@@ -106,4 +106,9 @@ static int conv_backward(net *n, layer *l, const pass_ctx *p)
     return layer_run_ops(n, pl->bwd, pl->nbwd);
 }
 
-const layer_ops conv_layer_ops = {"Conv2D", conv_plan, conv_forward, conv_backward};
+const layer_ops conv_layer_ops = {
+    .type = "Conv2D",
+    .plan = conv_plan,
+    .forward = conv_forward,
+    .backward = conv_backward,
+};

@@ -302,4 +302,21 @@ static int conv_pool_backward(net *n, layer *l, const pass_ctx *p)
     return dnnl_op_run(&n->ctx, &st->dw_to_user);
 }
 
-const layer_ops conv_pool_layer_ops = {"Conv2D+MaxPooling2D", conv_pool_plan, conv_pool_forward, conv_pool_backward};
+/* The Keras layers it computes: Conv2D (the parameters'), [Dropout,] MaxPooling2D. */
+static int conv_pool_parts(const layer *l, layer_part *parts)
+{
+    act_shape conv = {3, l->filters, l->in.h - l->kernel + 1, l->in.w - l->kernel + 1};
+    int np = 0;
+    parts[np++] = (layer_part){LAYER_CONV, l->name, "Conv2D", conv, true};
+    if (l->rate > 0.0f) parts[np++] = (layer_part){LAYER_DROPOUT, l->dropout_name, "Dropout", conv, false};
+    parts[np++] = (layer_part){LAYER_POOL, l->pool_name, "MaxPooling2D", l->out, false};
+    return np;
+}
+
+const layer_ops conv_pool_layer_ops = {
+    .type = "Conv2D+MaxPooling2D",
+    .parts = conv_pool_parts,
+    .plan = conv_pool_plan,
+    .forward = conv_pool_forward,
+    .backward = conv_pool_backward,
+};

@@ -61,4 +61,9 @@ static int dense_backward(net *n, layer *l, const pass_ctx *p)
     return layer_run_ops(n, pl->bwd, pl->nbwd);
 }
 
-const layer_ops dense_layer_ops = {"Dense", dense_plan, dense_forward, dense_backward};
+const layer_ops dense_layer_ops = {
+    .type = "Dense",
+    .plan = dense_plan,
+    .forward = dense_forward,
+    .backward = dense_backward,
+};

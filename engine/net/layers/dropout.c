@@ -157,4 +157,10 @@ static int dropout_backward_layer(net *n, layer *l, const pass_ctx *p)
     return GC_OK;
 }
 
-const layer_ops dropout_layer_ops = {"Dropout", dropout_plan, dropout_forward, dropout_backward_layer};
+const layer_ops dropout_layer_ops = {
+    .type = "Dropout",
+    .in_place = true,
+    .plan = dropout_plan,
+    .forward = dropout_forward,
+    .backward = dropout_backward_layer,
+};

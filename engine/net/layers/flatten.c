@@ -47,4 +47,9 @@ static int flatten_backward(net *n, layer *l, const pass_ctx *p)
     return layer_run_ops(n, pl->bwd, pl->nbwd);
 }
 
-const layer_ops flatten_layer_ops = {"Flatten", flatten_plan, flatten_forward, flatten_backward};
+const layer_ops flatten_layer_ops = {
+    .type = "Flatten",
+    .plan = flatten_plan,
+    .forward = flatten_forward,
+    .backward = flatten_backward,
+};

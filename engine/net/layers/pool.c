@@ -56,4 +56,9 @@ static int pool_backward(net *n, layer *l, const pass_ctx *p)
     return layer_run_ops(n, pl->bwd, pl->nbwd);
 }
 
-const layer_ops pool_layer_ops = {"MaxPooling2D", pool_plan, pool_forward, pool_backward};
+const layer_ops pool_layer_ops = {
+    .type = "MaxPooling2D",
+    .plan = pool_plan,
+    .forward = pool_forward,
+    .backward = pool_backward,
+};

@@ -36,4 +36,10 @@ static int relu_backward_layer(net *n, layer *l, const pass_ctx *p)
     return GC_OK;
 }
 
-const layer_ops relu_layer_ops = {"ReLU", relu_plan, relu_forward, relu_backward_layer};
+const layer_ops relu_layer_ops = {
+    .type = "ReLU",
+    .in_place = true,
+    .plan = relu_plan,
+    .forward = relu_forward,
+    .backward = relu_backward_layer,
+};
