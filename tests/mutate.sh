@@ -48,9 +48,9 @@ params-rows-axis @@ release @@ engine/params.c @@ t->rows = (size_t)dims[0]; @@ 
 loader-rescale @@ release @@ io/loader.c @@ const float scale = 1.0f / 255.0f; @@ const float scale = 1.0f / 256.0f;
 loader-shuffle-fixed @@ release @@ io/loader.c @@ uint64_t key = rng_key(ld->seed, RNG_STREAM_SHUFFLE, (uint64_t)epoch, 0); @@ uint64_t key = rng_key(ld->seed, RNG_STREAM_SHUFFLE, 0, 0);
 loader-share-offset @@ release @@ io/loader.c @@ size_t first = (size_t)step * (size_t)ld->batch + (size_t)share_first, bytes = dataset_image_bytes(ld->data); @@ size_t first = (size_t)step * (size_t)ld->batch, bytes = dataset_image_bytes(ld->data);
-loader-last-batch @@ release @@ io/loader.c @@ return left < (size_t)ld->batch ? (int)left : ld->batch; @@ return ld->batch;
+loader-last-batch @@ release @@ io/loader.c @@ return left < (size_t)ld->batch ? (int)left : ld->batch; @@ return left < 1 ? (int)left : ld->batch;
 prefetch-stop-no-wake @@ release @@ io/prefetch.c @@ p->stop = true; @@ p->stop = false;
-checkpoint-no-checksum @@ release @@ engine/checkpoint.c @@ if (checkpoint_hash(data + HEADER_BYTES, (size_t)payload) != checksum) @@ if (0)
+checkpoint-no-checksum @@ release @@ engine/checkpoint.c @@ if (checkpoint_hash(data + HEADER_BYTES, (size_t)payload) != checksum) @@ if (checkpoint_hash(data + HEADER_BYTES, (size_t)payload) != checksum && payload == 0)
 checkpoint-link-not-rename @@ release @@ engine/checkpoint.c @@ if (rc == GC_OK && rename(tmp, path) != 0) @@ if (rc == GC_OK && link(tmp, path) != 0)
 checkpoint-tmp-kept-on-failure @@ release @@ engine/checkpoint.c @@ if (rc != GC_OK) unlink(tmp); @@ if (rc != GC_OK) (void)tmp;
 threads-scatter-as-compact @@ release @@ engine/threads.c @@ if (policy == PIN_SCATTER) { @@ if (0) {
