@@ -19,6 +19,7 @@
 # must occur exactly once in the file. A sixth field, "equivalent: why", marks a mutant that
 # changes no observable behaviour: it is run and reported, but not scored.
 set -u
+{ # read whole before running: editing this file during a run must not change the run
 
 mutants() {
   cat <<'EOF'
@@ -61,7 +62,7 @@ dropout-no-rescale @@ release @@ engine/layers/dropout.c @@ static float dropout
 fused-dropout-no-rescale @@ release @@ engine/layers/maxpool_fused.c @@ const float scale = d->rate > 0.0f ? 1.0f / (1.0f - d->rate) : 1.0f; @@ const float scale = 1.0f;
 resume-rms-state-lost @@ release @@ benchmarks/gcbench/checkpoint_session.c @@ {TAG_RMSV, ps->total * sizeof(float), ps->v}, @@ {TAG_RMSV, ps->total * sizeof(float), ps->w},
 resume-seen-lost @@ release @@ benchmarks/gcbench/checkpoint_session.c @@ st->seen = checkpoint_get_u64(&c); @@ st->seen = checkpoint_get_u64(&c) / 2;
-dist-average-not-sum @@ mpi @@ engine/dist_mpi.c @@ done += (size_t)count; @@ for (int k = 0; k < count; k++) buf[done + k] /= (float)ranks_; done += (size_t)count;
+dist-average-not-sum @@ mpi @@ engine/dist_mpi.c @@ done += (size_t)count; @@ for (int k = 0; k < count; k++) { buf[done + k] /= (float)ranks_; } done += (size_t)count;
 EOF
 }
 
@@ -163,3 +164,5 @@ elif [ $scored -gt 0 ]; then
   echo "score: $(( 100 * caught / scored ))%"
 fi
 [ $missed -eq 0 ] && [ $broken -eq 0 ]
+exit
+}
