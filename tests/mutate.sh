@@ -19,6 +19,7 @@
 # must occur exactly once in the file. A sixth field, "equivalent: why", marks a mutant that
 # changes no observable behaviour: it is run and reported, but not scored.
 set -u
+{ # read whole before running: editing this file during a run must not change the run
 
 mutants() {
   cat <<'EOF'
@@ -48,9 +49,9 @@ params-rows-axis @@ release @@ engine/net/params.c @@ t->rows = (size_t)dims[0];
 loader-rescale @@ release @@ io/input/loader.c @@ const float scale = 1.0f / 255.0f; @@ const float scale = 1.0f / 256.0f;
 loader-shuffle-fixed @@ release @@ io/input/loader.c @@ uint64_t key = rng_key(ld->seed, RNG_STREAM_SHUFFLE, (uint64_t)epoch, 0); @@ uint64_t key = rng_key(ld->seed, RNG_STREAM_SHUFFLE, 0, 0);
 loader-share-offset @@ release @@ io/input/loader.c @@ size_t first = (size_t)step * (size_t)ld->batch + (size_t)share_first, bytes = dataset_image_bytes(ld->data); @@ size_t first = (size_t)step * (size_t)ld->batch, bytes = dataset_image_bytes(ld->data);
-loader-last-batch @@ release @@ io/input/loader.c @@ return left < (size_t)ld->batch ? (int)left : ld->batch; @@ return ld->batch;
+loader-last-batch @@ release @@ io/input/loader.c @@ return left < (size_t)ld->batch ? (int)left : ld->batch; @@ return left < 1 ? (int)left : ld->batch;
 prefetch-stop-no-wake @@ release @@ io/input/prefetch.c @@ p->stop = true; @@ p->stop = false;
-checkpoint-no-checksum @@ release @@ engine/train/checkpoint.c @@ if (checkpoint_hash(data + HEADER_BYTES, (size_t)payload) != checksum) @@ if (0)
+checkpoint-no-checksum @@ release @@ engine/train/checkpoint.c @@ if (checkpoint_hash(data + HEADER_BYTES, (size_t)payload) != checksum) @@ if (checkpoint_hash(data + HEADER_BYTES, (size_t)payload) != checksum && payload == 0)
 checkpoint-link-not-rename @@ release @@ engine/base/atomic_file.c @@ if (!err && rename(tmp, path) != 0) err = errno; @@ if (!err && link(tmp, path) != 0) err = errno;
 checkpoint-tmp-kept-on-failure @@ release @@ engine/base/atomic_file.c @@ unlink(tmp); /* best effort: the error to report is the one above */ @@ (void)tmp;
 threads-scatter-as-compact @@ release @@ engine/runtime/threads.c @@ if (policy == PIN_SCATTER) { @@ if (0) {
@@ -59,9 +60,9 @@ cli-scope-ignored @@ release @@ benchmarks/gcbench/main.c @@ scopes[runs] = opt-
 cli-no-augment-ignored @@ release @@ benchmarks/gcbench/options.c @@ o->augment = false; @@ o->augment = true;
 dropout-no-rescale @@ release @@ engine/net/layers/dropout.c @@ static float dropout_scale(const layer *l) { return 1.0f / (1.0f - l->rate); } @@ static float dropout_scale(const layer *l) { return l->rate > 1.0f ? 0.0f : 1.0f; }
 fused-dropout-no-rescale @@ release @@ engine/net/layers/maxpool_fused.c @@ const float scale = d->rate > 0.0f ? 1.0f / (1.0f - d->rate) : 1.0f; @@ const float scale = 1.0f;
-resume-rms-state-lost @@ release @@ benchmarks/gcbench/checkpoint_session.c @@ {TAG_RMSV, ps->total * sizeof(float), ps->state[0]}, @@ {TAG_RMSV, ps->total * sizeof(float), ps->w},
-resume-seen-lost @@ release @@ benchmarks/gcbench/checkpoint_session.c @@ st->seen = checkpoint_get_u64(&c); @@ st->seen = checkpoint_get_u64(&c) / 2;
-dist-average-not-sum @@ mpi @@ engine/runtime/dist_mpi.c @@ done += (size_t)count; @@ for (int k = 0; k < count; k++) buf[done + k] /= (float)ranks_; done += (size_t)count;
+resume-rms-state-lost @@ release @@ engine/train/train_checkpoint.c @@ for (int s = 0; s < d->nslots; s++) memcpy(ps->state[s], slot[s], bytes); @@ for (int s = 0; s < d->nslots; s++) memcpy(ps->state[s], w, bytes);
+resume-seen-lost @@ release @@ engine/train/train_checkpoint.c @@ st->seen = checkpoint_get_u64(&c); @@ st->seen = checkpoint_get_u64(&c) / 2;
+dist-average-not-sum @@ mpi @@ engine/runtime/dist_mpi.c @@ done += (size_t)count; @@ for (int k = 0; k < count; k++) { buf[done + k] /= (float)ranks_; } done += (size_t)count;
 EOF
 }
 
@@ -163,3 +164,5 @@ elif [ $scored -gt 0 ]; then
   echo "score: $(( 100 * caught / scored ))%"
 fi
 [ $missed -eq 0 ] && [ $broken -eq 0 ]
+exit
+}

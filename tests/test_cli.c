@@ -211,6 +211,41 @@ Test(cli, log_follows_the_contract_and_repeats_exactly)
     cr_expect_str_eq(first, second, "two runs with the same seed and threads log the same");
 }
 
+/* The epoch record of a one-run, one-epoch log, timings removed. */
+static void epoch_line(const char *extra, char *out, size_t size)
+{
+    char path[] = "/tmp/gcbench_test_logXXXXXX", args[512];
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    snprintf(args, sizeof args,
+             "--image-size 94 --train-images 16 --val-images 4 --batch 8 --epochs 1 --gc --quiet %s --log '%s'", extra,
+             path);
+    result *r = run(args);
+    cr_assert_eq(r->status, 0, "gcbench %s: %s", args, r->err);
+    static char log[1 << 16];
+    slurp(path, log, sizeof log);
+    const char *e = strstr(log, "{\"event\":\"epoch\"");
+    cr_assert(e, "no epoch record in %s", log);
+    snprintf(out, size, "%.*s", (int)strcspn(e, "\n"), e);
+    strip_timings(out);
+}
+
+/* Each training flag reaches the training: two steps per epoch, so the loss and validation
+ * loss see the first update (--lr, --gc-scope) or other images (--no-augment). */
+Test(cli, training_flags_change_what_is_trained)
+{
+    static char base[4096], other[4096];
+    epoch_line("", base, sizeof base);
+    const char *flags[] = {"--lr 1e-2", "--gc-scope conv", "--no-augment"};
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
+        epoch_line(flags[i], other, sizeof other);
+        cr_expect_str_neq(base, other, "%s trains as without it: %s", flags[i], other);
+    }
+    epoch_line("", other, sizeof other);
+    cr_expect_str_eq(base, other, "the same flags train the same");
+}
+
 Test(cli, scaling_study_prints_and_logs_a_point_per_thread_count)
 {
     char path[] = "/tmp/gcbench_test_logXXXXXX";

@@ -365,3 +365,44 @@ Test(train, one_step_is_centralize_then_the_closed_form_rmsprop)
     net_destroy(n);
     dataset_free(&d);
 }
+
+/* Two steps of one epoch replayed outside the loop: the loader's batches in order, each with
+ * its own dropout masks (keyed by epoch and step), the update between them. The last step's
+ * gradient and the final weights must be the loop's bit for bit: same kernels, same threads. */
+Test(train, two_steps_replayed_give_the_loops_gradient_and_weights)
+{
+    dataset d = {0};
+    cr_assert_eq(synthetic_dataset(&d, 9, 0, 8, SIZE), GC_OK);
+    net *n = seed_model(4, d.count, 0);
+    param_store *ps = &n->params;
+    train_config tc = config(1, 4, 1e-3f);
+    optimizer opt = {.hp = tc.hp, .scope = GC_SCOPE_ALL, .kernels = tc.kernels};
+    float *w = malloc(ps->total * sizeof(float)), *g = malloc(ps->total * sizeof(float));
+    uint8_t labels[4];
+    cr_assert(w && g);
+
+    params_init(ps, tc.seed);
+    loader ld;
+    cr_assert_eq(loader_init(&ld, &d, 4, true, true, n->input_tag == dnnl_nchw, tc.seed), GC_OK);
+    for (int step = 0; step < 2; step++) {
+        cr_assert_eq(loader_fill(&ld, step, net_input(n), labels), 4);
+        pass_ctx p = {.variant = net_variant(n, 4), .batch = 4, .training = true,
+                      .noise_key = rng_key(tc.seed, RNG_STREAM_DROPOUT, 0, (uint64_t)step)};
+        cr_assert_eq(net_forward(n, &p), GC_OK);
+        bce_with_logits(net_output(n), labels, 4, 4, net_output_grad(n));
+        cr_assert_eq(net_backward(n, &p), GC_OK);
+        optimizer_step(&opt, ps);
+    }
+    loader_free(&ld);
+    memcpy(w, ps->w, ps->total * sizeof(float));
+    memcpy(g, ps->g, ps->total * sizeof(float));
+
+    run_summary s;
+    cr_assert_eq(train_run(n, &d, NULL, &tc, "gc", GC_SCOPE_ALL, NULL, NULL, &s), GC_OK, "%s", gc_error_message());
+    cr_expect(memcmp(ps->g, g, ps->total * sizeof(float)) == 0, "the second step's gradient");
+    cr_expect(memcmp(ps->w, w, ps->total * sizeof(float)) == 0, "the weights after two steps");
+    free(w);
+    free(g);
+    net_destroy(n);
+    dataset_free(&d);
+}
