@@ -376,7 +376,8 @@ Test(train, two_steps_replayed_give_the_loops_gradient_and_weights)
     net *n = seed_model(4, d.count, 0);
     param_store *ps = &n->params;
     train_config tc = config(1, 4, 1e-3f);
-    optimizer opt = {.hp = tc.hp, .scope = GC_SCOPE_ALL, .kernels = tc.kernels};
+    optimizer opt = {.desc = tc.optimizer, .hp = tc.hp, .scope = GC_SCOPE_ALL, .kernels = tc.kernels};
+    cr_assert_eq(optimizer_prepare(&opt, ps), GC_OK);
     float *w = malloc(ps->total * sizeof(float)), *g = malloc(ps->total * sizeof(float));
     uint8_t labels[4];
     cr_assert(w && g);
