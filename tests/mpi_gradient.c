@@ -40,7 +40,7 @@ static int write_floats(const char *path, const float *x, size_t n)
 static int make_net(const int *sizes, int count, net **out)
 {
     GC_TRY(net_create(out, (act_shape){3, 3, SIZE, SIZE}, dnnl_format_tag_any));
-    GC_TRY(model_build_seed_cnn(*out, true));
+    GC_TRY(model_build(model_find("seed"), *out, true));
     return net_plan(*out, sizes, count);
 }
 
@@ -51,7 +51,8 @@ static int step(const dataset *d, const char *path)
     net *n = NULL;
     int rc = make_net(sizes, count, &n);
     train_config tc = {.epochs = 1, .batch = BATCH, .seed = SEED, .augment = true,
-                       .hp = {.lr = 1e-3f, .rho = 0.9f, .eps = 1e-7f}, .kernels = simd_kernels_scalar()};
+                       .optimizer = optimizer_find("rmsprop"), .hp = {.lr = 1e-3f, .rho = 0.9f, .eps = 1e-7f},
+                       .kernels = simd_kernels_scalar()};
     run_summary s;
     if (rc == GC_OK) rc = train_run(n, d, NULL, &tc, "baseline", GC_SCOPE_NONE, NULL, NULL, &s);
     /* the optimizer leaves the gradient buffer as the allreduce left it */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/base/error.h"
+#include "engine/runtime/dist.h"
 #include "session.h"
 
 /* Seconds timed per (layer, direction, chunk size, implementation) while calibrating. */
@@ -100,6 +101,14 @@ int session_choose_plan(session *s, net *n)
         snprintf(s->plan_source, sizeof s->plan_source, "GCBENCH_CHUNK_IMAGES=%d", atoi(chunk));
         return net_set_chunk_plan(n, &s->plan);
     }
+    if (dist_ranks() > 1) {
+        /* Each rank would measure its own share on its own cores and could choose another
+         * plan, so ranks would sum differently rounded gradients from run to run: every rank
+         * takes the default plan instead (--plan FILE gives them another, the same for all). */
+        chunk_plan_default(n, &s->plan);
+        snprintf(s->plan_source, sizeof s->plan_source, "default (several ranks)");
+        return net_set_chunk_plan(n, &s->plan);
+    }
     bool cached = cache_path(s, n, path, sizeof path, dir, sizeof dir);
     if (cached && access(path, R_OK) == 0 && chunk_plan_read(path, &s->plan) == GC_OK &&
         net_set_chunk_plan(n, &s->plan) == GC_OK) {
@@ -119,7 +128,10 @@ void session_log_plan(session *s)
 {
     if (s->log.f && (!s->resume || s->resume->log_size == 0)) {
         /* measured now or read from the cache is the same plan: the same record */
-        const char *src = s->opt->plan_path ? "file" : strncmp(s->plan_source, "GCBENCH", 7) == 0 ? "environment" : "measured";
+        const char *src = s->opt->plan_path                          ? "file"
+                          : strncmp(s->plan_source, "GCBENCH", 7) == 0 ? "environment"
+                          : strncmp(s->plan_source, "default", 7) == 0 ? "default"
+                                                                       : "measured";
         fputs("{\"event\":\"plan\",\"source\":", s->log.f);
         json_string(s->log.f, src);
         fputs(",\"layers\":", s->log.f);
