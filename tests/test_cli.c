@@ -13,6 +13,7 @@
 #include "engine/base/error.h"
 #include "io/input/png_decode.h"
 #include "options.h"
+#include "cli_support.h"
 #include "tempdir.h"
 
 typedef struct {
@@ -157,17 +158,6 @@ static int count_lines_with(const char *log, const char *needle)
     return count;
 }
 
-/* Deletes the values of every "...seconds" and "images_per_second" field: timings differ. */
-static void strip_timings(char *s)
-{
-    static const char *keys[] = {"seconds\":", "images_per_second\":"};
-    for (int k = 0; k < 2; k++)
-        for (char *p = strstr(s, keys[k]); p; p = strstr(p + 1, keys[k])) {
-            char *v = p + strlen(keys[k]), *end = v + strcspn(v, ",}");
-            memmove(v, end, strlen(end) + 1);
-        }
-}
-
 Test(cli, log_follows_the_contract_and_repeats_exactly)
 {
     char path[] = "/tmp/gcbench_test_logXXXXXX";
@@ -206,8 +196,8 @@ Test(cli, log_follows_the_contract_and_repeats_exactly)
     cr_assert(a && b);
     cr_expect(strncmp(a, b, 16 + 19) == 0, "init checksums differ");
 
-    strip_timings(first);
-    strip_timings(second);
+    cli_strip_timings(first);
+    cli_strip_timings(second);
     cr_expect_str_eq(first, second, "two runs with the same seed and threads log the same");
 }
 
@@ -228,7 +218,7 @@ static void epoch_line(const char *extra, char *out, size_t size)
     const char *e = strstr(log, "{\"event\":\"epoch\"");
     cr_assert(e, "no epoch record in %s", log);
     snprintf(out, size, "%.*s", (int)strcspn(e, "\n"), e);
-    strip_timings(out);
+    cli_strip_timings(out);
 }
 
 /* Each training flag reaches the training: two steps per epoch, so the loss and validation
@@ -329,7 +319,7 @@ Test(cli, three_classes_are_refused)
 static void timing_free_log(const char *path, char *out, size_t size)
 {
     slurp(path, out, size);
-    strip_timings(out);
+    cli_strip_timings(out);
 }
 
 static void temp_name(char *buf, size_t size, const char *what)
@@ -348,20 +338,6 @@ static void reference_log(char *out, size_t size)
     timing_free_log(log, out, size);
 }
 
-/* Starts gcbench with args in the background (through the shell, like run()). */
-static pid_t start(const char *args)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "exec '%s' %s >/dev/null 2>&1", GCBENCH_BIN, args);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
 Test(checkpoint_cli, sigkill_mid_training_then_resume_gives_the_uninterrupted_log, .timeout = 300)
 {
     static char expect[1 << 16], got[1 << 16];
@@ -371,7 +347,7 @@ Test(checkpoint_cli, sigkill_mid_training_then_resume_gives_the_uninterrupted_lo
     temp_name(ckpt, sizeof ckpt, "kill_ckpt");
     temp_name(log, sizeof log, "kill_log");
     snprintf(args, sizeof args, CKPT_RUN " --checkpoint '%s' --log '%s'", ckpt, log);
-    pid_t pid = start(args);
+    pid_t pid = cli_start(GCBENCH_BIN, args);
     /* Kill it hard once the first checkpoint exists: somewhere inside a later epoch. */
     struct stat st;
     for (int i = 0; i < 6000 && stat(ckpt, &st) != 0; i++) usleep(10000);
@@ -397,7 +373,7 @@ Test(checkpoint_cli, sigint_stops_after_a_step_saving_and_resume_completes_it, .
     temp_name(ckpt, sizeof ckpt, "int_ckpt");
     temp_name(log, sizeof log, "int_log");
     snprintf(args, sizeof args, CKPT_RUN " --checkpoint '%s' --log '%s'", ckpt, log);
-    pid_t pid = start(args);
+    pid_t pid = cli_start(GCBENCH_BIN, args);
     struct stat st;
     for (int i = 0; i < 6000 && stat(ckpt, &st) != 0; i++) usleep(10000);
     kill(pid, SIGINT);

@@ -14,6 +14,7 @@
 
 #include "engine/base/error.h"
 #include "io/input/png_decode.h"
+#include "cli_support.h"
 #include "tempdir.h"
 
 static char out_text[1 << 16], err_text[1 << 14];
@@ -87,17 +88,6 @@ static void lines_between(const char *log, const char *from, const char *to, con
         if (strstr(buf, keep) && at + len < size) memcpy(out + at, line, len), at += len, out[at] = '\0';
         line += len;
     }
-}
-
-/* Deletes the values of every "...seconds" and "images_per_second" field: timings differ. */
-static void strip_timings(char *s)
-{
-    static const char *keys[] = {"seconds\":", "images_per_second\":"};
-    for (int k = 0; k < 2; k++)
-        for (char *p = strstr(s, keys[k]); p; p = strstr(p + 1, keys[k])) {
-            char *v = p + strlen(keys[k]), *end = v + strcspn(v, ",}");
-            memmove(v, end, strlen(end) + 1);
-        }
 }
 
 /* The number after "key": in the object "object":{...} of line (object NULL: anywhere). */
@@ -187,8 +177,8 @@ Test(study_cli, each_seed_is_the_compare_of_that_seed_and_the_records_agree, .ti
      * the seed): the same run_start, epoch and summary records, timings aside. */
     lines_between(study_log, "\"kind\":\"seed\",\"index\":0", "\"kind\":\"seed\",\"index\":1", "\"run\":\"", pair, sizeof pair);
     lines_between(plain_log, NULL, NULL, "\"run\":\"", plain, sizeof plain);
-    strip_timings(pair);
-    strip_timings(plain);
+    cli_strip_timings(pair);
+    cli_strip_timings(plain);
     cr_expect_str_eq(pair, plain);
     /* Each pair starts from one set of weights; the seeds' weights differ. */
     char a[8192], b[8192];
@@ -253,20 +243,7 @@ static void comparable(char *log)
         char *end = strchr(m, '}');
         memmove(m, end + 1, strlen(end + 1) + 1);
     }
-    strip_timings(log);
-}
-
-static pid_t start(const char *args)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "exec '%s' %s >/dev/null 2>&1", GCBENCH_BIN, args);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
+    cli_strip_timings(log);
 }
 
 Test(study_cli, sigkill_in_a_later_seed_then_resume_gives_the_uninterrupted_log, .timeout = 300)
@@ -284,7 +261,7 @@ Test(study_cli, sigkill_in_a_later_seed_then_resume_gives_the_uninterrupted_log,
 
     /* Killed once the first seed is finished (its study record is in the log): in seed 43 or 44. */
     snprintf(args, sizeof args, KILL_RUN " --checkpoint '%s' --log '%s'", ckpt, log);
-    pid_t pid = start(args);
+    pid_t pid = cli_start(GCBENCH_BIN, args);
     static char partial[1 << 17];
     for (int i = 0; i < 6000; i++) {
         slurp(log, partial, sizeof partial);
