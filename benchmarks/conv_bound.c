@@ -1,7 +1,7 @@
 /* conv_bound: the throughput the oneDNN convolution primitives alone reach on the seed
  * model's shapes — the bound a training step can approach but not beat.
  *
- * Each of the model's five convolutions is built exactly as the engine builds it (a one-layer
+ * Each of the model's convolutions is built exactly as the engine builds it (a one-layer
  * network with the engine's conv layer: blocked activations, ReLU post-op, weights reordered
  * from the parameter store's layout), then its forward, backward-data and backward-weights
  * primitives are timed for one batch; the first layer has no backward-data, as in training.
@@ -16,11 +16,12 @@
 
 #include "engine/base/clock.h"
 #include "engine/base/error.h"
+#include "engine/net/model.h"
 #include "engine/net/net.h"
 #include "engine/runtime/threads.h"
 #include "engine/net/layers/conv_search.h"
 
-#define NLAYERS 5
+#define MAX_CONVS 16
 #define MAX_REPEATS 101
 #define MAX_CHUNKS 16
 
@@ -34,9 +35,10 @@ typedef struct {
     dnnl_format_tag_t layout;  /* --best: activations' layout (any: the engine's choice) */
 } bound_options;
 
-/* One convolution of the seed model: input channels and side, output channels. */
+/* One convolution of the model: input channels and side, output channels. */
 typedef struct {
     long ic, side, oc;
+    char name[LAYER_NAME_MAX]; /* the model's ("conv2d_1") */
 } conv_shape;
 
 static int cmp_double(const void *a, const void *b)
@@ -45,16 +47,28 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The five convolutions at this input size: each 3x3 valid conv is followed by a 2x2 pool. */
-static void seed_shapes(int size, conv_shape *out)
+/* The model's convolutions at this input size, read from the model itself (built, not
+ * planned): each fused conv+pool layer or plain convolution, in order; their count. */
+static int model_shapes(const model_desc *m, int size, conv_shape *out, int *count)
 {
-    static const long filters[NLAYERS] = {16, 32, 64, 64, 64};
-    long side = size, ic = 3;
-    for (int i = 0; i < NLAYERS; i++) {
-        out[i] = (conv_shape){ic, side, filters[i]};
-        side = (side - 2) / 2;
-        ic = filters[i];
+    net *n;
+    *count = 0;
+    GC_TRY(net_create(&n, (act_shape){3, 3, size, size}, dnnl_format_tag_any));
+    int rc = model_build(m, n, true);
+    for (int i = 0; rc == GC_OK && i < n->nlayers; i++) {
+        const layer *l = &n->layers[i];
+        if (l->kind != LAYER_CONV_POOL && l->kind != LAYER_CONV) continue;
+        if (l->kernel != 3 || l->in.h != l->in.w || *count == MAX_CONVS) {
+            rc = gc_fail(GC_EUSAGE, "conv_bound times square 3x3 convolutions (at most %d); %s is not one", MAX_CONVS,
+                         l->name);
+            break;
+        }
+        conv_shape *cs = &out[(*count)++];
+        *cs = (conv_shape){l->in.c, l->in.h, l->filters, ""};
+        snprintf(cs->name, sizeof cs->name, "%s", l->name);
     }
+    net_destroy(n);
+    return rc;
 }
 
 /* Median seconds of the layer's forward, backward-data and backward-weights ops. */
@@ -190,12 +204,6 @@ typedef struct {
     double first_full;  /* the first implementation at the whole batch, for comparison */
 } best_row;
 
-static void layer_name(int i, char *name, size_t size)
-{
-    if (i) snprintf(name, size, "conv2d_%d", i); /* Keras's names: conv2d, conv2d_1, ... */
-    else snprintf(name, size, "conv2d");
-}
-
 static int best_direction(const bound_options *o, dnnl_ctx *ctx, const conv_geometry *g, conv_bench *bench,
                           conv_direction d, int index, best_row *row)
 {
@@ -231,7 +239,7 @@ static int best_direction(const bound_options *o, dnnl_ctx *ctx, const conv_geom
     return GC_OK;
 }
 
-static int best_mode(const bound_options *o, const conv_shape *shapes, int threads)
+static int best_mode(const bound_options *o, const conv_shape *shapes, int nshapes, int threads)
 {
     net *n;
     GC_TRY(net_create(&n, (act_shape){3, 3, o->image_size, o->image_size}, o->layout));
@@ -249,7 +257,7 @@ static int best_mode(const bound_options *o, const conv_shape *shapes, int threa
                "chunk", "implementation", "ms/image", "first@batch");
     double total = 0.0, total_first = 0.0;
     int rc = GC_OK;
-    for (int i = 0; i < NLAYERS && rc == GC_OK; i++) {
+    for (int i = 0; i < nshapes && rc == GC_OK; i++) {
         const conv_shape *cs = &shapes[i];
         conv_geometry g = {cs->ic, cs->side, cs->side, cs->oc, 3, i ? n->act_tag : n->input_tag, n->act_tag,
                            i ? n->act_dt : n->input_dt, n->weight_dt};
@@ -262,8 +270,7 @@ static int best_mode(const bound_options *o, const conv_shape *shapes, int threa
             if (rc != GC_OK) break;
             total += row.per_image;
             total_first += row.first_full;
-            char name[16];
-            layer_name(i, name, sizeof name);
+            const char *name = cs->name;
             if (o->json)
                 printf("{\"layer\":%d,\"direction\":\"%s\",\"chunk\":%d,\"impl\":\"%s\",\"ms_per_image\":%.4f,"
                        "\"first_at_batch_ms_per_image\":%.4f}\n",
@@ -295,19 +302,20 @@ int main(int argc, char **argv)
     pin_report pin;
     int rc = parse(argc, argv, &o);
     if (rc == GC_OK) rc = threads_setup(o.threads ? o.threads : threads_physical_cores(), o.pin, &pin);
-    conv_shape shapes[NLAYERS];
-    seed_shapes(o.image_size, shapes);
+    conv_shape shapes[MAX_CONVS];
+    int nshapes = 0;
+    if (rc == GC_OK) rc = model_shapes(model_at(0), o.image_size, shapes, &nshapes);
     if (rc == GC_OK && o.best) {
-        rc = best_mode(&o, shapes, pin.threads);
+        rc = best_mode(&o, shapes, nshapes, pin.threads);
         if (rc != GC_OK) fprintf(stderr, "conv_bound: error: %s\n", gc_error_message());
         return rc;
     }
     double total = 0.0, total_flop = 0.0;
     if (rc == GC_OK && !o.json)
-        printf("conv_bound: the seed model's convolutions alone, batch %d, %dx%d, %d threads (median of %d)\n"
+        printf("conv_bound: the model's convolutions alone, batch %d, %dx%d, %d threads (median of %d)\n"
                "%-9s %9s %9s %9s %9s %10s\n", o.batch, o.image_size, o.image_size, pin.threads, o.repeats,
                "layer", "fwd ms", "bwd-d ms", "bwd-w ms", "GFLOP/s", "images/s");
-    for (int i = 0; i < NLAYERS && rc == GC_OK; i++) {
+    for (int i = 0; i < nshapes && rc == GC_OK; i++) {
         double med[3];
         rc = time_layer(&o, &shapes[i], i == 0, med);
         if (rc != GC_OK) break;
@@ -321,8 +329,7 @@ int main(int argc, char **argv)
             printf("{\"layer\":%d,\"fwd_ms\":%.3f,\"bwd_data_ms\":%.3f,\"bwd_weights_ms\":%.3f,\"gflops\":%.1f,\"images_per_second\":%.1f}\n",
                    i + 1, 1e3 * med[0], 1e3 * med[1], 1e3 * med[2], flop / secs / 1e9, o.batch / secs);
         else {
-            char name[16] = "conv2d"; /* Keras's names: conv2d, conv2d_1, ... */
-            if (i) snprintf(name, sizeof name, "conv2d_%d", i);
+            const char *name = c->name;
             printf("%-9s %9.1f %9.1f %9.1f %9.1f %10.1f\n", name, 1e3 * med[0], 1e3 * med[1], 1e3 * med[2],
                    flop / secs / 1e9, o.batch / secs);
         }
