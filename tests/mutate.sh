@@ -60,7 +60,7 @@ cli-scope-ignored @@ release @@ benchmarks/gcbench/main.c @@ scopes[runs] = opt-
 cli-no-augment-ignored @@ release @@ benchmarks/gcbench/options.c @@ o->augment = false; @@ o->augment = true;
 dropout-no-rescale @@ release @@ engine/net/layers/dropout.c @@ static float dropout_scale(const layer *l) { return 1.0f / (1.0f - l->rate); } @@ static float dropout_scale(const layer *l) { return l->rate > 1.0f ? 0.0f : 1.0f; }
 fused-dropout-no-rescale @@ release @@ engine/net/layers/maxpool_fused.c @@ const float scale = d->rate > 0.0f ? 1.0f / (1.0f - d->rate) : 1.0f; @@ const float scale = 1.0f;
-resume-rms-state-lost @@ release @@ engine/train/train_checkpoint.c @@ for (int s = 0; s < d->nslots; s++) memcpy(ps->state[s], slot[s], bytes); @@ for (int s = 0; s < d->nslots; s++) memcpy(ps->state[s], w, bytes);
+resume-rms-state-lost @@ release @@ engine/train/train_checkpoint.c @@ checkpoint_put(b, ps->state[s], ps->total * sizeof(float)); @@ checkpoint_put(b, ps->w, ps->total * sizeof(float));
 resume-seen-lost @@ release @@ engine/train/train_checkpoint.c @@ st->seen = checkpoint_get_u64(&c); @@ st->seen = checkpoint_get_u64(&c) / 2;
 dist-average-not-sum @@ mpi @@ engine/runtime/dist_mpi.c @@ done += (size_t)count; @@ for (int k = 0; k < count; k++) { buf[done + k] /= (float)ranks_; } done += (size_t)count;
 EOF
