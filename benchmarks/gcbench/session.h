@@ -53,19 +53,28 @@ typedef struct {
 } session;
 
 /* The chosen model for the session's data, planned for the thread count now in effect
- * (main.c). */
+ * (session_runs.c). */
 int session_build_net(session *s, net **out);
 
-/* The header lines and the config record, once (main.c). */
+/* The header lines and the config record, once (session_runs.c). */
 void session_describe(session *s, const net *n, const pin_report *pin);
 
 /* "compare", "gc" or "baseline". */
 const char *session_runs_name(const options *opt);
 
+/* SIGINT and SIGTERM stop training after the current step (saving a checkpoint); the signal
+ * that did, 0 until one does (session_runs.c). */
+void session_catch_stop_signals(void);
+int session_stop_signal(void);
+
+/* "2.6.3" */
+const char *session_onednn_version(void);
+
 /* --scaling: the same training at each thread count (scaling_study.c). */
 int scaling_study_run(session *s);
 
-/* The selected runs on n, from where --resume left off (main.c); *ips: their mean throughput. */
+/* The selected runs on n, from where --resume left off (session_runs.c); *ips: their mean
+ * throughput. */
 int train_runs(session *s, net *n, run_summary *base, run_summary *gc, double *ips);
 
 /* --seeds: the paired comparisons of seeds --seed.. one after the other on every rank (each
