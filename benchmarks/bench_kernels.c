@@ -7,7 +7,7 @@
  * the kernel's own arrays (w = g + s*v), so both see the same footprint and cache state: the
  * dense kernel's three arrays (19 MB) fit in a 32 MB L3, and a triad over larger arrays
  * would compare against DRAM instead. A triad far out of cache is reported for context, and
- * --cold measures dense_1 from DRAM too, cycling through copies of its arrays: in training,
+ * --cold measures the largest kernel (dense) from DRAM too, cycling through copies of its arrays: in training,
  * forward and backward evict the optimizer's arrays between steps. (From DRAM the triad's
  * store also pays a read for ownership that the kernels, storing to lines they have just
  * read, do not: the kernels then exceed the triad.)
@@ -26,6 +26,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/base/error.h"
+#include "engine/net/model.h"
 #include "simd/simd.h"
 
 #define SPLIT_MIN_ELEMS 65536            /* as the optimizer: smaller tensors run on one thread */
@@ -34,16 +36,36 @@
 #define COLD_BYTES (128u << 20)          /* cold runs cycle through copies of at least this */
 
 typedef struct {
-    const char *name;
+    char name[PARAM_NAME_MAX];
     size_t rows, cols;
 } tensor;
 
-/* The model's kernels as the optimizer sees them: output units x fan-in. conv2d_5 has the
- * shape of conv2d_4. */
-static const tensor tensors[] = {
-    {"conv2d_1", 16, 27}, {"conv2d_2", 32, 144}, {"conv2d_3", 64, 288},
-    {"conv2d_4", 64, 576}, {"dense_1", 512, 3136}, {"dense_2", 1, 512},
-};
+#define MAX_TENSORS PARAMS_MAX_TENSORS
+
+/* The model's kernels as the optimizer sees them, output units x fan-in, read from the model
+ * itself (built at 300x300, not planned) under Keras's layer names; a shape seen already is
+ * not timed again (conv2d_4 has the shape of conv2d_3). The largest is the one --cold times. */
+static int model_tensors(tensor *out, int *count, size_t *largest)
+{
+    net *n;
+    *count = 0;
+    *largest = 0;
+    if (net_create(&n, (act_shape){3, 3, 300, 300}, dnnl_format_tag_any) != GC_OK) return 1;
+    int rc = model_build(model_at(0), n, true) != GC_OK;
+    const param_store *ps = &n->params;
+    for (int i = 0; !rc && i < ps->n; i++) {
+        const param_tensor *pt = &ps->t[i];
+        bool seen = pt->rank < 2;
+        for (int k = 0; k < *count && !seen; k++) seen = out[k].rows == pt->rows && out[k].cols == pt->cols;
+        if (seen) continue;
+        tensor *t = &out[(*count)++];
+        snprintf(t->name, sizeof t->name, "%.*s", (int)strcspn(pt->name, "/"), pt->name);
+        t->rows = pt->rows, t->cols = pt->cols;
+        if (t->rows * t->cols > out[*largest].rows * out[*largest].cols) *largest = (size_t)(*count - 1);
+    }
+    net_destroy(n);
+    return rc;
+}
 
 enum { K_TRIAD, K_GC_MEAN, K_GC_CENTER, K_RMSPROP, K_GC_RMSPROP, NKERNELS };
 static const char *const kernel_names[NKERNELS] = {"triad", "gc_mean", "gc_center", "rmsprop", "gc_rmsprop"};
@@ -370,12 +392,12 @@ static void usage(FILE *f)
             "GB/s of the GC/RMSprop kernels (gc_mean, gc_center, rmsprop, gc_rmsprop) of every\n"
             "ISA this CPU runs, on the model's tensors, beside a triad a=b+s*c on the same arrays.\n"
             "  --json       one JSON object per line instead of the table\n"
-            "  --cold       also dense_1 from DRAM (\"cache\":\"cold\"): calls cycle through copies of its\n"
+            "  --cold       also the largest kernel (dense) from DRAM (\"cache\":\"cold\"): calls cycle through copies of its\n"
             "               arrays (>= 128 MB), as training sees them after forward and backward\n"
             "  --reps N     samples per measurement, reported as their median (21)\n"
             "  --min-ms X   shortest sample, in milliseconds (2)\n"
             "  --isa NAME   only this ISA (scalar, avx2, avx512, neon)\n"
-            "  --tensor NAME  only this tensor (conv2d_1..conv2d_4, dense_1, dense_2)\n"
+            "  --tensor NAME  only this kernel, by its Keras layer name (conv2d, conv2d_1, ..., dense, dense_1)\n"
             "Threads: 1, and all OpenMP threads (OMP_NUM_THREADS) on tensors of >= %d elements.\n",
             SPLIT_MIN_ELEMS);
 }
@@ -444,6 +466,13 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    tensor tensors[MAX_TENSORS];
+    int ntensors = 0;
+    size_t largest = 0;
+    if (model_tensors(tensors, &ntensors, &largest) != 0) {
+        fprintf(stderr, "bench_kernels: error: building the model's parameter store: %s\n", gc_error_message());
+        return 1;
+    }
     int all = omp_get_max_threads();
     if (!o.json) {
         printf("bench_kernels: GB/s, median of %d samples of >= %.1f ms ±half their range; "
@@ -457,11 +486,11 @@ int main(int argc, char **argv)
     for (int pass = 0; pass < 2; pass++) {
         int threads = pass == 0 ? 1 : all;
         if (pass == 1 && all == 1) break;
-        for (size_t i = 0; i < sizeof tensors / sizeof tensors[0]; i++) {
+        for (int i = 0; i < ntensors; i++) {
             const tensor *t = &tensors[i];
             if (threads > 1 && t->rows * t->cols < SPLIT_MIN_ELEMS) continue;
             if (o.only_tensor && strcmp(o.only_tensor, t->name) != 0) continue;
-            for (int cold = 0; cold <= (o.cold && strcmp(t->name, "dense_1") == 0); cold++) {
+            for (int cold = 0; cold <= (o.cold && (size_t)i == largest); cold++) {
                 if (bench_tensor(t, threads, cold, isas, nisas, &o) != 0) {
                     fprintf(stderr, "bench_kernels: error: out of memory for %s\n", t->name);
                     return 1;
