@@ -63,6 +63,8 @@ fused-dropout-no-rescale @@ release @@ engine/net/layers/maxpool_fused.c @@ cons
 resume-rms-state-lost @@ release @@ engine/train/train_checkpoint.c @@ checkpoint_put(b, ps->state[s], ps->total * sizeof(float)); @@ checkpoint_put(b, ps->w, ps->total * sizeof(float));
 resume-seen-lost @@ release @@ engine/train/train_checkpoint.c @@ st->seen = checkpoint_get_u64(&c); @@ st->seen = checkpoint_get_u64(&c) / 2;
 dist-average-not-sum @@ mpi @@ engine/runtime/dist_mpi.c @@ done += (size_t)count; @@ for (int k = 0; k < count; k++) { buf[done + k] /= (float)ranks_; } done += (size_t)count;
+profile-pool-time-lost @@ release @@ engine/net/layers/conv_pool.c @@ if (n->profile) own_time(n, l, false, clock_seconds() - t0); @@ (void)t0;
+profile-own-layers-not-own @@ release @@ engine/net/net.c @@ if (l->ops->own_kernels) own[l->index] += t; @@ (void)own;
 EOF
 }
 
