@@ -87,6 +87,16 @@ static pool_row_fn backward_row(const pool_row_kernels *k, long X)
     return X == 16 ? k->backward16 : X == 8 ? k->backward8 : backward_row_any;
 }
 
+void maxpool_fused_mask(const pool_geometry *g, const pool_dropout *d, uint64_t *mask)
+{
+    const pool_row_kernels *kernels = pool_rows_best();
+    const uint64_t first_word = ((uint64_t)g->first * (uint64_t)(g->h * g->w * g->c)) >> 6;
+    const size_t words = maxpool_fused_mask_words(g, d), per_task = 256; /* 16K elements a task */
+#pragma omp parallel for schedule(static)
+    for (size_t k = 0; k < words; k += per_task)
+        kernels->dropout_mask(mask + k, first_word + k, words - k < per_task ? words - k : per_task, d->rate, d->key);
+}
+
 void maxpool_fused_forward(const float *x, float *y, uint8_t *argmax, const pool_geometry *g,
                            const pool_dropout *d, uint64_t *mask)
 {
@@ -94,15 +104,9 @@ void maxpool_fused_forward(const float *x, float *y, uint8_t *argmax, const pool
     const long OH = pool_out_side(H), OW = pool_out_side(W);
     const uint64_t hwc = (uint64_t)(H * W * C), first_word = ((uint64_t)g->first * hwc) >> 6;
     const bool drop = d->rate > 0.0f;
-    const pool_row_fn kernel = forward_row(pool_rows_best(), X);
-
-    if (drop) {
-        size_t words = maxpool_fused_mask_words(g, d);
-        size_t per_task = 256; /* words per task: 16K elements, enough to amortize */
-#pragma omp parallel for schedule(static)
-        for (size_t k = 0; k < words; k += per_task)
-            dropout_logical_mask(mask + k, first_word + k, words - k < per_task ? words - k : per_task, d->rate, d->key);
-    }
+    const pool_row_kernels *kernels = pool_rows_best();
+    const pool_row_fn kernel = forward_row(kernels, X);
+    if (drop) maxpool_fused_mask(g, d, mask);
 
 #pragma omp parallel for collapse(3) schedule(static)
     for (long n = 0; n < g->n; n++)

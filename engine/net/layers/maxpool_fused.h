@@ -42,6 +42,10 @@ size_t pool_out_elems(const pool_geometry *g);
 /* Words of dropout mask the forward pass needs for g (its scratch; 0 without dropout). */
 size_t maxpool_fused_mask_words(const pool_geometry *g, const pool_dropout *d);
 
+/* The chunk's dropout mask (as dropout_logical_mask draws it, from the chunk's first word on),
+ * across the OpenMP threads; maxpool_fused_forward calls it. */
+void maxpool_fused_mask(const pool_geometry *g, const pool_dropout *d, uint64_t *mask);
+
 /* y = maxpool(dropout(x)); argmax[i] in 0..3 is the winning position (dy*2 + dx) of output
  * element i (the first of equal maxima). x is read only; mask is scratch of
  * maxpool_fused_mask_words words (NULL without dropout). */

@@ -8,6 +8,7 @@
 #define GCBENCH_ENGINE_LAYERS_POOL_ROWS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* One output row (n, block, oh) of the forward or backward pass: what the row kernels need. */
@@ -32,6 +33,8 @@ typedef void (*pool_row_fn)(const pool_row *r);
 typedef struct {
     const char *isa; /* "base", "avx2", "avx512" */
     pool_row_fn forward16, backward16, forward8, backward8;
+    /* dropout_logical_mask (engine/net/layers/dropout.h), bit for bit, vectorized */
+    void (*dropout_mask)(uint64_t *words, uint64_t first_word, size_t nwords, float rate, uint64_t key);
 } pool_row_kernels;
 
 /* Defined by pool_rows_<isa>.c; the x86 ones are built only there. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/net/layers/pool_rows.h"
+#include "engine/net/layers/dropout_mask_body.h"
 
 #define POOL_CAT2_(a, b) a##_##b
 #define POOL_CAT_(a, b) POOL_CAT2_(a, b)
@@ -126,6 +127,6 @@ DEFINE_ROW_KERNELS(8, 4)
 const pool_row_kernels *POOL_CAT_(pool_rows, POOL_ROWS_ISA)(void)
 {
     static const pool_row_kernels table = {POOL_STR_(POOL_ROWS_ISA), forward_row_16, backward_row_16, forward_row_8,
-                                           backward_row_8};
+                                           backward_row_8, dropout_mask_vec};
     return &table;
 }

@@ -1,0 +1,203 @@
+/* bench_pool: milliseconds per image of gcbench's own kernels in the fused Conv2D [+ Dropout] +
+ * MaxPooling2D layers, on the model's real shapes, at the chunk sizes a plan may choose: the
+ * dropout mask alone, the pooling forward (mask included, as training runs it) and the pooling
+ * backward. They are what --profile's "own s" column sums per layer; this tool times each one
+ * alone, so a change to one kernel can be judged without the noise of a whole training step.
+ *
+ *   bench_pool [--image-size N] [--chunks LIST] [--threads N] [--block 16|8] [--reps N] [--json] */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/base/alloc.h"
+#include "engine/base/clock.h"
+#include "engine/base/error.h"
+#include "engine/base/rng.h"
+#include "engine/net/layers/maxpool_fused.h"
+#include "engine/net/model.h"
+#include "engine/net/net.h"
+#include "engine/runtime/threads.h"
+#include "simd/simd.h"
+
+#define MAX_POOLS 16
+#define MAX_CHUNKS 16
+
+typedef struct {
+    int image_size, threads, block, reps, nchunks, chunks[MAX_CHUNKS];
+    bool json;
+} pool_options;
+
+typedef struct {
+    char name[LAYER_NAME_MAX];
+    long c, side; /* the pre-pool activation: the convolution's output */
+    float rate;   /* its dropout, 0 without */
+} pool_shape;
+
+static int parse_int(const char *flag, const char *v, int lo, int hi, int *out)
+{
+    char *end;
+    long x = v ? strtol(v, &end, 10) : 0;
+    if (!v || *end != '\0' || x < lo || x > hi) return gc_fail(GC_EUSAGE, "%s: expected an integer in [%d, %d]", flag, lo, hi);
+    *out = (int)x;
+    return GC_OK;
+}
+
+static int parse_chunks(const char *v, pool_options *o)
+{
+    o->nchunks = 0;
+    for (const char *p = v; p && *p;) {
+        char *end;
+        long x = strtol(p, &end, 10);
+        if (end == p || x < 1 || x > 128 || o->nchunks == MAX_CHUNKS || (*end && *end != ','))
+            return gc_fail(GC_EUSAGE, "--chunks: expected a list of at most %d sizes in [1, 128], like 1,2,4", MAX_CHUNKS);
+        o->chunks[o->nchunks++] = (int)x;
+        p = *end ? end + 1 : end;
+    }
+    return o->nchunks ? GC_OK : gc_fail(GC_EUSAGE, "--chunks: expected a list of sizes");
+}
+
+static int parse(int argc, char **argv, pool_options *o)
+{
+    *o = (pool_options){.image_size = 300, .block = simd_cpu_supports("avx512") ? 16 : 8, .reps = 11, .nchunks = 5,
+                        .chunks = {1, 2, 4, 8, 16}};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--json") == 0) o->json = true;
+        else if (strcmp(a, "--image-size") == 0) { GC_TRY(parse_int(a, v, 94, 1024, &o->image_size)); i++; }
+        else if (strcmp(a, "--threads") == 0) { GC_TRY(parse_int(a, v, 1, THREADS_MAX, &o->threads)); i++; }
+        else if (strcmp(a, "--reps") == 0) { GC_TRY(parse_int(a, v, 1, 1000, &o->reps)); i++; }
+        else if (strcmp(a, "--chunks") == 0) { GC_TRY(parse_chunks(v, o)); i++; }
+        else if (strcmp(a, "--block") == 0) {
+            GC_TRY(parse_int(a, v, 8, 16, &o->block));
+            i++;
+            if (o->block != 8 && o->block != 16) return gc_fail(GC_EUSAGE, "--block: expected 16 or 8");
+        } else if (strcmp(a, "--help") == 0) {
+            printf("usage: bench_pool [--image-size N] [--chunks LIST] [--threads N] [--block 16|8] [--reps N] [--json]\n"
+                   "ms per image of the fused layers' own kernels (dropout mask, pooling forward with\n"
+                   "the mask, pooling backward) on the model's shapes, median of N repetitions.\n"
+                   "--block: channels per block of the activations (16: nChw16c, as on AVX-512).\n");
+            exit(0);
+        } else return gc_fail(GC_EUSAGE, "unknown option '%s' (see --help)", a);
+    }
+    return GC_OK;
+}
+
+/* The fused layers of the model at this input size, read from the model itself. */
+static int model_pools(int size, pool_shape *out, int *count)
+{
+    net *n;
+    *count = 0;
+    GC_TRY(net_create(&n, (act_shape){3, 3, size, size}, dnnl_format_tag_any));
+    int rc = model_build(model_at(0), n, true);
+    for (int i = 0; rc == GC_OK && i < n->nlayers && *count < MAX_POOLS; i++) {
+        const layer *l = &n->layers[i];
+        if (l->kind != LAYER_CONV_POOL) continue;
+        pool_shape *p = &out[(*count)++];
+        *p = (pool_shape){"", l->filters, l->in.h - l->kernel + 1, l->rate};
+        snprintf(p->name, sizeof p->name, "%s", l->name);
+    }
+    net_destroy(n);
+    return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef enum { KERNEL_MASK, KERNEL_FORWARD, KERNEL_BACKWARD, KERNELS } pool_kernel;
+static const char *const kernel_names[KERNELS] = {"dropout mask", "pool forward", "pool backward"};
+
+typedef struct {
+    float *x, *y, *dy, *dx;
+    uint8_t *arg;
+    uint64_t *mask;
+} pool_buffers;
+
+static void run_kernel(pool_kernel k, const pool_buffers *b, const pool_geometry *g, const pool_dropout *d)
+{
+    switch (k) {
+    case KERNEL_MASK: maxpool_fused_mask(g, d, b->mask); break;
+    case KERNEL_FORWARD: maxpool_fused_forward(b->x, b->y, b->arg, g, d, b->mask); break;
+    default: maxpool_fused_backward(b->dy, b->y, b->arg, b->dx, g, d); break;
+    }
+}
+
+/* Median seconds per image of kernel k over chunks walking a 128-image batch (the dropout
+ * masks depend on the chunk's place in it), after one warm-up call. */
+static double time_kernel(pool_kernel k, const pool_options *o, const pool_buffers *b, pool_geometry g,
+                          const pool_dropout *d)
+{
+    double t[1000];
+    for (int r = 0; r <= o->reps; r++) {
+        g.first = (long)((r * g.n) % 128);
+        double t0 = clock_seconds();
+        run_kernel(k, b, &g, d);
+        double t1 = clock_seconds();
+        if (r) t[r - 1] = (t1 - t0) / (double)g.n;
+    }
+    qsort(t, (size_t)o->reps, sizeof *t, cmp_double);
+    return t[o->reps / 2];
+}
+
+static int bench_shape(const pool_options *o, const pool_shape *p)
+{
+    int most = 0;
+    for (int i = 0; i < o->nchunks; i++) most = o->chunks[i] > most ? o->chunks[i] : most;
+    pool_geometry g = {.n = most, .c = p->c, .h = p->side, .w = p->side, .block = o->block};
+    pool_dropout d = {p->rate, rng_key(1, RNG_STREAM_DROPOUT, 0, 0)};
+    size_t in = pool_in_elems(&g), out = pool_out_elems(&g);
+    pool_dropout any = {p->rate > 0.0f ? p->rate : 0.5f, d.key};
+    size_t words = maxpool_fused_mask_words(&(pool_geometry){.n = 128, .c = p->c, .h = p->side, .w = p->side}, &any);
+    pool_buffers b = {0};
+    int rc = gc_alloc((void **)&b.x, in * sizeof(float), "bench_pool input");
+    if (rc == GC_OK) rc = gc_alloc((void **)&b.dx, in * sizeof(float), "bench_pool input gradient");
+    if (rc == GC_OK) rc = gc_alloc((void **)&b.y, out * sizeof(float), "bench_pool output");
+    if (rc == GC_OK) rc = gc_alloc((void **)&b.dy, out * sizeof(float), "bench_pool output gradient");
+    if (rc == GC_OK) rc = gc_alloc((void **)&b.arg, out, "bench_pool argmax");
+    if (rc == GC_OK) rc = gc_alloc((void **)&b.mask, words * sizeof(uint64_t), "bench_pool dropout mask");
+    if (rc == GC_OK) {
+        /* a ReLU output: half zeros, half positive (the model's channel counts fill whole blocks) */
+        for (size_t i = 0; i < in; i++) {
+            float u = rng_uniform(7, i) - 0.5f;
+            b.x[i] = u > 0.0f ? u : 0.0f;
+        }
+        for (size_t i = 0; i < out; i++) b.dy[i] = rng_uniform(8, i) - 0.5f;
+    }
+    for (int c = 0; rc == GC_OK && c < o->nchunks; c++) {
+        g.n = o->chunks[c];
+        for (int k = 0; k < KERNELS; k++) {
+            if (k == KERNEL_MASK && p->rate <= 0.0f) continue;
+            double s = time_kernel((pool_kernel)k, o, &b, g, &d);
+            if (o->json)
+                printf("{\"layer\":\"%s\",\"kernel\":\"%s\",\"chunk\":%d,\"ms_per_image\":%.4f,\"threads\":%d}\n",
+                       p->name, kernel_names[k], (int)g.n, 1e3 * s, omp_get_max_threads());
+            else
+                printf("%-9s %-14s %6d %10.4f\n", p->name, kernel_names[k], (int)g.n, 1e3 * s);
+        }
+    }
+    gc_free(b.x), gc_free(b.dx), gc_free(b.y), gc_free(b.dy), gc_free(b.arg), gc_free(b.mask);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    pool_options o;
+    pin_report pin;
+    pool_shape shapes[MAX_POOLS];
+    int count = 0, rc = parse(argc, argv, &o);
+    if (rc == GC_OK) rc = threads_setup(o.threads ? o.threads : threads_physical_cores(), PIN_COMPACT, &pin);
+    if (rc == GC_OK) rc = model_pools(o.image_size, shapes, &count);
+    if (rc == GC_OK && !o.json)
+        printf("bench_pool: the fused layers' own kernels, %dx%d, %d threads, blocks of %d channels (median of %d)\n"
+               "%-9s %-14s %6s %10s\n", o.image_size, o.image_size, pin.threads, o.block, o.reps, "layer", "kernel",
+               "chunk", "ms/image");
+    for (int i = 0; rc == GC_OK && i < count; i++) rc = bench_shape(&o, &shapes[i]);
+    if (rc != GC_OK) {
+        fprintf(stderr, "bench_pool: error: %s\n", gc_error_message());
+        return rc;
+    }
+    return 0;
+}
