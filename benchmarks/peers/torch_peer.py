@@ -6,6 +6,10 @@ Two uses:
   accuracy, the same data as gcbench --data DIR:
     /usr/bin/python3 benchmarks/peers/torch_peer.py --data /tmp/fmnist2 --image-size 96 \\
         --epochs 10 --compare --seed 1 --threads 2
+  a paired study over seeds, gcbench's records in the log, its statistics from gcbench's code:
+    /usr/bin/python3 benchmarks/peers/torch_peer.py --data /tmp/fmnist2 --image-size 96 \
+        --epochs 10 --seeds 10 --seed 42 --init gcbench --threads 2 --log torch.jsonl
+    build/release/study_log torch.jsonl --target-accuracy 0.85 --report torch
   speed, random 300x300x3 images, batch 128, like the seed (1027 train, 256 validation):
     /usr/bin/python3 benchmarks/peers/torch_peer.py --synthetic --epochs 3 --no-gc \\
         --threads 2 --channels-last
@@ -13,7 +17,9 @@ Two uses:
 stdout: one JSON object per line, per epoch
   {"run":"baseline"|"gc","epoch":k,"loss":..,"accuracy":..,"val_loss":..,"val_accuracy":..,
    "seconds":..,"train_seconds":..,"images_per_second":..}
-and one {"summary":{...}} line per run (median images/s over epochs 2+, peak RSS).
+and one {"summary":{...}} line per run (median images/s over epochs 2+, peak RSS). --log FILE
+gets the config, then per run gcbench's run_start, epoch and summary records (with "event" and
+the run's "seed"), the contract benchmarks/study_log.c reads.
 stderr: one human-readable line per epoch.
 
 What is the same as gcbench (see README.md, "What is trained, exactly"):
