@@ -218,7 +218,7 @@ static int best_direction(const bound_options *o, dnnl_ctx *ctx, const conv_geom
         for (int k = 0; k < count && rc == GC_OK; k++) {
             double t = 0.0;
             rc = conv_search_pd(ctx, g, d, images, NULL, hint, names[k], &pd);
-            if (rc == GC_OK) rc = conv_bench_time(bench, d, pd, images, o->budget, 2, &t);
+            if (rc == GC_OK) rc = conv_bench_time(bench, d, pd, images, o->budget, 3, &t);
             if (pd) dnnl_primitive_desc_destroy(pd);
             pd = NULL;
             if (rc != GC_OK) break;

@@ -41,7 +41,7 @@ static int fastest(net *n, const conv_geometry *g, conv_bench *bench, conv_direc
         dnnl_primitive_desc_t pd = NULL;
         double t = 0.0;
         rc = conv_search_pd(&n->ctx, g, d, images, NULL, hint, names[k], &pd);
-        if (rc == GC_OK) rc = conv_bench_time(bench, d, pd, images, budget, 2, &t);
+        if (rc == GC_OK) rc = conv_bench_time(bench, d, pd, images, budget, 3, &t);
         if (pd) dnnl_primitive_desc_destroy(pd);
         if (rc == GC_OK && t < *best) {
             *best = t;

@@ -1,6 +1,7 @@
 #include "engine/net/layers/conv_search.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/base/alloc.h"
@@ -216,6 +217,22 @@ static const dnnl_memory_desc_t *query(const_dnnl_primitive_desc_t pd, dnnl_quer
     return dnnl_primitive_desc_query_md(pd, what, 0);
 }
 
+/* Timed calls kept per configuration: enough for a robust median of tiny chunks. */
+#define TIME_MAX_CALLS 512
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of v[0..n), n >= 1 (sorts v). */
+static double median_of(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 static int time_chunks(conv_bench *b, conv_direction d, const_dnnl_primitive_desc_t pd, long images,
                        double budget, int min_chunks, timing_res *r, double *per_image)
 {
@@ -266,9 +283,12 @@ static int time_chunks(conv_bench *b, conv_direction d, const_dnnl_primitive_des
     }
     if (scratch) args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, scratch};
 
+    /* The median of the timed calls, not their mean: on a shared or virtual machine one call
+     * in a few is stretched by another process, and a mean over a short budget would let it
+     * decide the winner (the best of a search then came out slower than oneDNN's first choice). */
     long chunks_per_batch = b->batch / images;
-    double timed = 0.0;
-    long timed_images = 0;
+    double calls[TIME_MAX_CALLS], timed = 0.0;
+    int ncalls = 0;
     for (long k = 0; rc == GC_OK; k++) {
         float *at = moving + (size_t)(k % chunks_per_batch) * (size_t)images * b->src_image;
         dnnl_status_t st = dnnl_memory_set_data_handle(src, at);
@@ -281,12 +301,12 @@ static int time_chunks(conv_bench *b, conv_direction d, const_dnnl_primitive_des
             break;
         }
         if (k == 0) continue; /* warm-up */
+        calls[ncalls++] = t1 - t0;
         timed += t1 - t0;
-        timed_images += images;
-        if (k >= min_chunks && timed >= budget) break;
+        if (ncalls == TIME_MAX_CALLS || (ncalls >= min_chunks && timed >= budget)) break;
     }
     dnnl_primitive_destroy(prim);
-    if (rc == GC_OK) *per_image = timed / (double)timed_images;
+    if (rc == GC_OK) *per_image = median_of(calls, ncalls) / (double)images;
     return rc;
 }
 

@@ -58,8 +58,9 @@ void conv_bench_destroy(conv_bench *b);
 
 /* How long pd's primitive (direction d, minibatch `images`) takes per image: one warm-up
  * chunk, then chunks walking the batch (wrapping around) until `budget` seconds have passed
- * and at least `min_chunks` chunks ran; *per_image is the timed seconds over the timed
- * images. Each chunk is waited for, as gcbench's fused layers do. */
+ * and at least `min_chunks` chunks ran; *per_image is the median chunk's seconds over its
+ * images (robust to a call stretched by another process). Each chunk is waited for, as
+ * gcbench's fused layers do. */
 int conv_bench_time(conv_bench *b, conv_direction d, const_dnnl_primitive_desc_t pd, long images, double budget,
                     int min_chunks, double *per_image);
 
