@@ -6,6 +6,10 @@ Two uses:
   accuracy, the same data as gcbench --data DIR:
     /usr/bin/python3 benchmarks/peers/torch_peer.py --data /tmp/fmnist2 --image-size 96 \\
         --epochs 10 --compare --seed 1 --threads 2
+  a paired study over seeds, gcbench's records in the log, its statistics from gcbench's code:
+    /usr/bin/python3 benchmarks/peers/torch_peer.py --data /tmp/fmnist2 --image-size 96 \
+        --epochs 10 --seeds 10 --seed 42 --init gcbench --threads 2 --log torch.jsonl
+    build/release/study_log torch.jsonl --target-accuracy 0.85 --report torch
   speed, random 300x300x3 images, batch 128, like the seed (1027 train, 256 validation):
     /usr/bin/python3 benchmarks/peers/torch_peer.py --synthetic --epochs 3 --no-gc \\
         --threads 2 --channels-last
@@ -13,7 +17,9 @@ Two uses:
 stdout: one JSON object per line, per epoch
   {"run":"baseline"|"gc","epoch":k,"loss":..,"accuracy":..,"val_loss":..,"val_accuracy":..,
    "seconds":..,"train_seconds":..,"images_per_second":..}
-and one {"summary":{...}} line per run (median images/s over epochs 2+, peak RSS).
+and one {"summary":{...}} line per run (median images/s over epochs 2+, peak RSS). --log FILE
+gets the config, then per run gcbench's run_start, epoch and summary records (with "event" and
+the run's "seed"), the contract benchmarks/study_log.c reads.
 stderr: one human-readable line per epoch.
 
 What is the same as gcbench (see README.md, "What is trained, exactly"):
@@ -430,23 +436,28 @@ def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
-def emit(obj, log):
-    line = json.dumps(obj)
-    print(line, flush=True)
+def emit(obj, log, log_obj=None):
+    """obj on stdout; log_obj (obj when None) into the log, flushed so a killed run keeps it."""
+    print(json.dumps(obj), flush=True)
     if log:
-        log.write(line + "\n")
+        log.write(json.dumps(obj if log_obj is None else log_obj) + "\n")
         log.flush()
 
 
-def train_run(name, scope, model, init_state, data, args, log):
+def train_run(name, scope, model, init_state, data, args, log, seed, checksum=None):
     train_x, train_y, val_x, val_y = data
     model.load_state_dict(init_state)
     if args.channels_last:
         model.to(memory_format=torch.channels_last)
+    if log:  # gcbench's run_start record, with the seed of the pair
+        start = {"event": "run_start", "run": name, "gc_scope": scope, "seed": seed, "init": args.init}
+        if checksum:
+            start["init_checksum"] = checksum
+        log.write(json.dumps(start) + "\n")
     # Every random stream restarts per run: same shuffles, augmentation and dropout masks.
-    torch.manual_seed(args.seed + 1000)  # dropout (the global generator)
-    shuffle_gen = torch.Generator().manual_seed(args.seed + 2000)
-    aug_gen = torch.Generator().manual_seed(args.seed + 3000) if args.augment else None
+    torch.manual_seed(seed + 1000)  # dropout (the global generator)
+    shuffle_gen = torch.Generator().manual_seed(seed + 2000)
+    aug_gen = torch.Generator().manual_seed(seed + 3000) if args.augment else None
     opt = KerasRMSprop(model.parameters(), lr=args.lr, rho=0.9, eps=1e-7, gc=scope)
     n = train_x.shape[0]
     ips, total = [], 0.0
@@ -464,7 +475,7 @@ def train_run(name, scope, model, init_state, data, args, log):
         else:
             val_loss = val_acc = None
         t2 = time.perf_counter()
-        rec = {"run": name, "epoch": epoch, "loss": loss, "accuracy": acc, "val_loss": val_loss,
+        rec = {"event": "epoch", "run": name, "seed": seed, "epoch": epoch, "loss": loss, "accuracy": acc, "val_loss": val_loss,
                "val_accuracy": val_acc, "seconds": t2 - t0, "train_seconds": t1 - t0,
                "val_seconds": t2 - t1, "images_per_second": n / (t1 - t0)}
         emit(rec, log)
@@ -481,7 +492,7 @@ def train_run(name, scope, model, init_state, data, args, log):
                "train_seconds": total, "images_per_second": statistics.median(later),
                "images_per_second_min": min(later), "images_per_second_max": max(later),
                "epochs": args.epochs, "peak_rss_mib": peak_rss_mib()}
-    emit({"summary": summary}, log)
+    emit({"summary": summary}, log, dict({"event": "summary", "seed": seed}, **summary))
     return summary
 
 
@@ -503,6 +514,10 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--seeds", type=int, default=1, metavar="N",
+                    help="paired study: a --compare at each of the seeds --seed .. --seed+N-1 (the synthetic "
+                         "images stay those of --seed); --log then holds gcbench's records, which "
+                         "benchmarks' study_log turns into gcbench's study tables and charts")
     ap.add_argument("--init", choices=["keras", "gcbench"], default="keras",
                     help="Glorot draws from torch's generator (keras) or gcbench's exact weights (gcbench)")
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
@@ -520,7 +535,9 @@ def main(argv=None):
     runs = args.runs or "compare"
     if args.image_size < min_image_size():
         ap.error("--image-size: %d is too small; the smallest valid size is %d" % (args.image_size, min_image_size()))
-    for flag in ("epochs", "batch", "train_images"):
+    if args.seeds > 1 and runs != "compare":
+        ap.error("--seeds runs both runs of each seed; it does not take --gc or --no-gc")
+    for flag in ("epochs", "batch", "train_images", "seeds"):
         if getattr(args, flag) < 1:
             ap.error("--%s must be positive" % flag.replace("_", "-"))
     if args.threads:
@@ -543,8 +560,6 @@ def main(argv=None):
     load_seconds = time.perf_counter() - t0
 
     model = SeedCNN(args.image_size)
-    (init_gcbench if args.init == "gcbench" else init_keras)(model, args.seed)
-    init_state = {k: v.clone() for k, v in model.state_dict().items()}
     log = open(args.log, "w") if args.log else None
     config = {"event": "config", "torch": torch.__version__, "threads": torch.get_num_threads(),
               "onednn": torch.backends.mkldnn.is_available(), "channels_last": args.channels_last,
@@ -553,18 +568,23 @@ def main(argv=None):
               "classes": classes, "seed": args.seed, "dataset": dataset, "runs": runs,
               "gc_scope": args.gc_scope, "lr": args.lr, "rho": 0.9, "epsilon": 1e-7, "augment": ("keras" if args.augment_keras else "affine") if args.augment else False,
               "init": args.init, "params": sum(p.numel() for p in model.parameters()),
-              "load_seconds": load_seconds}
-    if args.checksum:
+              "load_seconds": load_seconds, "seeds": args.seeds}
+    if args.checksum:  # of the first seed's weights; each run_start has its own seed's
+        (init_gcbench if args.init == "gcbench" else init_keras)(model, args.seed)
         config["init_checksum"] = gcbench_checksum(model)
     print(json.dumps(config), file=sys.stderr, flush=True)
     if log:
         log.write(json.dumps(config) + "\n")
 
     data = (train_x, train_y, val_x, val_y)
-    if runs in ("compare", "baseline"):
-        train_run("baseline", None, model, init_state, data, args, log)
-    if runs in ("compare", "gc"):
-        train_run("gc", args.gc_scope, model, init_state, data, args, log)
+    for seed in range(args.seed, args.seed + args.seeds):
+        (init_gcbench if args.init == "gcbench" else init_keras)(model, seed)
+        init_state = {k: v.clone() for k, v in model.state_dict().items()}
+        checksum = gcbench_checksum(model) if args.checksum else None
+        if runs in ("compare", "baseline"):
+            train_run("baseline", None, model, init_state, data, args, log, seed, checksum)
+        if runs in ("compare", "gc"):
+            train_run("gc", args.gc_scope, model, init_state, data, args, log, seed, checksum)
     if log:
         log.close()
 

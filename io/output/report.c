@@ -441,7 +441,9 @@ static int study_chart_build(study_chart *c, const char *subtitle, const study *
         for (int e = 0; e < epochs; e++) {
             stats_interval ci;
             study_val_accuracy_band(st, r, e + 1, &mean[e], &ci);
-            lo[e] = ci.lo, hi[e] = ci.hi;
+            /* A mean accuracy lies in [0, 1]: so does its band (with few seeds t's reaches past
+             * 1, and would be drawn over the panel's title). */
+            lo[e] = ci.lo < 0.0 ? 0.0 : ci.lo, hi[e] = ci.hi > 1.0 ? 1.0 : ci.hi; /* NaN stays NaN: no band */
         }
         c->curves[k++] = (svg_series){.label = labels[r], .colour = colours[r], .x = x, .y = mean, .n = epochs,
                                       .width = 2.5, .lo = lo, .hi = hi, .mark = epochs <= 15 ? SVG_MARK_FILLED : SVG_MARK_NONE};

@@ -51,6 +51,16 @@ void study_run_metrics(const study_run *r, double target, double out[STUDY_METRI
     out[STUDY_LAST_VAL_ACCURACY] = tail / (n - from);
 }
 
+double study_difference(double gc, double baseline)
+{
+    /* Equal differences must compare equal: 0.743 - 0.742 and 0.521 - 0.520 (val_accuracy is
+     * correct / n) differ in their last bits as doubles, which would split the Wilcoxon test's
+     * tied ranks and count two equal effects as different. Snapped to 1e-9 (the precision the
+     * log records values at, %.9g of values below 10), equal differences are the same double. */
+    double d = gc - baseline;
+    return isfinite(d) ? nearbyint(d * STUDY_DIFFERENCE_GRID) / STUDY_DIFFERENCE_GRID : d;
+}
+
 int study_add(study *st, const study_run runs[2])
 {
     if (st->count >= st->nseeds) return gc_fail(GC_ERUNTIME, "the study has all its %d seeds already", st->nseeds);
@@ -68,7 +78,7 @@ int study_add(study *st, const study_run runs[2])
         if (runs[r].nepochs > 0) memcpy(s->run[r].epochs, runs[r].epochs, (size_t)runs[r].nepochs * sizeof(study_epoch));
         study_run_metrics(&s->run[r], st->target, s->value[r]);
     }
-    for (int m = 0; m < STUDY_METRICS; m++) s->difference[m] = s->value[STUDY_GC][m] - s->value[STUDY_BASELINE][m];
+    for (int m = 0; m < STUDY_METRICS; m++) s->difference[m] = study_difference(s->value[STUDY_GC][m], s->value[STUDY_BASELINE][m]);
     st->count++;
     return GC_OK;
 }

@@ -76,6 +76,11 @@ typedef struct {
     study_summary summary[STUDY_METRICS]; /* after study_summarize */
 } study;
 
+/* gc - baseline, rounded to the nearest multiple of 1/STUDY_DIFFERENCE_GRID so that equal
+ * differences of values such as k/n are the same double (NaN stays NaN). */
+#define STUDY_DIFFERENCE_GRID 1e9
+double study_difference(double gc, double baseline);
+
 /* An empty study of nseeds seeds from first_seed; GC_ERUNTIME when out of memory. */
 int study_init(study *st, uint64_t first_seed, int nseeds, double target);
 
