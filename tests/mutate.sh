@@ -55,14 +55,16 @@ checkpoint-no-checksum @@ release @@ engine/train/checkpoint.c @@ if (checkpoint
 checkpoint-link-not-rename @@ release @@ engine/base/atomic_file.c @@ if (!err && rename(tmp, path) != 0) err = errno; @@ if (!err && link(tmp, path) != 0) err = errno;
 checkpoint-tmp-kept-on-failure @@ release @@ engine/base/atomic_file.c @@ unlink(tmp); /* best effort: the error to report is the one above */ @@ (void)tmp;
 threads-scatter-as-compact @@ release @@ engine/runtime/threads.c @@ if (policy == PIN_SCATTER) { @@ if (0) {
-cli-lr-ignored @@ release @@ benchmarks/gcbench/main.c @@ .optimizer = opt->optimizer, .hp = opt->hp, .kernels = s->kernels}; @@ .optimizer = opt->optimizer, .hp = opt->optimizer->defaults, .kernels = s->kernels};
-cli-scope-ignored @@ release @@ benchmarks/gcbench/main.c @@ scopes[runs] = opt->scope @@ scopes[runs] = GC_SCOPE_ALL
+cli-lr-ignored @@ release @@ benchmarks/gcbench/session_runs.c @@ .optimizer = opt->optimizer, .hp = opt->hp, .kernels = s->kernels}; @@ .optimizer = opt->optimizer, .hp = opt->optimizer->defaults, .kernels = s->kernels};
+cli-scope-ignored @@ release @@ benchmarks/gcbench/session_runs.c @@ scopes[runs] = opt->scope @@ scopes[runs] = GC_SCOPE_ALL
 cli-no-augment-ignored @@ release @@ benchmarks/gcbench/options.c @@ o->augment = false; @@ o->augment = true;
 dropout-no-rescale @@ release @@ engine/net/layers/dropout.c @@ static float dropout_scale(const layer *l) { return 1.0f / (1.0f - l->rate); } @@ static float dropout_scale(const layer *l) { return l->rate > 1.0f ? 0.0f : 1.0f; }
 fused-dropout-no-rescale @@ release @@ engine/net/layers/maxpool_fused.c @@ const float scale = d->rate > 0.0f ? 1.0f / (1.0f - d->rate) : 1.0f; @@ const float scale = 1.0f;
 resume-rms-state-lost @@ release @@ engine/train/train_checkpoint.c @@ checkpoint_put(b, ps->state[s], ps->total * sizeof(float)); @@ checkpoint_put(b, ps->w, ps->total * sizeof(float));
 resume-seen-lost @@ release @@ engine/train/train_checkpoint.c @@ st->seen = checkpoint_get_u64(&c); @@ st->seen = checkpoint_get_u64(&c) / 2;
 dist-average-not-sum @@ mpi @@ engine/runtime/dist_mpi.c @@ done += (size_t)count; @@ for (int k = 0; k < count; k++) { buf[done + k] /= (float)ranks_; } done += (size_t)count;
+profile-pool-time-lost @@ release @@ engine/net/layers/conv_pool.c @@ if (n->profile) own_time(n, l, false, clock_seconds() - t0); @@ (void)t0;
+profile-own-layers-not-own @@ release @@ engine/net/net.c @@ if (l->ops->own_kernels) own[l->index] += t; @@ (void)own;
 EOF
 }
 

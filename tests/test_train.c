@@ -407,3 +407,49 @@ Test(train, two_steps_replayed_give_the_loops_gradient_and_weights)
     net_destroy(n);
     dataset_free(&d);
 }
+
+static void record_profile(void *ctx, const epoch_result *e)
+{
+    cr_assert_not_null(e->profile);
+    *(epoch_profile *)ctx = *e->profile;
+}
+
+/* --profile: every layer's time and the part of it in gcbench's own kernels, each where it
+ * belongs. The own part is timed inside the layer's own window, so it can never exceed it; a
+ * fused conv+pool layer has both parts; a layer made only of gcbench's kernels (dropout) is
+ * own as a whole, one made only of oneDNN primitives (dense, flatten) not at all. */
+Test(train, the_profile_splits_each_layer_into_own_kernels_and_onednn)
+{
+    dataset d = {0};
+    cr_assert_eq(synthetic_dataset(&d, 1, 0, 16, SIZE), GC_OK);
+    net *n = seed_model(8, d.count, 0);
+    train_config tc = config(1, 8, 1e-3f);
+    tc.profile = true;
+    params_init(&n->params, tc.seed);
+    epoch_profile p = {0};
+    train_observer obs = {.ctx = &p, .epoch_end = record_profile};
+    run_summary s;
+    cr_assert_eq(train_run(n, &d, NULL, &tc, "baseline", GC_SCOPE_NONE, &obs, NULL, &s), GC_OK, "%s",
+                 gc_error_message());
+    cr_assert_eq(p.steps, 2);
+    double phases = p.data_wait + p.loss + p.optimizer;
+    for (int i = 0; i < n->nlayers; i++) {
+        const layer *l = &n->layers[i];
+        phases += p.forward[i] + p.backward[i];
+        cr_expect_leq(p.own_forward[i], p.forward[i], "%s forward", l->name);
+        cr_expect_leq(p.own_backward[i], p.backward[i], "%s backward", l->name);
+        if (l->kind == LAYER_CONV_POOL) {
+            cr_expect_gt(p.own_forward[i], 0.0, "%s: its pooling forward", l->name);
+            cr_expect_gt(p.own_backward[i], 0.0, "%s: its pooling backward", l->name);
+        } else if (l->ops->own_kernels) {
+            cr_expect_eq(p.own_forward[i], p.forward[i], "%s forward", l->name);
+            cr_expect_eq(p.own_backward[i], p.backward[i], "%s backward", l->name);
+        } else {
+            cr_expect_eq(p.own_forward[i], 0.0, "%s forward", l->name);
+            cr_expect_eq(p.own_backward[i], 0.0, "%s backward", l->name);
+        }
+    }
+    cr_expect_leq(phases, p.step_total, "the phases are parts of the steps");
+    net_destroy(n);
+    dataset_free(&d);
+}

@@ -432,7 +432,10 @@ static int run_layer(net *n, layer *l, const pass_ctx *p, bool backward)
     if (n->profile && l->index < PROFILE_MAX_LAYERS) {
         GC_TRY(dnnl_ctx_wait(&n->ctx));
         double *slot = backward ? n->profile->backward : n->profile->forward;
-        slot[l->index] += clock_seconds() - start;
+        double *own = backward ? n->profile->own_backward : n->profile->own_forward;
+        double t = clock_seconds() - start;
+        slot[l->index] += t;
+        if (l->ops->own_kernels) own[l->index] += t;
     }
     return GC_OK;
 }

@@ -82,6 +82,7 @@ typedef struct {
 typedef struct {
     const char *type;
     bool in_place; /* its output is its input's buffer (dropout, ReLU) */
+    bool own_kernels; /* it runs gcbench's own kernels only, no oneDNN primitive (profiles) */
     /* Optional: the Keras layers it computes, in order, into parts (at most LAYER_MAX_PARTS);
      * returns their count. Without it, a layer is one part: itself. */
     int (*parts)(const layer *l, layer_part *parts);

@@ -12,6 +12,11 @@ typedef struct {
     double data_wait;
     double forward[PROFILE_MAX_LAYERS];
     double backward[PROFILE_MAX_LAYERS];
+    /* The part of each that ran in gcbench's own kernels (fused pooling, dropout, ReLU, the
+     * chunks' gradient sums); the rest is oneDNN's primitives. The loss and the optimizer are
+     * gcbench's own as a whole. */
+    double own_forward[PROFILE_MAX_LAYERS];
+    double own_backward[PROFILE_MAX_LAYERS];
     double loss;
     double optimizer;
     double allreduce;  /* summing the gradients over MPI ranks (0 with one rank) */

@@ -192,6 +192,8 @@ void jsonl_profile(jsonl_log *log, const net *n, const epoch_result *r)
         json_string(f, label);
         field_num(f, "forward", p->forward[i]);
         field_num(f, "backward", p->backward[i]);
+        field_num(f, "own_forward", p->own_forward[i]);
+        field_num(f, "own_backward", p->own_backward[i]);
         fputc('}', f);
     }
     fputc(']', f);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "engine/base/alloc.h"
+#include "engine/base/clock.h"
 #include "engine/base/error.h"
 #include "engine/net/layers/layer_io.h"
 #include "engine/net/layers/maxpool_fused.h"
@@ -253,6 +254,13 @@ static pool_dropout chunk_dropout(const layer *l, const pass_ctx *p)
     return (pool_dropout){l->rate, rng_key(p->noise_key, RNG_STREAM_DROPOUT, (uint64_t)l->dropout_ordinal, 0)};
 }
 
+/* --profile: seconds of this layer's pass spent in gcbench's own kernels. */
+static void own_time(net *n, const layer *l, bool backward, double seconds)
+{
+    if (l->index >= PROFILE_MAX_LAYERS) return;
+    (backward ? n->profile->own_backward : n->profile->own_forward)[l->index] += seconds;
+}
+
 static int conv_pool_forward(net *n, layer *l, const pass_ctx *p)
 {
     conv_pool_state *st = l->impl;
@@ -265,7 +273,9 @@ static int conv_pool_forward(net *n, layer *l, const pass_ctx *p)
         GC_TRY(dnnl_ctx_wait(&n->ctx));
         pool_geometry g = chunk_geometry(n, l, c, p);
         size_t o = (size_t)c->first * out_floats;
+        double t0 = n->profile ? clock_seconds() : 0.0;
         maxpool_fused_forward(n->chunk_buf, l->out_buf + o, (uint8_t *)l->workspace + o, &g, &d, n->chunk_mask);
+        if (n->profile) own_time(n, l, false, clock_seconds() - t0);
     }
     return GC_OK;
 }
@@ -292,12 +302,16 @@ static int conv_pool_backward(net *n, layer *l, const pass_ctx *p)
         const chunk_ops *c = &st->chunks[1][p->variant][k];
         pool_geometry g = chunk_geometry(n, l, c, p);
         size_t o = (size_t)c->first * out_floats;
+        double t0 = n->profile ? clock_seconds() : 0.0;
         maxpool_fused_backward(l->d_out + o, l->out_buf + o, (uint8_t *)l->workspace + o, n->chunk_buf, &g, &d);
+        if (n->profile) own_time(n, l, true, clock_seconds() - t0);
         GC_TRY(dnnl_op_run(&n->ctx, &c->bwd_weights));
         if (l->d_in) GC_TRY(dnnl_op_run(&n->ctx, &c->bwd_data));
         GC_TRY(dnnl_ctx_wait(&n->ctx));
+        t0 = n->profile ? clock_seconds() : 0.0;
         accumulate(st->dw_acc, st->dw_chunk_buf, st->dw_elems, k == 0);
         accumulate(db, st->db_chunk_buf, (size_t)l->filters, k == 0);
+        if (n->profile) own_time(n, l, true, clock_seconds() - t0);
     }
     return dnnl_op_run(&n->ctx, &st->dw_to_user);
 }

@@ -160,6 +160,7 @@ static int dropout_backward_layer(net *n, layer *l, const pass_ctx *p)
 const layer_ops dropout_layer_ops = {
     .type = "Dropout",
     .in_place = true,
+    .own_kernels = true,
     .plan = dropout_plan,
     .forward = dropout_forward,
     .backward = dropout_backward_layer,

@@ -39,6 +39,7 @@ static int relu_backward_layer(net *n, layer *l, const pass_ctx *p)
 const layer_ops relu_layer_ops = {
     .type = "ReLU",
     .in_place = true,
+    .own_kernels = true,
     .plan = relu_plan,
     .forward = relu_forward,
     .backward = relu_backward_layer,
