@@ -30,6 +30,7 @@ typedef struct {
     pin_policy pin;
     bool json;
     bool best, verbose;        /* --best: every implementation at every chunk size */
+    bool bf16;                 /* --bf16 (with --best): bf16 activations and weights */
     int chunks[MAX_CHUNKS], nchunks;
     double budget;             /* --best: seconds of timed chunks per configuration */
     dnnl_format_tag_t layout;  /* --best: activations' layout (any: the engine's choice) */
@@ -149,6 +150,10 @@ static int parse(int argc, char **argv, bound_options *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int *target = NULL, lo = 1, hi = 4096;
+        if (strcmp(a, "--bf16") == 0) {
+            o->bf16 = true;
+            continue;
+        }
         if (strcmp(a, "--json") == 0 || strcmp(a, "--best") == 0 || strcmp(a, "--verbose") == 0) {
             if (a[2] == 'j') o->json = true;
             else if (a[2] == 'b') o->best = true;
@@ -177,12 +182,14 @@ static int parse(int argc, char **argv, bound_options *o)
         }
         if (strcmp(a, "--help") == 0) {
             printf("usage: conv_bound [--image-size N] [--batch N] [--threads N] [--repeats N] [--json]\n"
-                   "                  [--best [--chunks LIST] [--budget SECONDS] [--layout blocked|nhwc] [--verbose]]\n"
+                   "                  [--best [--bf16] [--chunks LIST] [--budget SECONDS] [--layout blocked|nhwc] [--verbose]]\n"
                    "--best: every implementation oneDNN offers at every chunk size of LIST\n"
                    "(default 1,2,4,8,16,32,64,128, capped at the batch), each timed for SECONDS\n"
                    "(0.02) of chunks after a warm-up; the best per layer and direction, and their\n"
                    "sum: the oneDNN limit. --layout: the activations' layout (blocked: the one gcbench\n"
-                   "uses on this CPU). --verbose prints every configuration.\n");
+                   "uses on this CPU). --verbose prints every configuration. --bf16: bf16 activations\n"
+                   "and weights, the weights' gradient in f32 or bf16 per layer, whichever is faster\n"
+                   "(the grad column): the bf16 limit.\n");
             exit(0);
         }
         if (strcmp(a, "--image-size") == 0) target = &o->image_size, lo = 94, hi = 2048;
@@ -193,6 +200,7 @@ static int parse(int argc, char **argv, bound_options *o)
         GC_TRY(parse_int_flag(a, v, lo, hi, target));
         i++;
     }
+    if (o->bf16 && !o->best) return gc_fail(GC_EUSAGE, "--bf16 applies to --best");
     return GC_OK;
 }
 
@@ -204,8 +212,8 @@ typedef struct {
     double first_full;  /* the first implementation at the whole batch, for comparison */
 } best_row;
 
-static int best_direction(const bound_options *o, dnnl_ctx *ctx, const conv_geometry *g, conv_bench *bench,
-                          conv_direction d, int index, best_row *row)
+static int best_direction(const bound_options *o, dnnl_ctx *ctx, const conv_geometry *g, dnnl_data_type_t wgrad,
+                          conv_bench *bench, conv_direction d, int index, best_row *row)
 {
     *row = (best_row){.per_image = 1e30, .first_full = 0.0};
     for (int c = 0; c < o->nchunks; c++) {
@@ -214,10 +222,10 @@ static int best_direction(const bound_options *o, dnnl_ctx *ctx, const conv_geom
         dnnl_primitive_desc_t hint = NULL, pd = NULL;
         if (d != CONV_FORWARD) GC_TRY(conv_search_pd(ctx, g, CONV_FORWARD, images, NULL, NULL, NULL, &hint));
         char names[CONV_MAX_IMPLS][CONV_IMPL_NAME_MAX];
-        int count = 0, rc = conv_search_impls(ctx, g, d, images, hint, names, &count);
+        int count = 0, rc = conv_search_impls_wgrad(ctx, g, wgrad, d, images, hint, names, &count);
         for (int k = 0; k < count && rc == GC_OK; k++) {
             double t = 0.0;
-            rc = conv_search_pd(ctx, g, d, images, NULL, hint, names[k], &pd);
+            rc = conv_search_pd_wgrad(ctx, g, wgrad, d, images, NULL, hint, names[k], &pd);
             if (rc == GC_OK) rc = conv_bench_time(bench, d, pd, images, o->budget, 3, &t);
             if (pd) dnnl_primitive_desc_destroy(pd);
             pd = NULL;
@@ -251,34 +259,42 @@ static int best_mode(const bound_options *o, const conv_shape *shapes, int nshap
     for (int c = 0; c < o->nchunks && !o->json; c++)
         if (o->chunks[c] <= o->batch) printf("%s%d", c ? "," : "", o->chunks[c]);
     if (!o->json)
-        printf(" images, batch %d, %dx%d, %d threads, %s activations\n"
-               "%-9s %-16s %6s %-24s %10s %12s\n",
-               o->batch, o->image_size, o->image_size, threads, net_layout_name(n->act_tag), "layer", "direction",
-               "chunk", "implementation", "ms/image", "first@batch");
+        printf(" images, batch %d, %dx%d, %d threads, %s %s activations and weights\n"
+               "%-9s %-16s %6s %-24s %10s %12s %5s\n",
+               o->batch, o->image_size, o->image_size, threads, net_layout_name(n->act_tag), o->bf16 ? "bf16" : "fp32",
+               "layer", "direction", "chunk", "implementation", "ms/image", "first@batch", "grad");
     double total = 0.0, total_first = 0.0;
     int rc = GC_OK;
     for (int i = 0; i < nshapes && rc == GC_OK; i++) {
         const conv_shape *cs = &shapes[i];
         conv_geometry g = {cs->ic, cs->side, cs->side, cs->oc, 3, i ? n->act_tag : n->input_tag, n->act_tag,
                            i ? n->act_dt : n->input_dt, n->weight_dt};
+        if (o->bf16) g.act_dt = g.weight_dt = dnnl_bf16; /* the input batch too */
         conv_bench *bench = NULL;
         rc = conv_bench_create(&n->ctx, &g, o->batch, max_chunk, &bench);
         for (int d = 0; d < CONV_DIRECTIONS && rc == GC_OK; d++) {
             if (i == 0 && d == CONV_BACKWARD_DATA) continue; /* training never needs it */
             best_row row;
-            rc = best_direction(o, &n->ctx, &g, bench, (conv_direction)d, i, &row);
+            rc = best_direction(o, &n->ctx, &g, dnnl_f32, bench, (conv_direction)d, i, &row);
             if (rc != GC_OK) break;
+            const char *grad = d == CONV_BACKWARD_WEIGHTS ? "f32" : "-";
+            if (o->bf16 && d == CONV_BACKWARD_WEIGHTS) { /* the gradient in bf16, if faster */
+                best_row rb;
+                rc = best_direction(o, &n->ctx, &g, dnnl_bf16, bench, (conv_direction)d, i, &rb);
+                if (rc != GC_OK) break;
+                if (rb.per_image < row.per_image) row = rb, grad = "bf16";
+            }
             total += row.per_image;
             total_first += row.first_full;
             const char *name = cs->name;
             if (o->json)
                 printf("{\"layer\":%d,\"direction\":\"%s\",\"chunk\":%d,\"impl\":\"%s\",\"ms_per_image\":%.4f,"
-                       "\"first_at_batch_ms_per_image\":%.4f}\n",
+                       "\"first_at_batch_ms_per_image\":%.4f,\"precision\":\"%s\",\"weights_grad\":\"%s\"}\n",
                        i + 1, conv_direction_name((conv_direction)d), row.chunk, row.impl, 1e3 * row.per_image,
-                       1e3 * row.first_full);
+                       1e3 * row.first_full, o->bf16 ? "bf16" : "fp32", grad);
             else
-                printf("%-9s %-16s %6d %-24s %10.3f %12.3f\n", name, conv_direction_name((conv_direction)d), row.chunk,
-                       row.impl, 1e3 * row.per_image, 1e3 * row.first_full);
+                printf("%-9s %-16s %6d %-24s %10.3f %12.3f %5s\n", name, conv_direction_name((conv_direction)d), row.chunk,
+                       row.impl, 1e3 * row.per_image, 1e3 * row.first_full, grad);
         }
         conv_bench_destroy(bench);
     }
@@ -290,8 +306,8 @@ static int best_mode(const bound_options *o, const conv_shape *shapes, int nshap
                1e3 * total, 1.0 / total, total_first > 0.0 ? 1.0 / total_first : 0.0, threads, o->batch, o->image_size);
     else
         printf("%-9s %-16s %6s %-24s %10.3f %12.3f\n"
-               "the oneDNN limit: %.1f images/s (the first implementation at the whole batch: %.1f)\n",
-               "total", "", "", "", 1e3 * total, 1e3 * total_first, 1.0 / total,
+               "the oneDNN %s limit: %.1f images/s (the first implementation at the whole batch: %.1f)\n",
+               "total", "", "", "", 1e3 * total, 1e3 * total_first, o->bf16 ? "bf16" : "fp32", 1.0 / total,
                total_first > 0.0 ? 1.0 / total_first : 0.0);
     return GC_OK;
 }

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "simd/bf16.h"
+
 /* Keras RMSprop: v = rho*v + (1-rho)*g^2;  w -= lr*g / sqrt(v + eps). */
 typedef struct {
     float lr, rho, eps;
@@ -18,6 +20,11 @@ typedef struct {
 
 typedef struct {
     const char *isa; /* "scalar", "avx2", "avx512", "neon" */
+
+    /* The bf16 conversions of n elements (simd/bf16.h: round to nearest even, NaN kept quiet,
+     * denormals kept; bf16 -> f32 exact). */
+    void (*f32_to_bf16)(bf16 *dst, const float *src, size_t n);
+    void (*bf16_to_f32)(float *dst, const bf16 *src, size_t n);
 
     /* means[r] = mean of g[r*cols .. r*cols+cols-1], for r < rows. */
     void (*row_means)(const float *g, size_t rows, size_t cols, float *means);
@@ -47,6 +54,11 @@ const simd_kernels *simd_kernels_built(const char *isa);
 
 /* Whether `isa` is built in and this CPU runs it (AVX2 also needs FMA). */
 bool simd_cpu_supports(const char *isa);
+
+/* Whether this CPU (and its OS) runs a feature beyond the kernel tables' ISAs:
+ * "avx512_bf16" (AVX512-BF16: what oneDNN's bf16 convolutions need to run natively) or
+ * "amx_bf16" (AMX-BF16 tile multiplies). false for an unknown name or another architecture. */
+bool simd_cpu_has(const char *feature);
 
 /* The best kernels this build has and this CPU runs: what simd_select(NULL) picks. */
 const simd_kernels *simd_best(void);

@@ -20,6 +20,21 @@ static bool cpu_avx512(void)
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f");
 }
+
+/* The bf16 instructions, for --precision bf16 and the header: vdpbf16ps and friends (usable
+ * only where AVX-512 is, which the probe checks), and AMX's bf16 tile multiply (gcc's probe
+ * checks that the OS enables the tile state). */
+static bool cpu_avx512_bf16(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16");
+}
+
+static bool cpu_amx_bf16(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("amx-tile") && __builtin_cpu_supports("amx-bf16");
+}
 #endif
 
 #if defined(GCBENCH_SIMD_HAVE_NEON)
@@ -54,6 +69,26 @@ static isa_entry isas[] = {
 
 #define NISAS (sizeof isas / sizeof isas[0])
 
+/* CPU features beyond the kernel tables' ISAs (simd_cpu_has). */
+static isa_entry features[] = {
+#if defined(GCBENCH_SIMD_HAVE_X86)
+    {"avx512_bf16", NULL, cpu_avx512_bf16, false},
+    {"amx_bf16", NULL, cpu_amx_bf16, false},
+#else
+    {"avx512_bf16", NULL, NULL, false},
+    {"amx_bf16", NULL, NULL, false},
+#endif
+};
+
+#define NFEATURES (sizeof features / sizeof features[0])
+
+static isa_entry *find_feature(const char *name)
+{
+    for (size_t i = 0; name && i < NFEATURES; i++)
+        if (strcmp(features[i].name, name) == 0) return &features[i];
+    return NULL;
+}
+
 static isa_entry *find(const char *isa)
 {
     for (size_t i = 0; isa && i < NISAS; i++)
@@ -82,8 +117,15 @@ const simd_kernels *simd_best(void)
     return simd_kernels_scalar();
 }
 
+bool simd_cpu_has(const char *feature)
+{
+    const isa_entry *e = find_feature(feature);
+    return e && e->cpu && !e->hidden && e->cpu();
+}
+
 void simd_cpu_hide(const char *isa, bool hide)
 {
     isa_entry *e = find(isa);
+    if (!e) e = find_feature(isa);
     if (e && e != &isas[0]) e->hidden = hide; /* scalar always runs */
 }

@@ -11,8 +11,9 @@ const simd_kernels *simd_kernels_avx2(void);
 const simd_kernels *simd_kernels_avx512(void);
 const simd_kernels *simd_kernels_neon(void);
 
-/* Tests only: makes simd_cpu_supports(isa) report false (hide) or the CPU's answer again,
- * so the "CPU lacks it" paths can be exercised on a CPU that has everything. Not thread-safe. */
+/* Tests only: makes simd_cpu_supports(isa) (or simd_cpu_has for a feature, such as
+ * "avx512_bf16") report false (hide) or the CPU's answer again, so the "CPU lacks it" paths
+ * can be exercised on a CPU that has everything. Not thread-safe. */
 void simd_cpu_hide(const char *isa, bool hide);
 
 #endif

@@ -183,6 +183,8 @@ static void K(gc_rmsprop)(float *w, float *v, const float *g, size_t rows, size_
 
 static const simd_kernels K(kernels) = {
     .isa = SIMD_STR_(SIMD_ISA),
+    .f32_to_bf16 = K(f32_to_bf16), /* simd/bf16_body.h, included before this file */
+    .bf16_to_f32 = K(bf16_to_f32),
     .row_means = K(row_means),
     .center_rows = K(center_rows),
     .rmsprop = K(rmsprop),

@@ -47,8 +47,20 @@ static void gc_rmsprop_scalar(float *w, float *v, const float *g, size_t rows, s
     }
 }
 
+static void f32_to_bf16_scalar(bf16 *dst, const float *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) dst[i] = bf16_from_f32(src[i]);
+}
+
+static void bf16_to_f32_scalar(float *dst, const bf16 *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) dst[i] = f32_from_bf16(src[i]);
+}
+
 static const simd_kernels scalar_kernels = {
     .isa = "scalar",
+    .f32_to_bf16 = f32_to_bf16_scalar,
+    .bf16_to_f32 = bf16_to_f32_scalar,
     .row_means = row_means_scalar,
     .center_rows = center_rows_scalar,
     .rmsprop = rmsprop_scalar,

@@ -6,6 +6,8 @@
 
 #include <immintrin.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #define VF_LANES 16
 
@@ -41,5 +43,33 @@ static inline vd vd_add_hi(vd acc, vf x)
     return _mm512_add_pd(acc, _mm512_cvtps_pd(hi));
 }
 static inline double vd_reduce(vd a) { return _mm512_reduce_add_pd(a); }
+
+/* 32-bit integer lanes, for the bf16 conversions' integer rounding (simd/bf16_body.h). */
+typedef __m512i vu;
+typedef __mmask16 vmask; /* the lanes where a comparison holds */
+
+static inline vu vu_of_vf(vf x) { return _mm512_castps_si512(x); }
+static inline vf vf_of_vu(vu x) { return _mm512_castsi512_ps(x); }
+static inline vu vu_set1(uint32_t x) { return _mm512_set1_epi32((int)x); }
+static inline vu vu_add(vu a, vu b) { return _mm512_add_epi32(a, b); }
+static inline vu vu_and(vu a, vu b) { return _mm512_and_si512(a, b); }
+static inline vu vu_or(vu a, vu b) { return _mm512_or_si512(a, b); }
+static inline vu vu_shr16(vu a) { return _mm512_srli_epi32(a, 16); }
+static inline vu vu_shl16(vu a) { return _mm512_slli_epi32(a, 16); }
+static inline vmask vf_isnan(vf x) { return _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q); }
+static inline vu vu_select(vmask m, vu if_set, vu if_clear) { return _mm512_mask_blend_epi32(m, if_clear, if_set); }
+
+/* VF_LANES 16-bit values, zero-extended into the lanes / the low 16 bits of each lane (which
+ * must be below 2^16) stored (vpmovdw). AVX-512F has masked 16-bit stores through vpmovdw but
+ * no masked 16-bit loads: partial loads go through a buffer. */
+static inline vu vu_load_u16(const uint16_t *p) { return _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)); }
+static inline void vu_store_u16(uint16_t *p, vu x) { _mm256_storeu_si256((__m256i *)p, _mm512_cvtepi32_epi16(x)); }
+static inline vu vu_load_u16_part(const uint16_t *p, size_t n)
+{
+    uint16_t buf[VF_LANES] = {0};
+    memcpy(buf, p, n * sizeof *p);
+    return vu_load_u16(buf);
+}
+static inline void vu_store_u16_part(uint16_t *p, vu x, size_t n) { _mm512_mask_cvtepi32_storeu_epi16(p, vf_mask_(n), x); }
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <arm_neon.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #define VF_LANES 4
@@ -46,5 +47,37 @@ static inline vd vd_widen(const float *p) { return vcvt_f64_f32(vld1_f32(p)); }
 static inline vd vd_add_lo(vd acc, vf x) { return vaddq_f64(acc, vcvt_f64_f32(vget_low_f32(x))); }
 static inline vd vd_add_hi(vd acc, vf x) { return vaddq_f64(acc, vcvt_high_f64_f32(x)); }
 static inline double vd_reduce(vd a) { return vaddvq_f64(a); }
+
+/* 32-bit integer lanes, for the bf16 conversions' integer rounding (simd/bf16_body.h). */
+typedef uint32x4_t vu;
+typedef uint32x4_t vmask; /* all ones in the lanes where a comparison holds */
+
+static inline vu vu_of_vf(vf x) { return vreinterpretq_u32_f32(x); }
+static inline vf vf_of_vu(vu x) { return vreinterpretq_f32_u32(x); }
+static inline vu vu_set1(uint32_t x) { return vdupq_n_u32(x); }
+static inline vu vu_add(vu a, vu b) { return vaddq_u32(a, b); }
+static inline vu vu_and(vu a, vu b) { return vandq_u32(a, b); }
+static inline vu vu_or(vu a, vu b) { return vorrq_u32(a, b); }
+static inline vu vu_shr16(vu a) { return vshrq_n_u32(a, 16); }
+static inline vu vu_shl16(vu a) { return vshlq_n_u32(a, 16); }
+static inline vmask vf_isnan(vf x) { return vmvnq_u32(vceqq_f32(x, x)); } /* NaN alone is unequal to itself */
+static inline vu vu_select(vmask m, vu if_set, vu if_clear) { return vbslq_u32(m, if_set, if_clear); }
+
+/* VF_LANES 16-bit values, zero-extended into the lanes / the low 16 bits of each lane (which
+ * must be below 2^16) stored; tails through a buffer, as above. */
+static inline vu vu_load_u16(const uint16_t *p) { return vmovl_u16(vld1_u16(p)); }
+static inline void vu_store_u16(uint16_t *p, vu x) { vst1_u16(p, vmovn_u32(x)); }
+static inline vu vu_load_u16_part(const uint16_t *p, size_t n)
+{
+    uint16_t buf[VF_LANES] = {0};
+    memcpy(buf, p, n * sizeof *p);
+    return vu_load_u16(buf);
+}
+static inline void vu_store_u16_part(uint16_t *p, vu x, size_t n)
+{
+    uint16_t buf[VF_LANES];
+    vu_store_u16(buf, x);
+    memcpy(p, buf, n * sizeof *p);
+}
 
 #endif

@@ -7,6 +7,22 @@ target_link_libraries(test_simd PRIVATE gcbench_core PkgConfig::CRITERION)
 add_test(NAME test_simd COMMAND test_simd --jobs 1)
 set_tests_properties(test_simd PROPERTIES TIMEOUT 120)
 
+# The bf16 conversions: every ISA bit for bit against the reference (bf16_check.c, shared
+# with the NEON program).
+add_executable(test_simd_bf16 test_simd_bf16.c bf16_check.c)
+target_link_libraries(test_simd_bf16 PRIVATE gcbench_core PkgConfig::CRITERION)
+add_test(NAME test_simd_bf16 COMMAND test_simd_bf16 --jobs 1)
+set_tests_properties(test_simd_bf16 PROPERTIES TIMEOUT 120)
+
+# gcbench's conversion against oneDNN's bf16 reorder and vcvtneps2bf16 (test_bf16_onednn.c),
+# once as oneDNN runs here and once with its ISA capped below AVX512-BF16 (its emulation).
+add_executable(test_bf16_onednn test_bf16_onednn.c)
+target_link_libraries(test_bf16_onednn PRIVATE gcbench_core PkgConfig::CRITERION)
+add_test(NAME test_bf16_onednn COMMAND test_bf16_onednn --jobs 1)
+add_test(NAME test_bf16_onednn_capped COMMAND test_bf16_onednn --jobs 1)
+set_tests_properties(test_bf16_onednn test_bf16_onednn_capped PROPERTIES TIMEOUT 60)
+set_tests_properties(test_bf16_onednn_capped PROPERTIES ENVIRONMENT ONEDNN_MAX_CPU_ISA=AVX512_CORE)
+
 # gcbench itself: GCBENCH_SIMD picks the kernels it reports, and an unknown ISA is an error;
 # each checks the exit status as well as the output (tests/expect_run.cmake).
 set(gcbench_tiny_run --no-gc --epochs 1 --train-images 4 --val-images 2 --batch 2 --image-size 94)
@@ -46,9 +62,10 @@ if(GCBENCH_NEON_QEMU_TESTS AND NOT gcbench_host_cpu MATCHES "^(aarch64|arm64)$")
       ${PROJECT_SOURCE_DIR}/simd/simd_dispatch.c
       ${PROJECT_SOURCE_DIR}/engine/base/error.c
       ${CMAKE_CURRENT_SOURCE_DIR}/simd_check.c
+      ${CMAKE_CURRENT_SOURCE_DIR}/bf16_check.c
       ${CMAKE_CURRENT_SOURCE_DIR}/simd_neon_main.c)
     file(GLOB neon_headers ${PROJECT_SOURCE_DIR}/simd/*.h ${PROJECT_SOURCE_DIR}/engine/base/error.h
-         ${CMAKE_CURRENT_SOURCE_DIR}/simd_check.h)
+         ${CMAKE_CURRENT_SOURCE_DIR}/simd_check.h ${CMAKE_CURRENT_SOURCE_DIR}/bf16_check.h)
     set(neon_werror)
     if(GCBENCH_WERROR)
       set(neon_werror -Werror)
@@ -67,6 +84,8 @@ if(GCBENCH_NEON_QEMU_TESTS AND NOT gcbench_host_cpu MATCHES "^(aarch64|arm64)$")
     add_custom_target(simd_neon_check ALL DEPENDS ${neon_check})
     add_test(NAME simd_neon_vs_scalar COMMAND ${GCBENCH_QEMU_AARCH64} ${neon_check} kernels)
     add_test(NAME simd_neon_dispatch COMMAND ${GCBENCH_QEMU_AARCH64} ${neon_check} dispatch)
+    add_test(NAME simd_neon_bf16 COMMAND ${GCBENCH_QEMU_AARCH64} ${neon_check} bf16)
+    set_tests_properties(simd_neon_bf16 PROPERTIES TIMEOUT 180)
     set_tests_properties(simd_neon_vs_scalar PROPERTIES TIMEOUT 180)
     set_tests_properties(simd_neon_dispatch PROPERTIES TIMEOUT 30)
   else()

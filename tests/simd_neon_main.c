@@ -1,13 +1,14 @@
 /* The NEON kernels' test, cross-built for aarch64 (static, so qemu-aarch64 runs it without
  * a sysroot) from simd/, engine/base/error.c and simd_check.c alone: no Criterion, no oneDNN.
  *
- * usage: simd_neon_check kernels|dispatch    exit 0 when every check passes, 1 otherwise. */
+ * usage: simd_neon_check kernels|dispatch|bf16    exit 0 when every check passes, 1 otherwise. */
 #include <stdio.h>
 #include <string.h>
 
 #include "engine/base/error.h"
 #include "simd/simd.h"
 #include "simd_check.h"
+#include "bf16_check.h"
 
 static int failures;
 
@@ -39,6 +40,24 @@ static void check_kernels(void)
     failures += fails != 0;
 }
 
+/* The bf16 conversions, NEON and the reference (its known answers) (bf16_check.h). */
+static void check_bf16(void)
+{
+    const simd_kernels *tables[] = {simd_kernels_built("neon"), simd_kernels_scalar()};
+    expect(tables[0] != NULL, "the NEON kernels are built in");
+    for (size_t t = 0; t < 2 && tables[0]; t++) {
+        for (int kind = 0; kind < BF16_CHECK_KINDS; kind++) {
+            if (t == 1 && kind != BF16_CHECK_KNOWN) continue; /* the reference against itself: nothing */
+            char msg[512];
+            size_t fails = bf16_check_all(tables[t], (bf16_check_kind)kind, msg, sizeof msg);
+            printf("%s bf16 %-13s %s\n", tables[t]->isa, bf16_check_kind_name((bf16_check_kind)kind), fails ? "FAIL" : "ok");
+            if (fails) fprintf(stderr, "  %zu failures; the first: %s\n", fails, msg);
+            failures += fails != 0;
+        }
+    }
+    expect(!simd_cpu_has("avx512_bf16") && !simd_cpu_has("amx_bf16"), "no x86 bf16 features on aarch64");
+}
+
 /* On aarch64, NEON is always present and the best; the x86 kernels are not built. */
 static void check_dispatch(void)
 {
@@ -67,8 +86,10 @@ int main(int argc, char **argv)
         check_kernels();
     } else if (strcmp(what, "dispatch") == 0) {
         check_dispatch();
+    } else if (strcmp(what, "bf16") == 0) {
+        check_bf16();
     } else {
-        fprintf(stderr, "usage: %s kernels|dispatch\n", argv[0]);
+        fprintf(stderr, "usage: %s kernels|dispatch|bf16\n", argv[0]);
         return 2;
     }
     return failures ? 1 : 0;

@@ -13,6 +13,7 @@
 #include "engine/base/error.h"
 #include "engine/net/model.h"
 #include "engine/net/net.h"
+#include "engine/net/precision.h"
 #include "engine/runtime/threads.h"
 #include "engine/train/train.h"
 #include "io/output/console.h"
@@ -128,6 +129,9 @@ static int run(session *s)
 {
     const options *opt = s->opt;
     GC_TRY(simd_select(getenv("GCBENCH_SIMD"), &s->kernels));
+    /* before the data is loaded: a CPU that cannot run the precision is told at once */
+    if (precision_check_cpu(opt->precision) != GC_OK)
+        return gc_context(GC_EUSAGE, "--precision %s", precision_name(opt->precision));
     char report_log[4096];
     const char *log_path = opt->log_path;
     if (opt->report_dir) {

@@ -32,6 +32,10 @@ void options_usage(FILE *f)
             "  --batch N            images per batch (128)\n"
             "  --lr X               RMSprop learning rate (1e-4)\n"
             "  --seed N             seed of weights, data, shuffles and dropout (42)\n"
+            "  --precision fp32|bf16\n"
+            "                       what the network computes in: fp32 (default), or bf16\n"
+            "                       activations and weight copies with f32 master weights and\n"
+            "                       optimizer (needs AVX512-BF16; not trainable in this version)\n"
             "Seed study:\n"
             "  --seeds N            N paired comparisons (baseline and GC), seeds --seed ..\n"
             "                       --seed + N - 1, then per metric the mean GC - baseline\n"
@@ -132,6 +136,13 @@ static int parse_scope(const char *flag, const char *s, gc_scope *out)
         *out = GC_SCOPE_CONV;
     else
         return gc_fail(GC_EUSAGE, "%s: '%s' is not a scope (expected all or conv)", flag, s);
+    return GC_OK;
+}
+
+static int parse_precision(const char *flag, const char *s, precision *out)
+{
+    if (precision_find(s, out) != 0)
+        return gc_fail(GC_EUSAGE, "%s: '%s' is not a precision (expected fp32 or bf16)", flag, s);
     return GC_OK;
 }
 
@@ -265,7 +276,7 @@ int options_parse(options *o, int argc, char **argv)
                                                  "--seed", "--image-size", "--train-images", "--val-images",
                                                  "--log", "--pin", "--scaling", "--data", "--train-dir",
                                                  "--val-dir", "--report", "--checkpoint", "--resume", "--model",
-                                                 "--seeds", "--target-accuracy", "--plan"};
+                                                 "--seeds", "--target-accuracy", "--plan", "--precision"};
         bool known = false;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) known |= strcmp(flag, with_value[k]) == 0;
         if (!known) return gc_fail(GC_EUSAGE, "unknown option '%s' (see gcbench --help)", arg);
@@ -284,6 +295,7 @@ int options_parse(options *o, int argc, char **argv)
         else if (strcmp(flag, "--seed") == 0) GC_TRY(parse_u64(flag, value, &o->seed));
         else if (strcmp(flag, "--image-size") == 0) GC_TRY(parse_int(flag, value, 1, MAX_IMAGE_SIZE, &o->image_size));
         else if (strcmp(flag, "--model") == 0) GC_TRY(parse_model(flag, value, &o->model));
+        else if (strcmp(flag, "--precision") == 0) GC_TRY(parse_precision(flag, value, &o->precision));
         else if (strcmp(flag, "--seeds") == 0) GC_TRY(parse_int(flag, value, 1, STUDY_MAX_SEEDS, &o->seeds));
         else if (strcmp(flag, "--target-accuracy") == 0) {
             GC_TRY(parse_positive_double(flag, value, &o->target_accuracy));

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "engine/net/model.h"
+#include "engine/net/precision.h"
 #include "engine/optim/optimizer.h"
 #include "engine/runtime/threads.h"
 
@@ -28,6 +29,7 @@ typedef struct {
     opt_hparams hp;
     uint64_t seed;
     int image_size;
+    precision precision; /* --precision: fp32 (default) or bf16 */
     long train_images;
     long val_images;
     const char *data_dir;  /* --data: DIR/train and DIR/validation class folders */

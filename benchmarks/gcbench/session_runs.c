@@ -11,6 +11,7 @@
 #include "engine/base/error.h"
 #include "engine/net/model.h"
 #include "engine/net/net.h"
+#include "engine/net/precision.h"
 #include "engine/runtime/dist.h"
 #include "engine/runtime/threads.h"
 #include "engine/train/train.h"
@@ -107,6 +108,9 @@ int session_build_net(session *s, net **out)
 {
     int size = s->opt->image_size;
     GC_TRY(net_create(out, (act_shape){3, 3, size, size}, dnnl_format_tag_any));
+    dnnl_data_type_t dt = precision_dt(s->opt->precision);
+    if (net_set_precision(*out, dt, dt) != GC_OK)
+        return gc_context(GC_EUSAGE, "--precision %s", precision_name(s->opt->precision));
     GC_TRY(model_build(s->opt->model, *out, !s->opt->unfused));
     GC_TRY(session_choose_plan(s, *out));
     int sizes[4], count = train_batch_sizes(s->opt->batch, s->train.count, s->val.count, sizes);
@@ -129,6 +133,8 @@ void session_describe(session *s, const net *n, const pin_report *pin)
         .runs = session_runs_name(opt),
         .gc_scope = gc_scope_name(opt->scope), .lr = opt->hp.lr, .rho = opt->hp.rho, .eps = opt->hp.eps,
         .params = n->params.count,
+        .precision = precision_name(opt->precision), .onednn_isa = precision_onednn_isa(),
+        .cpu_bf16 = precision_cpu_bf16(),
     };
     if (!s->resume || s->resume->log_size == 0) jsonl_config(&s->log, &cfg);
     session_log_plan(s);
@@ -150,6 +156,8 @@ void session_describe(session *s, const net *n, const pin_report *pin)
     if (cfg.ranks > 1) snprintf(ranks, sizeof ranks, "%d MPI ranks x ", cfg.ranks);
     printf("engine:   oneDNN %s, %s%d thread%s (pin %s), activations %s, GC/RMSprop kernels %s, %.0f MB of activations\n",
            cfg.onednn, ranks, cfg.threads, cfg.threads == 1 ? "" : "s", cfg.pin, cfg.layout, cfg.simd, (double)net_activation_bytes(n) / 1e6);
+    printf("compute:  precision %s, oneDNN ISA %s, CPU bf16 instructions: %s\n", cfg.precision, cfg.onednn_isa,
+           cfg.cpu_bf16);
     char hp[256];
     opt->optimizer->describe(&opt->hp, 6, hp, sizeof hp);
     printf("training: %s, %d epochs, batch %d, %s %s, seed %llu\n\n", cfg.runs, opt->epochs, opt->batch,

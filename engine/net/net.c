@@ -7,6 +7,7 @@
 #include "engine/base/alloc.h"
 #include "engine/base/clock.h"
 #include "engine/base/error.h"
+#include "engine/net/precision.h"
 
 int net_create(net **out, act_shape input, dnnl_format_tag_t act_tag)
 {
@@ -229,6 +230,8 @@ void net_set_input_tag(net *n, dnnl_format_tag_t tag) { n->input_tag = tag; }
 
 int net_set_precision(net *n, dnnl_data_type_t act, dnnl_data_type_t weights)
 {
+    /* a CPU that cannot run bf16 natively is told so first, whatever this build trains in */
+    if (act == dnnl_bf16 || weights == dnnl_bf16) GC_TRY(precision_check_cpu(PRECISION_BF16));
     if (act != dnnl_f32 || weights != dnnl_f32)
         return gc_fail(GC_EUSAGE, "precision %s activations / %s weights: this build trains in f32 only", dt_name(act),
                        dt_name(weights));

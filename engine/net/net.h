@@ -184,7 +184,8 @@ int net_add_conv_pool(net *n, int filters, int kernel, float rate);
 void net_set_chunk_images(net *n, int images);
 
 /* Sets the activations' and the weights' compute data types (before net_plan). Only f32 runs
- * in this version; another type is refused with GC_EUSAGE naming it. */
+ * in this version; another type is refused with GC_EUSAGE naming it, bf16 on a CPU that
+ * cannot run it natively with the message of precision_check_cpu. */
 int net_set_precision(net *n, dnnl_data_type_t act, dnnl_data_type_t weights);
 
 /* Sets the layout of the input batch (before net_plan): benchmarks that time one inner layer

@@ -103,6 +103,9 @@ void jsonl_config(jsonl_log *log, const config_record *c)
     field_num(f, "rho", c->rho);
     field_num(f, "epsilon", c->eps);
     fprintf(f, ",\"params\":%zu", c->params);
+    field_str(f, "precision", c->precision);
+    field_str(f, "onednn_isa", c->onednn_isa);
+    field_str(f, "cpu_bf16", c->cpu_bf16);
     end_record(log);
 }
 

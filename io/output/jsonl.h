@@ -36,6 +36,9 @@ typedef struct {
     const char *gc_scope; /* of the GC run */
     double lr, rho, eps;
     size_t params;
+    const char *precision;  /* "fp32" or "bf16" */
+    const char *onednn_isa; /* the ISA oneDNN dispatches to ("avx512_core_bf16") */
+    const char *cpu_bf16;   /* the CPU's bf16 instructions ("AVX512-BF16", "none") */
 } config_record;
 
 typedef struct {

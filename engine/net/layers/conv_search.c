@@ -7,6 +7,7 @@
 #include "engine/base/alloc.h"
 #include "engine/base/clock.h"
 #include "engine/base/error.h"
+#include "simd/bf16.h"
 
 const char *conv_direction_name(conv_direction d)
 {
@@ -19,14 +20,14 @@ static long out_h(const conv_geometry *g) { return g->h - g->kernel + 1; }
 static long out_w(const conv_geometry *g) { return g->w - g->kernel + 1; }
 
 /* The operation descriptor of direction d, weights in w (or any). */
-static int op_desc(const conv_geometry *g, conv_direction d, long images, conv_weights_md w,
+static int op_desc(const conv_geometry *g, dnnl_data_type_t wgrad, conv_direction d, long images, conv_weights_md w,
                    dnnl_convolution_desc_t *desc)
 {
     dnnl_memory_desc_t src, dst, w_any, b;
     GC_TRY(md_4d(&src, g->act_dt, images, g->ic, g->h, g->w, g->src_tag));
     GC_TRY(md_4d(&dst, g->act_dt, images, g->oc, out_h(g), out_w(g), g->dst_tag));
-    /* the weights forward and backward-data read are the compute copy; their gradient is f32 */
-    GC_TRY(md_4d(&w_any, d == CONV_BACKWARD_WEIGHTS ? dnnl_f32 : g->weight_dt, g->oc, g->ic, g->kernel, g->kernel,
+    /* the weights forward and backward-data read are the compute copy; their gradient is wgrad */
+    GC_TRY(md_4d(&w_any, d == CONV_BACKWARD_WEIGHTS ? wgrad : g->weight_dt, g->oc, g->ic, g->kernel, g->kernel,
                  dnnl_format_tag_any));
     GC_TRY(md_1d(&b, dnnl_f32, g->oc));
     const dnnl_memory_desc_t *wm = w ? w : &w_any;
@@ -54,11 +55,11 @@ static bool is_reference(const char *name) { return strncmp(name, "ref", 3) == 0
  * (and stop), 0 to go on, or an error. */
 typedef int (*impl_visit)(dnnl_primitive_desc_t pd, const char *name, void *user);
 
-static int each_impl(dnnl_ctx *ctx, const conv_geometry *g, conv_direction d, long images, conv_weights_md w,
-                     const_dnnl_primitive_desc_t hint, impl_visit fn, void *user)
+static int each_impl(dnnl_ctx *ctx, const conv_geometry *g, dnnl_data_type_t wgrad, conv_direction d, long images,
+                     conv_weights_md w, const_dnnl_primitive_desc_t hint, impl_visit fn, void *user)
 {
     dnnl_convolution_desc_t desc;
-    GC_TRY(op_desc(g, d, images, w, &desc));
+    GC_TRY(op_desc(g, wgrad, d, images, w, &desc));
     dnnl_primitive_desc_iterator_t it;
     DNNL_TRY(dnnl_primitive_desc_iterator_create(&it, &desc, d == CONV_FORWARD ? ctx->attr_relu : ctx->attr,
                                                  ctx->engine, hint));
@@ -96,8 +97,15 @@ static int find_visit(dnnl_primitive_desc_t pd, const char *name, void *user)
 int conv_search_pd(dnnl_ctx *ctx, const conv_geometry *g, conv_direction d, long images, conv_weights_md w,
                    const_dnnl_primitive_desc_t hint, const char *impl, dnnl_primitive_desc_t *out)
 {
+    return conv_search_pd_wgrad(ctx, g, dnnl_f32, d, images, w, hint, impl, out);
+}
+
+int conv_search_pd_wgrad(dnnl_ctx *ctx, const conv_geometry *g, dnnl_data_type_t wgrad_dt, conv_direction d,
+                         long images, conv_weights_md w, const_dnnl_primitive_desc_t hint, const char *impl,
+                         dnnl_primitive_desc_t *out)
+{
     find_state s = {impl, NULL, NULL};
-    int rc = each_impl(ctx, g, d, images, w, hint, find_visit, &s);
+    int rc = each_impl(ctx, g, wgrad_dt, d, images, w, hint, find_visit, &s);
     if (rc != GC_OK || s.found) {
         if (s.first) dnnl_primitive_desc_destroy(s.first);
         *out = rc == GC_OK ? s.found : NULL;
@@ -126,8 +134,14 @@ static int list_visit(dnnl_primitive_desc_t pd, const char *name, void *user)
 int conv_search_impls(dnnl_ctx *ctx, const conv_geometry *g, conv_direction d, long images,
                       const_dnnl_primitive_desc_t hint, char names[][CONV_IMPL_NAME_MAX], int *count)
 {
+    return conv_search_impls_wgrad(ctx, g, dnnl_f32, d, images, hint, names, count);
+}
+
+int conv_search_impls_wgrad(dnnl_ctx *ctx, const conv_geometry *g, dnnl_data_type_t wgrad_dt, conv_direction d,
+                            long images, const_dnnl_primitive_desc_t hint, char names[][CONV_IMPL_NAME_MAX], int *count)
+{
     list_state s = {names, 0};
-    GC_TRY(each_impl(ctx, g, d, images, NULL, hint, list_visit, &s));
+    GC_TRY(each_impl(ctx, g, wgrad_dt, d, images, NULL, hint, list_visit, &s));
     *count = s.count;
     return GC_OK;
 }
@@ -140,9 +154,19 @@ struct conv_bench {
     size_t src_image, dst_image; /* floats per image */
 };
 
-static void fill(float *p, size_t n, unsigned salt)
+static float fill_value(size_t i, unsigned salt) { return (float)((i * 2654435761u + salt) % 2001u) * 1e-3f - 1.0f; }
+
+/* `bytes` of values in [-1, 1] of type dt (bf16 by its own values, not float halves, which
+ * could be NaNs or denormals); any other type is filled as floats. */
+static void fill_dt(void *p, size_t bytes, dnnl_data_type_t dt, unsigned salt)
 {
-    for (size_t i = 0; i < n; i++) p[i] = (float)((i * 2654435761u + salt) % 2001u) * 1e-3f - 1.0f;
+    if (dt == dnnl_bf16) {
+        bf16 *b = p;
+        for (size_t i = 0; i < bytes / sizeof *b; i++) b[i] = bf16_from_f32(fill_value(i, salt));
+        return;
+    }
+    float *f = p;
+    for (size_t i = 0; i < bytes / sizeof *f; i++) f[i] = fill_value(i, salt);
 }
 
 static size_t image_floats(long c, long h, long w, dnnl_format_tag_t tag)
@@ -166,9 +190,10 @@ int conv_bench_create(dnnl_ctx *ctx, const conv_geometry *g, long batch, long ma
         conv_bench_destroy(b);
         return rc;
     }
-    fill(b->src, ns, 1);
-    fill(b->diff_src, ns, 2);
-    fill(b->dst, nd, 3);
+    /* (sized in floats: room for bf16 activations too) */
+    fill_dt(b->src, ns * sizeof(float), g->act_dt, 1);
+    fill_dt(b->diff_src, ns * sizeof(float), g->act_dt, 2);
+    fill_dt(b->dst, nd * sizeof(float), g->act_dt, 3);
     *out = b;
     return GC_OK;
 }
@@ -202,7 +227,7 @@ static int res_buffer(timing_res *r, dnnl_engine_t eng, const dnnl_memory_desc_t
 {
     size_t bytes = md_bytes(md);
     GC_TRY(gc_alloc(&r->buf[r->nbuf], bytes, "a convolution benchmark's weights"));
-    fill(r->buf[r->nbuf], bytes / sizeof(float), 4);
+    fill_dt(r->buf[r->nbuf], bytes, md->data_type, 4);
     return res_memory(r, eng, md, r->buf[r->nbuf++], out);
 }
 

@@ -47,6 +47,14 @@ int conv_search_pd(dnnl_ctx *ctx, const conv_geometry *g, conv_direction d, long
 int conv_search_impls(dnnl_ctx *ctx, const conv_geometry *g, conv_direction d, long images,
                       const_dnnl_primitive_desc_t hint, char names[][CONV_IMPL_NAME_MAX], int *count);
 
+/* The same two with the weights' gradient (backward-weights) in wgrad_dt, f32 or bf16: oneDNN's
+ * bf16 backward-weights writes either, and which is faster depends on the layer. */
+int conv_search_pd_wgrad(dnnl_ctx *ctx, const conv_geometry *g, dnnl_data_type_t wgrad_dt, conv_direction d,
+                         long images, conv_weights_md w, const_dnnl_primitive_desc_t hint, const char *impl,
+                         dnnl_primitive_desc_t *out);
+int conv_search_impls_wgrad(dnnl_ctx *ctx, const conv_geometry *g, dnnl_data_type_t wgrad_dt, conv_direction d,
+                            long images, const_dnnl_primitive_desc_t hint, char names[][CONV_IMPL_NAME_MAX], int *count);
+
 /* Buffers to time the convolution over a batch: the input batch and its gradient, and one
  * chunk's output (its gradient in the backward directions), filled once (no page faults
  * inside a timing). Weights, bias and scratchpad are made per timing, in the pd's layouts. */

@@ -1,0 +1,164 @@
+/* --precision: the parse, the CPU check and its two refusals (the CPU or oneDNN lacks
+ * AVX512-BF16; this version trains in f32 only), and what the header and the log say.
+ *
+ * "No bf16" is forced two ways: in process through the probe's test seam
+ * (simd_cpu_hide("avx512_bf16")), and for the program through oneDNN's own cap,
+ * ONEDNN_MAX_CPU_ISA=AVX512_CORE, under which oneDNN would only emulate bf16.
+ * Catches: bf16 accepted on a CPU without AVX512-BF16, or accepted at all while the layers
+ * compute in f32 (a bf16 request silently running in f32), a refusal that is not exit 2 or
+ * does not name the instruction set, and a header or log that does not say the precision. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "engine/base/error.h"
+#include "engine/net/net.h"
+#include "engine/net/precision.h"
+#include "simd/simd.h"
+#include "simd/simd_isa.h"
+
+Test(precision, names_and_data_types)
+{
+    precision p = PRECISION_BF16;
+    cr_assert_eq(precision_find("fp32", &p), 0);
+    cr_assert_eq(p, PRECISION_FP32);
+    cr_assert_eq(precision_find("bf16", &p), 0);
+    cr_assert_eq(p, PRECISION_BF16);
+    cr_assert_eq(precision_find("fp16", &p), -1);
+    cr_assert_eq(precision_find("", &p), -1);
+    cr_assert_eq(precision_find(NULL, &p), -1);
+    cr_assert_str_eq(precision_name(PRECISION_FP32), "fp32");
+    cr_assert_str_eq(precision_name(PRECISION_BF16), "bf16");
+    cr_assert_eq(precision_dt(PRECISION_FP32), dnnl_f32);
+    cr_assert_eq(precision_dt(PRECISION_BF16), dnnl_bf16);
+}
+
+Test(precision, fp32_always_runs)
+{
+    simd_cpu_hide("avx512_bf16", true);
+    cr_expect_eq(precision_check_cpu(PRECISION_FP32), GC_OK);
+    simd_cpu_hide("avx512_bf16", false);
+}
+
+Test(precision, bf16_is_refused_naming_avx512_bf16_on_a_cpu_without_it)
+{
+    simd_cpu_hide("avx512_bf16", true);
+    gc_error_clear();
+    cr_expect_eq(precision_check_cpu(PRECISION_BF16), GC_EUSAGE);
+    cr_expect(strstr(gc_error_message(), "AVX512-BF16, which this CPU lacks"), "%s", gc_error_message());
+    cr_expect_str_eq(precision_cpu_bf16(), simd_cpu_has("amx_bf16") ? "AMX-BF16" : "none");
+    /* the network refuses it for the same reason, before the f32-only refusal */
+    net *n = NULL;
+    cr_assert_eq(net_create(&n, (act_shape){3, 3, 8, 8}, dnnl_format_tag_any), GC_OK);
+    gc_error_clear();
+    cr_expect_eq(net_set_precision(n, dnnl_bf16, dnnl_bf16), GC_EUSAGE);
+    cr_expect(strstr(gc_error_message(), "AVX512-BF16"), "%s", gc_error_message());
+    cr_expect_eq(n->act_dt, dnnl_f32, "a refused precision leaves the network as it was");
+    net_destroy(n);
+    simd_cpu_hide("avx512_bf16", false);
+    gc_error_clear();
+}
+
+Test(precision, bf16_on_a_cpu_with_it_is_refused_as_not_trainable_yet)
+{
+    if (precision_check_cpu(PRECISION_BF16) != GC_OK) cr_skip_test("bf16 does not run natively here: %s", gc_error_message());
+    cr_expect(strstr(precision_onednn_isa(), "avx512_core_bf16") || strstr(precision_onednn_isa(), "amx"),
+              "oneDNN's ISA %s", precision_onednn_isa());
+    cr_expect(strstr(precision_cpu_bf16(), "AVX512-BF16"), "%s", precision_cpu_bf16());
+    net *n = NULL;
+    cr_assert_eq(net_create(&n, (act_shape){3, 3, 8, 8}, dnnl_format_tag_any), GC_OK);
+    gc_error_clear();
+    cr_expect_eq(net_set_precision(n, dnnl_bf16, dnnl_bf16), GC_EUSAGE);
+    cr_expect(strstr(gc_error_message(), "trains in f32 only"), "%s", gc_error_message());
+    cr_expect_eq(n->act_dt, dnnl_f32);
+    net_destroy(n);
+    gc_error_clear();
+}
+
+/* The program: exit status and stderr of `env gcbench args`, and its stdout. */
+typedef struct {
+    int status;
+    char out[1 << 15], err[1 << 12];
+} result;
+
+static void slurp(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
+    buf[n] = '\0';
+    if (f) fclose(f);
+    unlink(path);
+}
+
+static result *run(const char *env, const char *args)
+{
+    static result r;
+    char out[] = "/tmp/gcbench_precision_outXXXXXX", err[] = "/tmp/gcbench_precision_errXXXXXX";
+    int fo = mkstemp(out), fe = mkstemp(err);
+    cr_assert(fo >= 0 && fe >= 0);
+    close(fo);
+    close(fe);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "env %s '%s' --no-gc --epochs 1 --train-images 4 --val-images 2 --batch 2 "
+             "--image-size 94 --threads 1 %s >'%s' 2>'%s'", env, GCBENCH_BIN, args, out, err);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st), "gcbench did not exit normally: %s", cmd);
+    r.status = WEXITSTATUS(st);
+    slurp(out, r.out, sizeof r.out);
+    slurp(err, r.err, sizeof r.err);
+    return &r;
+}
+
+static void expect_refusal(const result *r, const char *mentions)
+{
+    cr_expect_eq(r->status, 2, "exit %d, stderr: %s", r->status, r->err);
+    cr_expect(strncmp(r->err, "gcbench: error: --precision bf16: ", 34) == 0, "stderr: %s", r->err);
+    cr_expect(strstr(r->err, mentions), "stderr '%s' should mention '%s'", r->err, mentions);
+    cr_expect(strstr(r->err + 1, "gcbench: error:") == NULL, "reported once: %s", r->err);
+    cr_expect_eq(r->out[0], '\0', "nothing trained: %s", r->out);
+}
+
+Test(precision_cli, bf16_without_avx512_bf16_in_onednn_exits_2_naming_it)
+{
+    expect_refusal(run("ONEDNN_MAX_CPU_ISA=AVX512_CORE", "--precision bf16"), "needs AVX512-BF16");
+}
+
+Test(precision_cli, bf16_exits_2_while_the_layers_compute_in_f32)
+{
+    bool native = precision_check_cpu(PRECISION_BF16) == GC_OK;
+    gc_error_clear();
+    expect_refusal(run("", "--precision bf16"), native ? "trains in f32 only" : "AVX512-BF16, which this CPU lacks");
+}
+
+Test(precision_cli, an_unknown_precision_exits_2_naming_the_flag)
+{
+    result *r = run("", "--precision fp16");
+    cr_expect_eq(r->status, 2);
+    cr_expect(strstr(r->err, "gcbench: error: --precision: 'fp16' is not a precision"), "%s", r->err);
+}
+
+Test(precision_cli, header_and_log_say_the_precision_and_onednn_isa)
+{
+    char log[] = "/tmp/gcbench_precision_logXXXXXX";
+    int fd = mkstemp(log);
+    cr_assert(fd >= 0);
+    close(fd);
+    char args[256];
+    snprintf(args, sizeof args, "--precision fp32 --log '%s'", log);
+    result *r = run("", args);
+    cr_assert_eq(r->status, 0, "stderr: %s", r->err);
+    char want[160];
+    snprintf(want, sizeof want, "compute:  precision fp32, oneDNN ISA %s, CPU bf16 instructions: %s\n",
+             precision_onednn_isa(), precision_cpu_bf16());
+    cr_expect(strstr(r->out, want), "header line '%s' in:\n%s", want, r->out);
+    static char text[1 << 16];
+    slurp(log, text, sizeof text);
+    text[strcspn(text, "\n")] = '\0'; /* the config record */
+    snprintf(want, sizeof want, "\"precision\":\"fp32\",\"onednn_isa\":\"%s\",\"cpu_bf16\":\"%s\"", precision_onednn_isa(),
+             precision_cpu_bf16());
+    cr_expect(strstr(text, "{\"event\":\"config\"") == text && strstr(text, want), "%s in %s", want, text);
+}
