@@ -1,8 +1,8 @@
 /* bench_pool: milliseconds per image of gcbench's own kernels in the fused Conv2D [+ Dropout] +
  * MaxPooling2D layers, on the model's real shapes, at the chunk sizes a plan may choose: the
- * dropout mask alone, the pooling forward (mask included, as training runs it) and the pooling
- * backward. They are what --profile's "own s" column sums per layer; this tool times each one
- * alone, so a change to one kernel can be judged without the noise of a whole training step.
+ * pooling forward without and with dropout (its keep decisions are drawn inside the kernel) and
+ * the pooling backward. They are what --profile's "own s" column sums per layer; this tool
+ * times each alone, so a change to one kernel can be judged without the noise of a training step.
  *
  *   bench_pool [--image-size N] [--chunks LIST] [--threads N] [--block 16|8] [--reps N] [--json] */
 #include <omp.h>
@@ -74,8 +74,8 @@ static int parse(int argc, char **argv, pool_options *o)
             if (o->block != 8 && o->block != 16) return gc_fail(GC_EUSAGE, "--block: expected 16 or 8");
         } else if (strcmp(a, "--help") == 0) {
             printf("usage: bench_pool [--image-size N] [--chunks LIST] [--threads N] [--block 16|8] [--reps N] [--json]\n"
-                   "ms per image of the fused layers' own kernels (dropout mask, pooling forward with\n"
-                   "the mask, pooling backward) on the model's shapes, median of N repetitions.\n"
+                   "ms per image of the fused layers' own kernels (pooling forward without and with\n"
+                   "dropout, pooling backward) on the model's shapes, median of N repetitions.\n"
                    "--block: channels per block of the activations (16: nChw16c, as on AVX-512).\n");
             exit(0);
         } else return gc_fail(GC_EUSAGE, "unknown option '%s' (see --help)", a);
@@ -107,21 +107,22 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-typedef enum { KERNEL_MASK, KERNEL_FORWARD, KERNEL_BACKWARD, KERNELS } pool_kernel;
-static const char *const kernel_names[KERNELS] = {"dropout mask", "pool forward", "pool backward"};
+/* The pooling forward alone (what dropout's draws add to it shows beside the next row), the
+ * forward as training runs it, and the backward. */
+typedef enum { KERNEL_FORWARD_NO_DROPOUT, KERNEL_FORWARD, KERNEL_BACKWARD, KERNELS } pool_kernel;
+static const char *const kernel_names[KERNELS] = {"fwd no dropout", "pool forward", "pool backward"};
 
 typedef struct {
     float *x, *y, *dy, *dx;
     uint8_t *arg;
-    uint64_t *mask;
 } pool_buffers;
 
 static void run_kernel(pool_kernel k, const pool_buffers *b, const pool_geometry *g, const pool_dropout *d)
 {
     switch (k) {
-    case KERNEL_MASK: maxpool_fused_mask(g, d, b->mask); break;
-    case KERNEL_FORWARD: maxpool_fused_forward(b->x, b->y, b->arg, g, d, b->mask); break;
-    default: maxpool_fused_backward(b->dy, b->y, b->arg, b->dx, g, d); break;
+    case KERNEL_FORWARD_NO_DROPOUT: maxpool_fused_forward(b->x, b->y, b->arg, g, &(pool_dropout){0.0f, 0}); break;
+    case KERNEL_FORWARD: maxpool_fused_forward(b->x, b->y, b->arg, g, d); break;
+    default: maxpool_fused_backward(b->dy, b->arg, b->dx, g, d); break;
     }
 }
 
@@ -149,15 +150,12 @@ static int bench_shape(const pool_options *o, const pool_shape *p)
     pool_geometry g = {.n = most, .c = p->c, .h = p->side, .w = p->side, .block = o->block};
     pool_dropout d = {p->rate, rng_key(1, RNG_STREAM_DROPOUT, 0, 0)};
     size_t in = pool_in_elems(&g), out = pool_out_elems(&g);
-    pool_dropout any = {p->rate > 0.0f ? p->rate : 0.5f, d.key};
-    size_t words = maxpool_fused_mask_words(&(pool_geometry){.n = 128, .c = p->c, .h = p->side, .w = p->side}, &any);
     pool_buffers b = {0};
     int rc = gc_alloc((void **)&b.x, in * sizeof(float), "bench_pool input");
     if (rc == GC_OK) rc = gc_alloc((void **)&b.dx, in * sizeof(float), "bench_pool input gradient");
     if (rc == GC_OK) rc = gc_alloc((void **)&b.y, out * sizeof(float), "bench_pool output");
     if (rc == GC_OK) rc = gc_alloc((void **)&b.dy, out * sizeof(float), "bench_pool output gradient");
     if (rc == GC_OK) rc = gc_alloc((void **)&b.arg, out, "bench_pool argmax");
-    if (rc == GC_OK) rc = gc_alloc((void **)&b.mask, words * sizeof(uint64_t), "bench_pool dropout mask");
     if (rc == GC_OK) {
         /* a ReLU output: half zeros, half positive (the model's channel counts fill whole blocks) */
         for (size_t i = 0; i < in; i++) {
@@ -169,7 +167,7 @@ static int bench_shape(const pool_options *o, const pool_shape *p)
     for (int c = 0; rc == GC_OK && c < o->nchunks; c++) {
         g.n = o->chunks[c];
         for (int k = 0; k < KERNELS; k++) {
-            if (k == KERNEL_MASK && p->rate <= 0.0f) continue;
+            if (k == KERNEL_FORWARD_NO_DROPOUT && p->rate <= 0.0f) continue;
             double s = time_kernel((pool_kernel)k, o, &b, g, &d);
             if (o->json)
                 printf("{\"layer\":\"%s\",\"kernel\":\"%s\",\"chunk\":%d,\"ms_per_image\":%.4f,\"threads\":%d}\n",
@@ -178,7 +176,7 @@ static int bench_shape(const pool_options *o, const pool_shape *p)
                 printf("%-9s %-14s %6d %10.4f\n", p->name, kernel_names[k], (int)g.n, 1e3 * s);
         }
     }
-    gc_free(b.x), gc_free(b.dx), gc_free(b.y), gc_free(b.dy), gc_free(b.arg), gc_free(b.mask);
+    gc_free(b.x), gc_free(b.dx), gc_free(b.y), gc_free(b.dy), gc_free(b.arg);
     return rc;
 }
 

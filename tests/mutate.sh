@@ -65,6 +65,9 @@ resume-seen-lost @@ release @@ engine/train/train_checkpoint.c @@ st->seen = che
 dist-average-not-sum @@ mpi @@ engine/runtime/dist_mpi.c @@ done += (size_t)count; @@ for (int k = 0; k < count; k++) { buf[done + k] /= (float)ranks_; } done += (size_t)count;
 profile-pool-time-lost @@ release @@ engine/net/layers/conv_pool.c @@ if (n->profile) own_time(n, l, false, clock_seconds() - t0); @@ (void)t0;
 profile-own-layers-not-own @@ release @@ engine/net/net.c @@ if (l->ops->own_kernels) own[l->index] += t; @@ (void)own;
+pool-arg-none-lost @@ release @@ engine/net/layers/pool_rows_body.h @@ arg = (arg & positive) | (4 & ~positive); @@ (void)positive;
+pool-draw-counter-off-by-one @@ release @@ engine/net/layers/pool_rows_body.h @@ vq##V z = lane_step + (key + (i / 4 + 1) * RNG_GOLDEN); @@ vq##V z = lane_step + (key + (i / 4) * RNG_GOLDEN);
+pool-any-arg-none-lost @@ release @@ engine/net/layers/maxpool_fused.c @@ r->arg[ow * r->X + ci] = best > 0.0f ? arg : POOL_ARG_NONE; @@ r->arg[ow * r->X + ci] = arg;
 EOF
 }
 

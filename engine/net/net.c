@@ -56,7 +56,6 @@ void net_destroy(net *n)
     gc_free(n->diff[0]);
     gc_free(n->diff[1]);
     gc_free(n->chunk_buf);
-    gc_free(n->chunk_mask);
     params_free(&n->params);
     dnnl_ctx_destroy(&n->ctx);
     free(n);
@@ -288,10 +287,10 @@ static int chunk_images(const net *n)
 }
 
 /* The conv_pool layers' shared scratch: a chunk's convolution output (reused for its
- * gradient) and a chunk's dropout mask, sized for the largest such layer. */
+ * gradient), sized for the largest such layer. */
 static int alloc_chunk_scratch(net *n)
 {
-    size_t bytes = 0, words = 0;
+    size_t bytes = 0;
     for (int i = 0; i < n->nlayers; i++) {
         layer *l = &n->layers[i];
         if (l->kind != LAYER_CONV_POOL) continue;
@@ -304,14 +303,10 @@ static int alloc_chunk_scratch(net *n)
         dnnl_memory_desc_t md;
         GC_TRY(md_4d(&md, n->act_dt, most, l->filters, h, w, n->act_tag));
         if (md_bytes(&md) > bytes) bytes = md_bytes(&md);
-        size_t mask = (size_t)l->chunk * (size_t)(h * w * l->filters) / 64 + 2;
-        if (l->rate > 0.0f && mask > words) words = mask;
     }
     if (bytes == 0) return GC_OK;
     n->chunk_bytes = bytes;
-    n->chunk_mask_words = words;
-    GC_TRY(gc_alloc((void **)&n->chunk_buf, bytes, "the convolution chunk buffer"));
-    return gc_alloc((void **)&n->chunk_mask, (words ? words : 1) * sizeof(uint64_t), "the dropout chunk mask");
+    return gc_alloc((void **)&n->chunk_buf, bytes, "the convolution chunk buffer");
 }
 
 /* Allocates every activation buffer at the largest batch and assigns the gradient buffers. */
@@ -454,7 +449,7 @@ int net_backward(net *n, const pass_ctx *p)
 
 size_t net_activation_bytes(const net *n)
 {
-    size_t total = 2 * n->diff_bytes + n->chunk_bytes + n->chunk_mask_words * sizeof(uint64_t);
+    size_t total = 2 * n->diff_bytes + n->chunk_bytes;
     total += (size_t)n->max_batch * (size_t)act_shape_elems(n->input) * sizeof(float);
     for (int i = 0; i < n->nlayers; i++) {
         const layer *l = &n->layers[i];

@@ -6,7 +6,7 @@
  *   forward, per chunk:  oneDNN conv (+ bias + ReLU post-op) -> chunk buffer (stays near the
  *                        cache) -> maxpool_fused_forward: dropout, pool -> output and argmax
  *   backward, per chunk: maxpool_fused_backward rebuilds the chunk's pre-ReLU gradient from
- *                        d_out, the pooled output and the argmax (engine/net/layers/maxpool_fused.h)
+ *                        d_out and the argmax codes (engine/net/layers/maxpool_fused.h)
  *                        -> oneDNN bwd-weights (summed over chunks) and bwd-data -> d_in
  * The chunk buffer is shared by every such layer (net->chunk_buf). Weight gradients of the
  * chunks are summed in oneDNN's layout, then reordered once into the parameter store. Results
@@ -274,7 +274,7 @@ static int conv_pool_forward(net *n, layer *l, const pass_ctx *p)
         pool_geometry g = chunk_geometry(n, l, c, p);
         size_t o = (size_t)c->first * out_floats;
         double t0 = n->profile ? clock_seconds() : 0.0;
-        maxpool_fused_forward(n->chunk_buf, l->out_buf + o, (uint8_t *)l->workspace + o, &g, &d, n->chunk_mask);
+        maxpool_fused_forward(n->chunk_buf, l->out_buf + o, (uint8_t *)l->workspace + o, &g, &d);
         if (n->profile) own_time(n, l, false, clock_seconds() - t0);
     }
     return GC_OK;
@@ -303,7 +303,7 @@ static int conv_pool_backward(net *n, layer *l, const pass_ctx *p)
         pool_geometry g = chunk_geometry(n, l, c, p);
         size_t o = (size_t)c->first * out_floats;
         double t0 = n->profile ? clock_seconds() : 0.0;
-        maxpool_fused_backward(l->d_out + o, l->out_buf + o, (uint8_t *)l->workspace + o, n->chunk_buf, &g, &d);
+        maxpool_fused_backward(l->d_out + o, (uint8_t *)l->workspace + o, n->chunk_buf, &g, &d);
         if (n->profile) own_time(n, l, true, clock_seconds() - t0);
         GC_TRY(dnnl_op_run(&n->ctx, &c->bwd_weights));
         if (l->d_in) GC_TRY(dnnl_op_run(&n->ctx, &c->bwd_data));

@@ -21,17 +21,7 @@ size_t pool_out_elems(const pool_geometry *g)
            (size_t)g->block;
 }
 
-/* The chunk's dropout mask spans global NHWC indices [first*hwc, (first+n)*hwc). */
-size_t maxpool_fused_mask_words(const pool_geometry *g, const pool_dropout *d)
-{
-    if (d->rate <= 0.0f) return 0;
-    uint64_t hwc = (uint64_t)(g->h * g->w * g->c), lo = (uint64_t)g->first * hwc, hi = lo + (uint64_t)g->n * hwc;
-    return (size_t)(((hi + 63) >> 6) - (lo >> 6));
-}
-
-static bool keep_bit(const pool_row *r, uint64_t i) { return (r->mask[(i >> 6) - r->first_word] >> (i & 63)) & 1; }
-
-/* The portable row kernels: any block width. */
+/* The portable row kernels: any block width and channel count. */
 static void forward_row_any(const pool_row *r)
 {
     for (long ow = 0; ow < r->OW; ow++)
@@ -43,12 +33,12 @@ static void forward_row_any(const pool_row *r)
                 float v = r->in0[(dy * r->W + 2 * ow + dx) * r->X + ci];
                 if (r->drop) {
                     uint64_t i = r->row_index + (uint64_t)((dy * r->W + 2 * ow + dx) * r->C + ci);
-                    v = ci < r->lanes && keep_bit(r, i) ? v * r->scale : 0.0f;
+                    v = ci < r->lanes && dropout_keeps(r->key, r->threshold, i) ? v * r->scale : 0.0f;
                 }
                 if (v > best) best = v, arg = (uint8_t)k;
             }
             r->out[ow * r->X + ci] = best;
-            r->arg[ow * r->X + ci] = arg;
+            r->arg[ow * r->X + ci] = best > 0.0f ? arg : POOL_ARG_NONE;
         }
 }
 
@@ -58,7 +48,7 @@ static void backward_row_any(const pool_row *r)
     for (long ow = 0; ow < r->OW; ow++)
         for (long ci = 0; ci < r->X; ci++) {
             long e = ow * r->X + ci;
-            float g = r->y[e] > 0.0f ? r->dy[e] * r->scale : 0.0f;
+            float g = r->dy[e] * r->scale;
             int a = r->arg_in[e];
             r0[(2 * ow) * r->X + ci] = a == 0 ? g : 0.0f;
             r0[(2 * ow + 1) * r->X + ci] = a == 1 ? g : 0.0f;
@@ -77,8 +67,10 @@ const pool_row_kernels *pool_rows_best(void)
     return pool_rows_base();
 }
 
-static pool_row_fn forward_row(const pool_row_kernels *k, long X)
+/* The vector kernels need whole draws per block (pool_rows.h). */
+static pool_row_fn forward_row(const pool_row_kernels *k, long X, long C)
 {
+    if (C % 4 != 0) return forward_row_any;
     return X == 16 ? k->forward16 : X == 8 ? k->forward8 : forward_row_any;
 }
 
@@ -87,26 +79,14 @@ static pool_row_fn backward_row(const pool_row_kernels *k, long X)
     return X == 16 ? k->backward16 : X == 8 ? k->backward8 : backward_row_any;
 }
 
-void maxpool_fused_mask(const pool_geometry *g, const pool_dropout *d, uint64_t *mask)
-{
-    const pool_row_kernels *kernels = pool_rows_best();
-    const uint64_t first_word = ((uint64_t)g->first * (uint64_t)(g->h * g->w * g->c)) >> 6;
-    const size_t words = maxpool_fused_mask_words(g, d), per_task = 256; /* 16K elements a task */
-#pragma omp parallel for schedule(static)
-    for (size_t k = 0; k < words; k += per_task)
-        kernels->dropout_mask(mask + k, first_word + k, words - k < per_task ? words - k : per_task, d->rate, d->key);
-}
-
 void maxpool_fused_forward(const float *x, float *y, uint8_t *argmax, const pool_geometry *g,
-                           const pool_dropout *d, uint64_t *mask)
+                           const pool_dropout *d)
 {
     const long cb_count = blocks(g), H = g->h, W = g->w, X = g->block, C = g->c;
     const long OH = pool_out_side(H), OW = pool_out_side(W);
-    const uint64_t hwc = (uint64_t)(H * W * C), first_word = ((uint64_t)g->first * hwc) >> 6;
+    const uint64_t hwc = (uint64_t)(H * W * C);
     const bool drop = d->rate > 0.0f;
-    const pool_row_kernels *kernels = pool_rows_best();
-    const pool_row_fn kernel = forward_row(kernels, X);
-    if (drop) maxpool_fused_mask(g, d, mask);
+    const pool_row_fn kernel = forward_row(pool_rows_best(), X, C);
 
 #pragma omp parallel for collapse(3) schedule(static)
     for (long n = 0; n < g->n; n++)
@@ -119,7 +99,7 @@ void maxpool_fused_forward(const float *x, float *y, uint8_t *argmax, const pool
                     .out = y + o,
                     .arg = argmax + o,
                     .W = W, .OW = OW, .X = X,
-                    .mask = mask, .first_word = first_word,
+                    .key = d->key, .threshold = drop ? dropout_threshold(d->rate) : 0,
                     .row_index = (uint64_t)(g->first + n) * hwc + (uint64_t)(2 * oh * W * C + cb * X),
                     .C = C, .lanes = lanes,
                     .scale = drop ? 1.0f / (1.0f - d->rate) : 1.0f,
@@ -129,8 +109,8 @@ void maxpool_fused_forward(const float *x, float *y, uint8_t *argmax, const pool
             }
 }
 
-void maxpool_fused_backward(const float *dy, const float *y, const uint8_t *argmax, float *dx,
-                            const pool_geometry *g, const pool_dropout *d)
+void maxpool_fused_backward(const float *dy, const uint8_t *argmax, float *dx, const pool_geometry *g,
+                            const pool_dropout *d)
 {
     const long cb_count = blocks(g), H = g->h, W = g->w, X = g->block;
     const long OH = pool_out_side(H), OW = pool_out_side(W);
@@ -143,7 +123,7 @@ void maxpool_fused_backward(const float *dy, const float *y, const uint8_t *argm
             float *plane = dx + (size_t)((n * cb_count + cb) * H * W * X);
             for (long oh = 0; oh < OH; oh++) {
                 size_t o = (size_t)(((n * cb_count + cb) * OH + oh) * OW) * (size_t)X;
-                pool_row r = {.out = plane + (2 * oh * W) * X, .dy = dy + o, .y = y + o, .arg_in = argmax + o,
+                pool_row r = {.out = plane + (2 * oh * W) * X, .dy = dy + o, .arg_in = argmax + o,
                               .W = W, .OW = OW, .X = X, .scale = scale};
                 kernel(&r);
                 /* an odd width leaves a column no window covers */

@@ -11,7 +11,9 @@
  * Backward: the window's gradient goes to its argmax only, and only where the pooled value is
  * positive. That is exactly ReLU's and dropout's backward too: a positive maximum is a kept,
  * active unit (scaled by 1/(1-rate) when dropout ran), while a zero maximum means every unit
- * of the window was inactive or dropped, and all of them get zero. */
+ * of the window was inactive or dropped, and all of them get zero. The forward pass records
+ * which case holds in the argmax code, so the backward pass reads neither the pooled values
+ * nor a dropout mask (dropout's keep decisions are drawn inside the forward kernels). */
 #ifndef GCBENCH_ENGINE_LAYERS_MAXPOOL_FUSED_H
 #define GCBENCH_ENGINE_LAYERS_MAXPOOL_FUSED_H
 
@@ -39,22 +41,17 @@ static inline long pool_out_side(long side) { return side / 2; }
 size_t pool_in_elems(const pool_geometry *g);
 size_t pool_out_elems(const pool_geometry *g);
 
-/* Words of dropout mask the forward pass needs for g (its scratch; 0 without dropout). */
-size_t maxpool_fused_mask_words(const pool_geometry *g, const pool_dropout *d);
+/* Argmax code of a window whose maximum is not positive: its gradient is zero. */
+#define POOL_ARG_NONE 4
 
-/* The chunk's dropout mask (as dropout_logical_mask draws it, from the chunk's first word on),
- * across the OpenMP threads; maxpool_fused_forward calls it. */
-void maxpool_fused_mask(const pool_geometry *g, const pool_dropout *d, uint64_t *mask);
-
-/* y = maxpool(dropout(x)); argmax[i] in 0..3 is the winning position (dy*2 + dx) of output
- * element i (the first of equal maxima). x is read only; mask is scratch of
- * maxpool_fused_mask_words words (NULL without dropout). */
+/* y = maxpool(dropout(x)); argmax[i] is the winning position (dy*2 + dx, the first of equal
+ * maxima) of output element i when y[i] > 0, else POOL_ARG_NONE. x is read only. */
 void maxpool_fused_forward(const float *x, float *y, uint8_t *argmax, const pool_geometry *g,
-                           const pool_dropout *d, uint64_t *mask);
+                           const pool_dropout *d);
 
 /* dx = the gradient of the pre-ReLU activation: dy routed to each window's argmax, times
- * 1/(1-rate), where y > 0; zero everywhere else (including rows and columns no window covers). */
-void maxpool_fused_backward(const float *dy, const float *y, const uint8_t *argmax, float *dx,
-                            const pool_geometry *g, const pool_dropout *d);
+ * 1/(1-rate); zero everywhere else (including rows and columns no window covers). */
+void maxpool_fused_backward(const float *dy, const uint8_t *argmax, float *dx, const pool_geometry *g,
+                            const pool_dropout *d);
 
 #endif
