@@ -13,6 +13,7 @@
 #include "engine/base/alloc.h"
 #include "engine/base/clock.h"
 #include "engine/base/error.h"
+#include "engine/base/median.h"
 #include "engine/base/rng.h"
 #include "engine/net/layers/maxpool_fused.h"
 #include "engine/net/model.h"
@@ -101,12 +102,6 @@ static int model_pools(int size, pool_shape *out, int *count)
     return rc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 typedef enum { KERNEL_MASK, KERNEL_FORWARD, KERNEL_BACKWARD, KERNELS } pool_kernel;
 static const char *const kernel_names[KERNELS] = {"dropout mask", "pool forward", "pool backward"};
 
@@ -138,8 +133,7 @@ static double time_kernel(pool_kernel k, const pool_options *o, const pool_buffe
         double t1 = clock_seconds();
         if (r) t[r - 1] = (t1 - t0) / (double)g.n;
     }
-    qsort(t, (size_t)o->reps, sizeof *t, cmp_double);
-    return t[o->reps / 2];
+    return median_of(t, o->reps);
 }
 
 static int bench_shape(const pool_options *o, const pool_shape *p)

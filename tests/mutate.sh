@@ -65,6 +65,8 @@ resume-seen-lost @@ release @@ engine/train/train_checkpoint.c @@ st->seen = che
 dist-average-not-sum @@ mpi @@ engine/runtime/dist_mpi.c @@ done += (size_t)count; @@ for (int k = 0; k < count; k++) { buf[done + k] /= (float)ranks_; } done += (size_t)count;
 profile-pool-time-lost @@ release @@ engine/net/layers/conv_pool.c @@ if (n->profile) own_time(n, l, false, clock_seconds() - t0); @@ (void)t0;
 profile-own-layers-not-own @@ release @@ engine/net/net.c @@ if (l->ops->own_kernels) own[l->index] += t; @@ (void)own;
+median-even-upper-middle @@ release @@ engine/base/median.c @@ return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]); @@ return v[n / 2];
+median-sorts-descending @@ release @@ engine/base/median.c @@ return (x > y) - (x < y); @@ return (x < y) - (x > y);
 EOF
 }
 
