@@ -67,6 +67,7 @@ profile-pool-time-lost @@ release @@ engine/net/layers/conv_pool.c @@ if (n->pro
 profile-own-layers-not-own @@ release @@ engine/net/net.c @@ if (l->ops->own_kernels) own[l->index] += t; @@ (void)own;
 median-even-upper-middle @@ release @@ engine/base/median.c @@ return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]); @@ return v[n / 2];
 median-sorts-descending @@ release @@ engine/base/median.c @@ return (x > y) - (x < y); @@ return (x < y) - (x > y);
+neon-tail-store-whole-vector @@ release @@ simd/vec_neon.h @@ memcpy(p, buf, n * sizeof *p); @@ memcpy(p, buf, VF_LANES * sizeof *p);
 EOF
 }
 
