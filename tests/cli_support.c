@@ -8,6 +8,8 @@
 
 #include <criterion/criterion.h>
 
+#include "tempdir.h"
+
 void cli_slurp(const char *path, char *buf, size_t size)
 {
     FILE *f = fopen(path, "r");
@@ -25,11 +27,9 @@ void cli_slurp_remove(const char *path, char *buf, size_t size)
 const cli_result *cli_run(const char *env, const char *bin, const char *args)
 {
     static cli_result r;
-    char out[] = "/tmp/gcbench_cli_outXXXXXX", err[] = "/tmp/gcbench_cli_errXXXXXX";
-    int fo = mkstemp(out), fe = mkstemp(err);
-    cr_assert(fo >= 0 && fe >= 0, "cannot create the files for a run's output under /tmp");
-    close(fo);
-    close(fe);
+    char out[64], err[64];
+    test_temp_file(out, sizeof out, "stdout");
+    test_temp_file(err, sizeof err, "stderr");
     char cmd[4096];
     int len = snprintf(cmd, sizeof cmd, "%s '%s' %s >'%s' 2>'%s'", env ? env : "", bin, args, out, err);
     cr_assert(len > 0 && (size_t)len < sizeof cmd, "command line too long: %s", args);

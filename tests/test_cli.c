@@ -130,10 +130,8 @@ static int count_lines_with(const char *log, const char *needle)
 
 Test(cli, log_follows_the_contract_and_repeats_exactly)
 {
-    char path[] = "/tmp/gcbench_test_logXXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
+    char path[64];
+    test_temp_file(path, sizeof path, "log");
     char args[512];
     snprintf(args, sizeof args,
              "--image-size 94 --train-images 20 --val-images 8 --batch 8 --epochs 2 --threads 2 --quiet --log '%s'", path);
@@ -174,10 +172,8 @@ Test(cli, log_follows_the_contract_and_repeats_exactly)
 /* The epoch record of a one-run, one-epoch log, timings removed. */
 static void epoch_line(const char *extra, char *out, size_t size)
 {
-    char path[] = "/tmp/gcbench_test_logXXXXXX", args[512];
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
+    char path[64], args[512];
+    test_temp_file(path, sizeof path, "log");
     snprintf(args, sizeof args,
              "--image-size 94 --train-images 16 --val-images 4 --batch 8 --epochs 1 --gc --quiet %s --log '%s'", extra,
              path);
@@ -208,10 +204,8 @@ Test(cli, training_flags_change_what_is_trained)
 
 Test(cli, scaling_study_prints_and_logs_a_point_per_thread_count)
 {
-    char path[] = "/tmp/gcbench_test_logXXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
+    char path[64];
+    test_temp_file(path, sizeof path, "log");
     char args[512];
     snprintf(args, sizeof args,
              "--image-size 94 --train-images 16 --val-images 8 --batch 8 --epochs 1 --no-gc --quiet --scaling 1,100000 --log '%s'",
@@ -308,9 +302,22 @@ static void reference_log(char *out, size_t size)
     timing_free_log(log, out, size);
 }
 
+/* Resumes CKPT_RUN from ckpt, its log continued in log, and expects the log of the run that
+ * was never interrupted. */
+static void expect_resume_gives(const char *ckpt, const char *log, const char *expect)
+{
+    static char got[1 << 16];
+    char args[1024];
+    snprintf(args, sizeof args, CKPT_RUN " --checkpoint '%s' --resume '%s' --log '%s'", ckpt, ckpt, log);
+    const cli_result *r = run(args);
+    cr_assert_eq(r->status, 0, "resume failed: %s", r->err);
+    timing_free_log(log, got, sizeof got);
+    cr_expect_str_eq(got, expect);
+}
+
 Test(checkpoint_cli, sigkill_mid_training_then_resume_gives_the_uninterrupted_log, .timeout = 300)
 {
-    static char expect[1 << 16], got[1 << 16];
+    static char expect[1 << 16];
     reference_log(expect, sizeof expect);
 
     char ckpt[256], log[256], args[1024];
@@ -327,17 +334,13 @@ Test(checkpoint_cli, sigkill_mid_training_then_resume_gives_the_uninterrupted_lo
     int status;
     waitpid(pid, &status, 0);
 
-    snprintf(args, sizeof args, CKPT_RUN " --checkpoint '%s' --resume '%s' --log '%s'", ckpt, ckpt, log);
-    const cli_result *r = run(args);
-    cr_assert_eq(r->status, 0, "resume failed: %s", r->err);
-    timing_free_log(log, got, sizeof got);
-    cr_expect_str_eq(got, expect);
+    expect_resume_gives(ckpt, log, expect);
     unlink(ckpt);
 }
 
 Test(checkpoint_cli, sigint_stops_after_a_step_saving_and_resume_completes_it, .timeout = 300)
 {
-    static char expect[1 << 16], got[1 << 16];
+    static char expect[1 << 16];
     reference_log(expect, sizeof expect);
     char ckpt[256], log[256], args[1024];
     temp_name(ckpt, sizeof ckpt, "int_ckpt");
@@ -351,17 +354,13 @@ Test(checkpoint_cli, sigint_stops_after_a_step_saving_and_resume_completes_it, .
     waitpid(pid, &status, 0);
     cr_expect(WIFEXITED(status) && (WEXITSTATUS(status) == 1 || WEXITSTATUS(status) == 0),
               "an interrupted run exits 1 after saving (0 if it had already finished)");
-    snprintf(args, sizeof args, CKPT_RUN " --checkpoint '%s' --resume '%s' --log '%s'", ckpt, ckpt, log);
-    const cli_result *r = run(args);
-    cr_assert_eq(r->status, 0, "resume failed: %s", r->err);
-    timing_free_log(log, got, sizeof got);
-    cr_expect_str_eq(got, expect);
+    expect_resume_gives(ckpt, log, expect);
     unlink(ckpt);
 }
 
 Test(checkpoint_cli, a_kill_while_writing_leaves_the_previous_checkpoint_intact, .timeout = 300)
 {
-    static char expect[1 << 16], got[1 << 16];
+    static char expect[1 << 16];
     reference_log(expect, sizeof expect);
     char ckpt[256], log[256], args[1024], tmp[300];
     temp_name(ckpt, sizeof ckpt, "torn_ckpt");
@@ -375,11 +374,7 @@ Test(checkpoint_cli, a_kill_while_writing_leaves_the_previous_checkpoint_intact,
     snprintf(tmp, sizeof tmp, "%s.tmp", ckpt);
     cr_expect(access(tmp, F_OK) == 0, "the torn write is in the temporary file");
     /* The first checkpoint (after epoch 1) is intact: resuming from it finishes the run exactly. */
-    snprintf(args, sizeof args, CKPT_RUN " --checkpoint '%s' --resume '%s' --log '%s'", ckpt, ckpt, log);
-    r = run(args);
-    cr_assert_eq(r->status, 0, "resume from the previous checkpoint failed: %s", r->err);
-    timing_free_log(log, got, sizeof got);
-    cr_expect_str_eq(got, expect);
+    expect_resume_gives(ckpt, log, expect);
     unlink(ckpt);
     unlink(tmp);
 }

@@ -21,6 +21,7 @@
 #include "simd/simd.h"
 #include "simd/simd_isa.h"
 #include "cli_support.h"
+#include "tempdir.h"
 
 Test(precision, names_and_data_types)
 {
@@ -119,10 +120,8 @@ Test(precision_cli, an_unknown_precision_exits_2_naming_the_flag)
 
 Test(precision_cli, header_and_log_say_the_precision_and_onednn_isa)
 {
-    char log[] = "/tmp/gcbench_precision_logXXXXXX";
-    int fd = mkstemp(log);
-    cr_assert(fd >= 0);
-    close(fd);
+    char log[64];
+    test_temp_file(log, sizeof log, "precision_log");
     char args[256];
     snprintf(args, sizeof args, "--precision fp32 --log '%s'", log);
     const cli_result *r = run("", args);
