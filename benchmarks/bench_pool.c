@@ -13,6 +13,7 @@
 #include "engine/base/alloc.h"
 #include "engine/base/clock.h"
 #include "engine/base/error.h"
+#include "engine/base/median.h"
 #include "engine/base/rng.h"
 #include "engine/net/layers/maxpool_fused.h"
 #include "engine/net/model.h"
@@ -101,12 +102,6 @@ static int model_pools(int size, pool_shape *out, int *count)
     return rc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* The pooling forward alone (what dropout's draws add to it shows beside the next row), the
  * forward as training runs it, and the backward. */
 typedef enum { KERNEL_FORWARD_NO_DROPOUT, KERNEL_FORWARD, KERNEL_BACKWARD, KERNELS } pool_kernel;
@@ -139,8 +134,7 @@ static double time_kernel(pool_kernel k, const pool_options *o, const pool_buffe
         double t1 = clock_seconds();
         if (r) t[r - 1] = (t1 - t0) / (double)g.n;
     }
-    qsort(t, (size_t)o->reps, sizeof *t, cmp_double);
-    return t[o->reps / 2];
+    return median_of(t, o->reps);
 }
 
 static int bench_shape(const pool_options *o, const pool_shape *p)

@@ -68,6 +68,9 @@ profile-own-layers-not-own @@ release @@ engine/net/net.c @@ if (l->ops->own_ker
 pool-arg-none-lost @@ release @@ engine/net/layers/pool_rows_body.h @@ arg = (arg & positive) | (4 & ~positive); @@ (void)positive;
 pool-draw-counter-off-by-one @@ release @@ engine/net/layers/pool_rows_body.h @@ vq##V z = lane_step + (key + (i / 4 + 1) * RNG_GOLDEN); @@ vq##V z = lane_step + (key + (i / 4) * RNG_GOLDEN);
 pool-any-arg-none-lost @@ release @@ engine/net/layers/maxpool_fused.c @@ r->arg[ow * r->X + ci] = best > 0.0f ? arg : POOL_ARG_NONE; @@ r->arg[ow * r->X + ci] = arg;
+median-even-upper-middle @@ release @@ engine/base/median.c @@ return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]); @@ return v[n / 2];
+median-sorts-descending @@ release @@ engine/base/median.c @@ return (x > y) - (x < y); @@ return (x < y) - (x > y);
+neon-tail-store-whole-vector @@ release @@ simd/vec_neon.h @@ memcpy(p, buf, n * sizeof *p); @@ memcpy(p, buf, VF_LANES * sizeof *p);
 EOF
 }
 

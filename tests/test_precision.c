@@ -20,6 +20,8 @@
 #include "engine/net/precision.h"
 #include "simd/simd.h"
 #include "simd/simd_isa.h"
+#include "cli_support.h"
+#include "tempdir.h"
 
 Test(precision, names_and_data_types)
 {
@@ -79,41 +81,16 @@ Test(precision, bf16_on_a_cpu_with_it_is_refused_as_not_trainable_yet)
     gc_error_clear();
 }
 
-/* The program: exit status and stderr of `env gcbench args`, and its stdout. */
-typedef struct {
-    int status;
-    char out[1 << 15], err[1 << 12];
-} result;
-
-static void slurp(const char *path, char *buf, size_t size)
+/* The program: exit status, stdout and stderr of `env gcbench args` on a one-epoch run. */
+static const cli_result *run(const char *env, const char *args)
 {
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
-    unlink(path);
+    char all[1024];
+    snprintf(all, sizeof all, "--no-gc --epochs 1 --train-images 4 --val-images 2 --batch 2 --image-size 94 --threads 1 %s",
+             args);
+    return cli_run(env, GCBENCH_BIN, all);
 }
 
-static result *run(const char *env, const char *args)
-{
-    static result r;
-    char out[] = "/tmp/gcbench_precision_outXXXXXX", err[] = "/tmp/gcbench_precision_errXXXXXX";
-    int fo = mkstemp(out), fe = mkstemp(err);
-    cr_assert(fo >= 0 && fe >= 0);
-    close(fo);
-    close(fe);
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "env %s '%s' --no-gc --epochs 1 --train-images 4 --val-images 2 --batch 2 "
-             "--image-size 94 --threads 1 %s >'%s' 2>'%s'", env, GCBENCH_BIN, args, out, err);
-    int st = system(cmd);
-    cr_assert(WIFEXITED(st), "gcbench did not exit normally: %s", cmd);
-    r.status = WEXITSTATUS(st);
-    slurp(out, r.out, sizeof r.out);
-    slurp(err, r.err, sizeof r.err);
-    return &r;
-}
-
-static void expect_refusal(const result *r, const char *mentions)
+static void expect_refusal(const cli_result *r, const char *mentions)
 {
     cr_expect_eq(r->status, 2, "exit %d, stderr: %s", r->status, r->err);
     cr_expect(strncmp(r->err, "gcbench: error: --precision bf16: ", 34) == 0, "stderr: %s", r->err);
@@ -136,27 +113,25 @@ Test(precision_cli, bf16_exits_2_while_the_layers_compute_in_f32)
 
 Test(precision_cli, an_unknown_precision_exits_2_naming_the_flag)
 {
-    result *r = run("", "--precision fp16");
+    const cli_result *r = run("", "--precision fp16");
     cr_expect_eq(r->status, 2);
     cr_expect(strstr(r->err, "gcbench: error: --precision: 'fp16' is not a precision"), "%s", r->err);
 }
 
 Test(precision_cli, header_and_log_say_the_precision_and_onednn_isa)
 {
-    char log[] = "/tmp/gcbench_precision_logXXXXXX";
-    int fd = mkstemp(log);
-    cr_assert(fd >= 0);
-    close(fd);
+    char log[64];
+    test_temp_file(log, sizeof log, "precision_log");
     char args[256];
     snprintf(args, sizeof args, "--precision fp32 --log '%s'", log);
-    result *r = run("", args);
+    const cli_result *r = run("", args);
     cr_assert_eq(r->status, 0, "stderr: %s", r->err);
     char want[160];
     snprintf(want, sizeof want, "compute:  precision fp32, oneDNN ISA %s, CPU bf16 instructions: %s\n",
              precision_onednn_isa(), precision_cpu_bf16());
     cr_expect(strstr(r->out, want), "header line '%s' in:\n%s", want, r->out);
     static char text[1 << 16];
-    slurp(log, text, sizeof text);
+    cli_slurp_remove(log, text, sizeof text);
     text[strcspn(text, "\n")] = '\0'; /* the config record */
     snprintf(want, sizeof want, "\"precision\":\"fp32\",\"onednn_isa\":\"%s\",\"cpu_bf16\":\"%s\"", precision_onednn_isa(),
              precision_cpu_bf16());
