@@ -52,17 +52,6 @@ static long conv_w(const layer *l) { return l->in.w - l->kernel + 1; }
 
 static dnnl_format_tag_t in_tag(const net *n, const layer *l) { return l->index ? n->act_tag : n->input_tag; }
 
-/* Channels per block of a layout (see maxpool_fused.h). */
-static long block_of(dnnl_format_tag_t tag, long channels)
-{
-    switch (tag) {
-    case dnnl_nChw16c: return 16;
-    case dnnl_nChw8c: return 8;
-    case dnnl_nhwc: return channels;
-    default: return 1;
-    }
-}
-
 /* Descriptors of a chunk of `images`: the input slice and the convolution output. */
 static int chunk_mds(const net *n, const layer *l, long images, dnnl_memory_desc_t *src, dnnl_memory_desc_t *dst)
 {
@@ -245,7 +234,7 @@ static int conv_pool_plan(net *n, layer *l, int v)
 static pool_geometry chunk_geometry(const net *n, const layer *l, const chunk_ops *c, const pass_ctx *p)
 {
     return (pool_geometry){.n = c->images, .first = p->first_image + c->first, .c = l->filters, .h = conv_h(l), .w = conv_w(l),
-                           .block = block_of(n->act_tag, l->filters)};
+                           .block = pool_block_of(n->act_tag, l->filters)};
 }
 
 static pool_dropout chunk_dropout(const layer *l, const pass_ctx *p)

@@ -8,6 +8,16 @@
 #include "engine/net/layers/pool_rows.h"
 #include "simd/simd.h"
 
+long pool_block_of(dnnl_format_tag_t tag, long channels)
+{
+    switch (tag) {
+    case dnnl_nChw16c: return 16;
+    case dnnl_nChw8c: return 8;
+    case dnnl_nhwc: return channels;
+    default: return 1;
+    }
+}
+
 static long blocks(const pool_geometry *g) { return (g->c + g->block - 1) / g->block; }
 
 size_t pool_in_elems(const pool_geometry *g)

@@ -17,6 +17,7 @@
 #ifndef GCBENCH_ENGINE_LAYERS_MAXPOOL_FUSED_H
 #define GCBENCH_ENGINE_LAYERS_MAXPOOL_FUSED_H
 
+#include <oneapi/dnnl/dnnl_types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,10 @@ typedef struct {
     float rate;   /* 0: no dropout */
     uint64_t key; /* the pass's dropout key for this layer */
 } pool_dropout;
+
+/* Channels per block of an activation layout (dnnl_nChw16c: 16, dnnl_nChw8c: 8, dnnl_nhwc:
+ * all of them, else 1). */
+long pool_block_of(dnnl_format_tag_t tag, long channels);
 
 /* Pooled output side for an input side. */
 static inline long pool_out_side(long side) { return side / 2; }
