@@ -71,6 +71,9 @@ pool-any-arg-none-lost @@ release @@ engine/net/layers/maxpool_fused.c @@ r->arg
 median-even-upper-middle @@ release @@ engine/base/median.c @@ return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]); @@ return v[n / 2];
 median-sorts-descending @@ release @@ engine/base/median.c @@ return (x > y) - (x < y); @@ return (x < y) - (x > y);
 neon-tail-store-whole-vector @@ release @@ simd/vec_neon.h @@ memcpy(p, buf, n * sizeof *p); @@ memcpy(p, buf, VF_LANES * sizeof *p);
+pool-bf16-store-truncates @@ release @@ engine/net/layers/pool_rows_body.h @@ vu##V nearest = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16; @@ vu##V nearest = u >> 16;
+pool-bf16-nan-not-quieted @@ release @@ engine/net/layers/pool_rows_body.h @@ vu##V quiet = (u >> 16) | BF16_QUIET_BIT; @@ vu##V quiet = (u >> 16);
+pool-bf16-load-shifted-wrong @@ release @@ engine/net/layers/pool_rows_body.h @@ return (vf##V)(__builtin_convertvector(h, vu##V) << 16); @@ return (vf##V)(__builtin_convertvector(h, vu##V) << 15);
 EOF
 }
 

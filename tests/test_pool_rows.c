@@ -81,3 +81,68 @@ Test(pool_rows, blocked_16_every_isa_agrees_at_low_and_high_rates)
     check_isas(16, 32, 5, 6, 0.1f);
     check_isas(16, 16, 4, 8, 0.999f);
 }
+
+/* bf16 activations: every ISA's bf16 kernels give the f32 kernels' results on the widened
+ * inputs, rounded once to bf16 (the kernels compute in f32 and narrow at the store), and the
+ * same argmax codes. Inputs are bf16 values (so widening is exact); both the activation and
+ * the output gradient hold NaN (quiet and signalling), infinities, bf16 denormals and zeros of
+ * both signs among random values, and rate 0.3 makes 1/(1-rate) inexact so that the products
+ * need rounding. Without dropout a window's maximum is copied, not computed, so a signalling
+ * NaN reaches the store as it came. */
+static void fill_bf16(bf16 *h, float *f, size_t n, uint64_t key, bool relu, bool special)
+{
+    static const uint16_t specials[] = {0x7fc0, 0xffc1, 0x7f81, 0x7f80, 0xff80, 0x0001, 0x807f, 0x0000, 0x8000, 0x7f7f};
+    for (size_t i = 0; i < n; i++) {
+        float v = rng_range(key, i, -1.0f, 1.0f);
+        h[i] = bf16_from_f32(relu && v < 0.0f ? 0.0f : v);
+        if (special && i % 7 == 3) h[i] = specials[(i / 7) % (sizeof specials / sizeof *specials)];
+        f[i] = f32_from_bf16(h[i]);
+    }
+}
+
+static void check_bf16(long block, long c, long h, long w, float rate)
+{
+    pool_geometry g = {.n = 2, .first = 1, .c = c, .h = h, .w = w, .block = block};
+    pool_dropout d = {.rate = rate, .key = 0xFACE};
+    size_t nin = pool_in_elems(&g), nout = pool_out_elems(&g);
+    bf16 *xh = calloc(nin, sizeof *xh), *yh = calloc(nout, sizeof *yh), *dyh = calloc(nout, sizeof *dyh);
+    bf16 *dxh = calloc(nin + 1, sizeof *dxh);
+    float *xf = calloc(nin, sizeof *xf), *yf = calloc(nout, sizeof *yf), *dyf = calloc(nout, sizeof *dyf);
+    float *dxf = calloc(nin, sizeof *dxf);
+    uint8_t *argh = calloc(nout, 1), *argf = calloc(nout, 1);
+    cr_assert(xh && yh && dyh && dxh && xf && yf && dyf && dxf && argh && argf);
+    fill_bf16(xh, xf, nin, 21, true, true);
+    fill_bf16(dyh, dyf, nout, 22, false, true);
+    static const char *const isas[] = {"base", "avx2", "avx512"};
+    for (size_t i = 0; i < 3; i++) {
+        if (i == 0) simd_cpu_hide("avx2", true), simd_cpu_hide("avx512", true);
+        if (i == 1) simd_cpu_hide("avx2", false);
+        if (i == 2) simd_cpu_hide("avx512", false);
+        if (i > 0 && !simd_cpu_supports(isas[i])) continue;
+        g.elem = POOL_F32;
+        maxpool_fused_forward(xf, yf, argf, &g, &d);
+        maxpool_fused_backward(dyf, argf, dxf, &g, &d);
+        g.elem = POOL_BF16;
+        bf16 *dx_at = dxh + 1; /* an odd address: bf16 rows need no 4-byte alignment */
+        maxpool_fused_forward(xh, yh, argh, &g, &d);
+        maxpool_fused_backward(dyh, argh, dx_at, &g, &d);
+        for (size_t k = 0; k < nout; k++) {
+            cr_assert_eq(argh[k], argf[k], "%s block %ld: argmax %zu", isas[i], block, k);
+            cr_assert_eq(yh[k], bf16_from_f32(yf[k]), "%s block %ld: y[%zu] %04x, expected %04x", isas[i], block, k,
+                         yh[k], bf16_from_f32(yf[k]));
+        }
+        for (size_t k = 0; k < nin; k++)
+            cr_assert_eq(dx_at[k], bf16_from_f32(dxf[k]), "%s block %ld: dx[%zu] %04x, expected %04x", isas[i], block,
+                         k, dx_at[k], bf16_from_f32(dxf[k]));
+    }
+    free(xh), free(yh), free(dyh), free(dxh), free(xf), free(yf), free(dyf), free(dxf), free(argh), free(argf);
+}
+
+Test(pool_rows, bf16_is_the_f32_result_rounded_once_in_every_isa)
+{
+    check_bf16(16, 32, 7, 9, 0.3f);
+    check_bf16(16, 16, 6, 6, 0.0f);
+    check_bf16(8, 24, 5, 8, 0.5f);
+    check_bf16(16, 18, 5, 7, 0.3f); /* channels not a multiple of 4: the portable kernel */
+    check_bf16(5, 5, 6, 5, 0.3f);   /* channels last */
+}

@@ -6,6 +6,7 @@
 
 #include "engine/net/layers/dropout.h"
 #include "engine/net/layers/pool_rows.h"
+#include "simd/bf16.h"
 #include "simd/simd.h"
 
 long pool_block_of(dnnl_format_tag_t tag, long channels)
@@ -31,7 +32,21 @@ size_t pool_out_elems(const pool_geometry *g)
            (size_t)g->block;
 }
 
-/* The portable row kernels: any block width and channel count. */
+/* Element i of a row buffer of either type, as f32; and the store back (bf16 rounded). */
+static float load_elem(const pool_row *r, const void *p, long i)
+{
+    return r->bf16 ? f32_from_bf16(((const bf16 *)p)[i]) : ((const float *)p)[i];
+}
+
+static void store_elem(const pool_row *r, void *p, long i, float v)
+{
+    if (r->bf16)
+        ((bf16 *)p)[i] = bf16_from_f32(v);
+    else
+        ((float *)p)[i] = v;
+}
+
+/* The portable row kernels: any block width, channel count and element type. */
 static void forward_row_any(const pool_row *r)
 {
     for (long ow = 0; ow < r->OW; ow++)
@@ -40,30 +55,30 @@ static void forward_row_any(const pool_row *r)
             uint8_t arg = 0;
             for (int k = 0; k < 4; k++) {
                 long dy = k >> 1, dx = k & 1;
-                float v = r->in0[(dy * r->W + 2 * ow + dx) * r->X + ci];
+                float v = load_elem(r, r->in0, (dy * r->W + 2 * ow + dx) * r->X + ci);
                 if (r->drop) {
                     uint64_t i = r->row_index + (uint64_t)((dy * r->W + 2 * ow + dx) * r->C + ci);
                     v = ci < r->lanes && dropout_keeps(r->key, r->threshold, i) ? v * r->scale : 0.0f;
                 }
                 if (v > best) best = v, arg = (uint8_t)k;
             }
-            r->out[ow * r->X + ci] = best;
+            store_elem(r, r->out, ow * r->X + ci, best);
             r->arg[ow * r->X + ci] = best > 0.0f ? arg : POOL_ARG_NONE;
         }
 }
 
 static void backward_row_any(const pool_row *r)
 {
-    float *r0 = r->out, *r1 = r->out + r->W * r->X;
+    char *r1 = (char *)r->out + (size_t)(r->W * r->X) * (r->bf16 ? sizeof(bf16) : sizeof(float));
     for (long ow = 0; ow < r->OW; ow++)
         for (long ci = 0; ci < r->X; ci++) {
             long e = ow * r->X + ci;
-            float g = r->dy[e] * r->scale;
+            float g = load_elem(r, r->dy, e) * r->scale;
             int a = r->arg_in[e];
-            r0[(2 * ow) * r->X + ci] = a == 0 ? g : 0.0f;
-            r0[(2 * ow + 1) * r->X + ci] = a == 1 ? g : 0.0f;
-            r1[(2 * ow) * r->X + ci] = a == 2 ? g : 0.0f;
-            r1[(2 * ow + 1) * r->X + ci] = a == 3 ? g : 0.0f;
+            store_elem(r, r->out, (2 * ow) * r->X + ci, a == 0 ? g : 0.0f);
+            store_elem(r, r->out, (2 * ow + 1) * r->X + ci, a == 1 ? g : 0.0f);
+            store_elem(r, r1, (2 * ow) * r->X + ci, a == 2 ? g : 0.0f);
+            store_elem(r, r1, (2 * ow + 1) * r->X + ci, a == 3 ? g : 0.0f);
         }
 }
 
@@ -77,26 +92,28 @@ const pool_row_kernels *pool_rows_best(void)
     return pool_rows_base();
 }
 
+static size_t elem_bytes(pool_elem e) { return e == POOL_BF16 ? sizeof(bf16) : sizeof(float); }
+
 /* The vector kernels need whole draws per block (pool_rows.h). */
-static pool_row_fn forward_row(const pool_row_kernels *k, long X, long C)
+static pool_row_fn forward_row(const pool_row_kernels *k, long X, long C, pool_elem e)
 {
     if (C % 4 != 0) return forward_row_any;
-    return X == 16 ? k->forward16 : X == 8 ? k->forward8 : forward_row_any;
+    return X == 16 ? k->forward16[e] : X == 8 ? k->forward8[e] : forward_row_any;
 }
 
-static pool_row_fn backward_row(const pool_row_kernels *k, long X)
+static pool_row_fn backward_row(const pool_row_kernels *k, long X, pool_elem e)
 {
-    return X == 16 ? k->backward16 : X == 8 ? k->backward8 : backward_row_any;
+    return X == 16 ? k->backward16[e] : X == 8 ? k->backward8[e] : backward_row_any;
 }
 
-void maxpool_fused_forward(const float *x, float *y, uint8_t *argmax, const pool_geometry *g,
-                           const pool_dropout *d)
+void maxpool_fused_forward(const void *x, void *y, uint8_t *argmax, const pool_geometry *g, const pool_dropout *d)
 {
     const long cb_count = blocks(g), H = g->h, W = g->w, X = g->block, C = g->c;
     const long OH = pool_out_side(H), OW = pool_out_side(W);
     const uint64_t hwc = (uint64_t)(H * W * C);
     const bool drop = d->rate > 0.0f;
-    const pool_row_fn kernel = forward_row(pool_rows_best(), X, C);
+    const size_t es = elem_bytes(g->elem);
+    const pool_row_fn kernel = forward_row(pool_rows_best(), X, C, g->elem);
 
 #pragma omp parallel for collapse(3) schedule(static)
     for (long n = 0; n < g->n; n++)
@@ -105,8 +122,8 @@ void maxpool_fused_forward(const float *x, float *y, uint8_t *argmax, const pool
                 size_t o = (size_t)(((n * cb_count + cb) * OH + oh) * OW) * (size_t)X;
                 long lanes = C - cb * X < X ? C - cb * X : X;
                 pool_row r = {
-                    .in0 = x + (((n * cb_count + cb) * H + 2 * oh) * W) * X,
-                    .out = y + o,
+                    .in0 = (const char *)x + (size_t)((((n * cb_count + cb) * H + 2 * oh) * W) * X) * es,
+                    .out = (char *)y + o * es,
                     .arg = argmax + o,
                     .W = W, .OW = OW, .X = X,
                     .key = d->key, .threshold = drop ? dropout_threshold(d->rate) : 0,
@@ -114,34 +131,38 @@ void maxpool_fused_forward(const float *x, float *y, uint8_t *argmax, const pool
                     .C = C, .lanes = lanes,
                     .scale = drop ? 1.0f / (1.0f - d->rate) : 1.0f,
                     .drop = drop,
+                    .bf16 = g->elem == POOL_BF16,
                 };
                 kernel(&r);
             }
 }
 
-void maxpool_fused_backward(const float *dy, const uint8_t *argmax, float *dx, const pool_geometry *g,
+void maxpool_fused_backward(const void *dy, const uint8_t *argmax, void *dx, const pool_geometry *g,
                             const pool_dropout *d)
 {
     const long cb_count = blocks(g), H = g->h, W = g->w, X = g->block;
     const long OH = pool_out_side(H), OW = pool_out_side(W);
     const float scale = d->rate > 0.0f ? 1.0f / (1.0f - d->rate) : 1.0f;
-    const pool_row_fn kernel = backward_row(pool_rows_best(), X);
+    const size_t es = elem_bytes(g->elem);
+    const pool_row_fn kernel = backward_row(pool_rows_best(), X, g->elem);
 
 #pragma omp parallel for collapse(2) schedule(static)
     for (long n = 0; n < g->n; n++)
         for (long cb = 0; cb < cb_count; cb++) {
-            float *plane = dx + (size_t)((n * cb_count + cb) * H * W * X);
+            char *plane = (char *)dx + (size_t)((n * cb_count + cb) * H * W * X) * es;
             for (long oh = 0; oh < OH; oh++) {
                 size_t o = (size_t)(((n * cb_count + cb) * OH + oh) * OW) * (size_t)X;
-                pool_row r = {.out = plane + (2 * oh * W) * X, .dy = dy + o, .arg_in = argmax + o,
-                              .W = W, .OW = OW, .X = X, .scale = scale};
+                char *rows = plane + (size_t)(2 * oh * W * X) * es;
+                pool_row r = {.out = rows, .dy = (const char *)dy + o * es, .arg_in = argmax + o,
+                              .W = W, .OW = OW, .X = X, .scale = scale, .bf16 = g->elem == POOL_BF16};
                 kernel(&r);
-                /* an odd width leaves a column no window covers */
-                for (long col = 2 * OW; col < W; col++)
-                    for (long ci = 0; ci < X; ci++) r.out[col * X + ci] = r.out[(W + col) * X + ci] = 0.0f;
+                /* an odd width leaves a column no window covers (all-zero bits: +0 in both types) */
+                for (long col = 2 * OW; col < W; col++) {
+                    memset(rows + (size_t)(col * X) * es, 0, (size_t)X * es);
+                    memset(rows + (size_t)((W + col) * X) * es, 0, (size_t)X * es);
+                }
             }
             /* an odd height leaves a row no window covers */
-            for (long row = 2 * OH; row < H; row++)
-                for (long k = 0; k < W * X; k++) plane[row * W * X + k] = 0.0f;
+            for (long row = 2 * OH; row < H; row++) memset(plane + (size_t)(row * W * X) * es, 0, (size_t)(W * X) * es);
         }
 }

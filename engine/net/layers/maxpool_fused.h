@@ -21,12 +21,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The element type of the activations and their gradients: f32, or bf16 (simd/bf16.h: read
+ * exactly, computed in f32, written rounded to nearest even). */
+typedef enum { POOL_F32, POOL_BF16, POOL_ELEM_TYPES } pool_elem;
+
 /* The pre-pool activation of one chunk of images, and where its images sit in the batch. */
 typedef struct {
     long n;          /* images in this chunk */
     long first;      /* batch index of the chunk's first image (dropout masks use it) */
     long c, h, w;    /* channels and side of the pre-pool activation */
     long block;      /* channels per block, see above */
+    pool_elem elem;  /* of x, y, dy and dx (argmax codes are bytes) */
 } pool_geometry;
 
 /* Dropout before the pooling: the counter-based masks of engine/net/layers/dropout.h. */
@@ -50,13 +55,14 @@ size_t pool_out_elems(const pool_geometry *g);
 #define POOL_ARG_NONE 4
 
 /* y = maxpool(dropout(x)); argmax[i] is the winning position (dy*2 + dx, the first of equal
- * maxima) of output element i when y[i] > 0, else POOL_ARG_NONE. x is read only. */
-void maxpool_fused_forward(const float *x, float *y, uint8_t *argmax, const pool_geometry *g,
-                           const pool_dropout *d);
+ * maxima) of output element i when its maximum is positive, else POOL_ARG_NONE. x is read
+ * only. x and y hold g->elem elements; in bf16 the f32 maximum is rounded once. */
+void maxpool_fused_forward(const void *x, void *y, uint8_t *argmax, const pool_geometry *g, const pool_dropout *d);
 
 /* dx = the gradient of the pre-ReLU activation: dy routed to each window's argmax, times
- * 1/(1-rate); zero everywhere else (including rows and columns no window covers). */
-void maxpool_fused_backward(const float *dy, const uint8_t *argmax, float *dx, const pool_geometry *g,
+ * 1/(1-rate); zero everywhere else (including rows and columns no window covers). dy and dx
+ * hold g->elem elements. */
+void maxpool_fused_backward(const void *dy, const uint8_t *argmax, void *dx, const pool_geometry *g,
                             const pool_dropout *d);
 
 #endif

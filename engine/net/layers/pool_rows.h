@@ -11,12 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One output row (n, block, oh) of the forward or backward pass: what the row kernels need. */
+#include "engine/net/layers/maxpool_fused.h"
+
+/* One output row (n, block, oh) of the forward or backward pass: what the row kernels need.
+ * Activations and gradients are f32 or bf16 (pool_elem); arithmetic is f32 in both. */
 typedef struct {
-    const float *in0;     /* forward: input rows 2*oh and 2*oh + 1 (in0 + W*X) */
-    float *out;           /* forward: pooled row; backward: gradient rows 2*oh, 2*oh + 1 */
+    const void *in0;      /* forward: input rows 2*oh and 2*oh + 1 (in0 + W*X elements) */
+    void *out;            /* forward: pooled row; backward: gradient rows 2*oh, 2*oh + 1 */
     uint8_t *arg;         /* forward: the argmax codes (maxpool_fused.h) */
-    const float *dy;      /* backward: the pooled row's gradient */
+    const void *dy;       /* backward: the pooled row's gradient */
     const uint8_t *arg_in;
     long W, OW, X;
     /* dropout: the keep decision of NHWC index i is dropout_keeps(key, threshold, i) */
@@ -26,6 +29,7 @@ typedef struct {
     long C, lanes;        /* channels, and real (non-padding) channels in this block */
     float scale;
     bool drop;
+    bool bf16;            /* the portable kernels' element type (the vector ones have one each) */
 } pool_row;
 
 typedef void (*pool_row_fn)(const pool_row *r);
@@ -34,7 +38,8 @@ typedef void (*pool_row_fn)(const pool_row *r);
  * need C % 4 == 0 (every block then starts on a draw); other shapes take the portable ones. */
 typedef struct {
     const char *isa; /* "base", "avx2", "avx512" */
-    pool_row_fn forward16, backward16, forward8, backward8;
+    pool_row_fn forward16[POOL_ELEM_TYPES], backward16[POOL_ELEM_TYPES]; /* by pool_elem */
+    pool_row_fn forward8[POOL_ELEM_TYPES], backward8[POOL_ELEM_TYPES];
 } pool_row_kernels;
 
 /* Defined by pool_rows_<isa>.c; the x86 ones are built only there. */

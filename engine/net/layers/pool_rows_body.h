@@ -13,6 +13,7 @@
 
 #include "engine/base/rng.h"
 #include "engine/net/layers/pool_rows.h"
+#include "simd/bf16.h"
 
 #define POOL_CAT2_(a, b) a##_##b
 #define POOL_CAT_(a, b) POOL_CAT2_(a, b)
@@ -24,6 +25,7 @@
 #define DEFINE_VECTORS(V)                                                                            \
     typedef float vf##V __attribute__((vector_size(4 * V)));                                         \
     typedef int32_t vi##V __attribute__((vector_size(4 * V)));                                       \
+    typedef uint32_t vu##V __attribute__((vector_size(4 * V)));                                      \
     typedef int16_t vh##V __attribute__((vector_size(2 * V)));                                       \
     typedef uint16_t vw##V __attribute__((vector_size(2 * V)));                                      \
     typedef uint64_t vq##V __attribute__((vector_size(2 * V))); /* V / 4 draws */                    \
@@ -42,6 +44,54 @@
         return __builtin_convertvector((vw##V)z, vi##V) >= threshold;                                \
     }                                                                                                \
                                                                                                      \
+    /* V elements of each type from and to memory, as f32 vectors. bf16 widens exactly and           \
+     * narrows as simd/bf16.h defines it: nearest even on the dropped 16 bits, NaN kept quiet. */    \
+    static inline vf##V load_f32_##V(const void *p)                                                  \
+    {                                                                                                \
+        vf##V v;                                                                                     \
+        memcpy(&v, p, sizeof v);                                                                     \
+        return v;                                                                                    \
+    }                                                                                                \
+    static inline void store_f32_##V(void *p, vf##V v) { memcpy(p, &v, sizeof v); }                  \
+    static inline vf##V load_bf16_##V(const void *p)                                                 \
+    {                                                                                                \
+        vw##V h;                                                                                     \
+        memcpy(&h, p, sizeof h);                                                                     \
+        return (vf##V)(__builtin_convertvector(h, vu##V) << 16);                                     \
+    }                                                                                                \
+    static inline vw##V narrow_bf16_##V(vf##V v)                                                     \
+    {                                                                                                \
+        vu##V u = (vu##V)v;                                                                          \
+        vu##V nearest = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;                                      \
+        vu##V quiet = (u >> 16) | BF16_QUIET_BIT;                                                    \
+        vu##V nan = (vu##V)((u & 0x7fffffffu) > 0x7f800000u);                                        \
+        return __builtin_convertvector((nan & quiet) | (~nan & nearest), vw##V);                     \
+    }                                                                                                \
+    static inline void store_bf16_##V(void *p, vf##V v)                                              \
+    {                                                                                                \
+        vw##V h = narrow_bf16_##V(v);                                                                \
+        memcpy(p, &h, sizeof h);                                                                     \
+    }                                                                                                \
+                                                                                                     \
+    /* The backward pass's four outputs of a window: g where the argmax code is k, else 0. In        \
+     * bf16, g is narrowed once and routed as 16-bit lanes (narrowing 0 gives 0). */                 \
+    static inline void route_f32_##V(void *const out[4], vf##V g, vb##V a8)                          \
+    {                                                                                                \
+        vi##V a = __builtin_convertvector(__builtin_convertvector(a8, vh##V), vi##V);                \
+        for (int k = 0; k < 4; k++) {                                                                \
+            vf##V o = (vf##V)((vi##V)g & (a == k));                                                  \
+            memcpy(out[k], &o, sizeof o);                                                            \
+        }                                                                                            \
+    }                                                                                                \
+    static inline void route_bf16_##V(void *const out[4], vf##V g, vb##V a8)                         \
+    {                                                                                                \
+        vh##V a = __builtin_convertvector(a8, vh##V);                                                \
+        vw##V h = narrow_bf16_##V(g);                                                                \
+        for (int k = 0; k < 4; k++) {                                                                \
+            vw##V o = h & (vw##V)(a == (int16_t)k);                                                  \
+            memcpy(out[k], &o, sizeof o);                                                            \
+        }                                                                                            \
+    }                                                                                                \
     /* best, arg = v, k where v > best (strictly: the first of equal maxima wins) */                 \
     static inline void select##V(vf##V v, int32_t k, vf##V *best, vi##V *arg)                        \
     {                                                                                                \
@@ -51,8 +101,8 @@
     }
 
 /* Blocks of X channels in P = X / V vectors of V lanes. */
-#define DEFINE_ROW_KERNELS(X, V)                                                                     \
-    static void forward_row_##X(const pool_row *r)                                                   \
+#define DEFINE_ROW_KERNELS(X, V, T, E)                                                               \
+    static void forward_row_##X##_##T(const pool_row *r)                                             \
     {                                                                                                \
         enum { P = X / V };                                                                          \
         vq##V lane_step;                                                                             \
@@ -68,10 +118,10 @@
             for (int p = 0; p < P; p++) {                                                            \
                 vf##V v[4];                                                                          \
                 for (int k = 0; k < 4; k++) {                                                        \
-                    memcpy(&v[k], r->in0 + at[k] * X + p * V, sizeof v[k]);                          \
+                    v[k] = load_##T##_##V((const char *)r->in0 + (size_t)(at[k] * X + p * V) * E);   \
                     if (r->drop) { /* v * scale where kept, v * 0 where dropped */                   \
                         uint64_t i = r->row_index + (uint64_t)(at[k] * r->C + p * V);                \
-                        v[k] *= (vf##V)(keep##V(r->key, threshold, lane_step, i) & scale);               \
+                        v[k] *= (vf##V)(keep##V(r->key, threshold, lane_step, i) & scale);           \
                     }                                                                                \
                 }                                                                                    \
                 vf##V best = v[0];                                                                   \
@@ -80,52 +130,56 @@
                 vi##V positive = best > 0.0f; /* else code 4: no gradient flows back */              \
                 arg = (arg & positive) | (4 & ~positive);                                            \
                 vb##V a = __builtin_convertvector(__builtin_convertvector(arg, vh##V), vb##V);       \
-                memcpy(r->out + ow * X + p * V, &best, sizeof best);                                 \
+                store_##T##_##V((char *)r->out + (size_t)(ow * X + p * V) * E, best);                \
                 memcpy(r->arg + ow * X + p * V, &a, sizeof a);                                       \
             }                                                                                        \
         }                                                                                            \
     }                                                                                                \
                                                                                                      \
-    static void backward_row_##X(const pool_row *r)                                                  \
+    static void backward_row_##X##_##T(const pool_row *r)                                            \
     {                                                                                                \
         enum { P = X / V };                                                                          \
-        float *r0 = r->out, *r1 = r->out + r->W * X;                                                 \
+        char *r0 = r->out, *r1 = (char *)r->out + (size_t)(r->W * X) * E;                            \
         for (long ow = 0; ow < r->OW; ow++)                                                          \
             for (int p = 0; p < P; p++) {                                                            \
                 long e = ow * X + p * V;                                                             \
-                vf##V dy;                                                                            \
+                vf##V dy = load_##T##_##V((const char *)r->dy + (size_t)e * E);                      \
                 vb##V a8;                                                                            \
-                memcpy(&dy, r->dy + e, sizeof dy);                                                   \
                 memcpy(&a8, r->arg_in + e, sizeof a8);                                               \
-                vi##V a = __builtin_convertvector(__builtin_convertvector(a8, vh##V), vi##V);        \
-                vi##V g = (vi##V)(dy * r->scale);                                                    \
-                vf##V o0 = (vf##V)(g & (a == 0)), o1 = (vf##V)(g & (a == 1));                        \
-                vf##V o2 = (vf##V)(g & (a == 2)), o3 = (vf##V)(g & (a == 3));                        \
-                memcpy(r0 + (2 * ow) * X + p * V, &o0, sizeof o0);                                   \
-                memcpy(r0 + (2 * ow + 1) * X + p * V, &o1, sizeof o1);                               \
-                memcpy(r1 + (2 * ow) * X + p * V, &o2, sizeof o2);                                   \
-                memcpy(r1 + (2 * ow + 1) * X + p * V, &o3, sizeof o3);                               \
+                void *const out[4] = {r0 + (size_t)((2 * ow) * X + p * V) * E,                       \
+                                      r0 + (size_t)((2 * ow + 1) * X + p * V) * E,                   \
+                                      r1 + (size_t)((2 * ow) * X + p * V) * E,                       \
+                                      r1 + (size_t)((2 * ow + 1) * X + p * V) * E};                  \
+                route_##T##_##V(out, dy * r->scale, a8);                                             \
             }                                                                                        \
     }
+
+/* Both element types of both block widths: T names the type, E its bytes. */
+#define DEFINE_BLOCK_KERNELS(X, V) DEFINE_ROW_KERNELS(X, V, f32, 4) DEFINE_ROW_KERNELS(X, V, bf16, 2)
 
 #if POOL_ROWS_LANES >= 16
 DEFINE_VECTORS(16)
 DEFINE_VECTORS(8)
-DEFINE_ROW_KERNELS(16, 16)
-DEFINE_ROW_KERNELS(8, 8)
+DEFINE_BLOCK_KERNELS(16, 16)
+DEFINE_BLOCK_KERNELS(8, 8)
 #elif POOL_ROWS_LANES == 8
 DEFINE_VECTORS(8)
-DEFINE_ROW_KERNELS(16, 8)
-DEFINE_ROW_KERNELS(8, 8)
+DEFINE_BLOCK_KERNELS(16, 8)
+DEFINE_BLOCK_KERNELS(8, 8)
 #else
 DEFINE_VECTORS(4)
-DEFINE_ROW_KERNELS(16, 4)
-DEFINE_ROW_KERNELS(8, 4)
+DEFINE_BLOCK_KERNELS(16, 4)
+DEFINE_BLOCK_KERNELS(8, 4)
 #endif
 
 const pool_row_kernels *POOL_CAT_(pool_rows, POOL_ROWS_ISA)(void)
 {
-    static const pool_row_kernels table = {POOL_STR_(POOL_ROWS_ISA), forward_row_16, backward_row_16, forward_row_8,
-                                           backward_row_8};
+    static const pool_row_kernels table = {
+        .isa = POOL_STR_(POOL_ROWS_ISA),
+        .forward16 = {[POOL_F32] = forward_row_16_f32, [POOL_BF16] = forward_row_16_bf16},
+        .backward16 = {[POOL_F32] = backward_row_16_f32, [POOL_BF16] = backward_row_16_bf16},
+        .forward8 = {[POOL_F32] = forward_row_8_f32, [POOL_BF16] = forward_row_8_bf16},
+        .backward8 = {[POOL_F32] = backward_row_8_f32, [POOL_BF16] = backward_row_8_bf16},
+    };
     return &table;
 }
