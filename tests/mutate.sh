@@ -74,6 +74,11 @@ neon-tail-store-whole-vector @@ release @@ simd/vec_neon.h @@ memcpy(p, buf, n *
 pool-bf16-store-truncates @@ release @@ engine/net/layers/pool_rows_body.h @@ vu##V nearest = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16; @@ vu##V nearest = u >> 16;
 pool-bf16-nan-not-quieted @@ release @@ engine/net/layers/pool_rows_body.h @@ vu##V quiet = (u >> 16) | BF16_QUIET_BIT; @@ vu##V quiet = (u >> 16);
 pool-bf16-load-shifted-wrong @@ release @@ engine/net/layers/pool_rows_body.h @@ return (vf##V)(__builtin_convertvector(h, vu##V) << 16); @@ return (vf##V)(__builtin_convertvector(h, vu##V) << 15);
+bf16-pool-output-at-float-offsets @@ release @@ engine/net/layers/conv_pool.c @@ maxpool_fused_forward(n->chunk_buf, (char *)l->out_buf + o * es, (uint8_t *)l->workspace + o, &g, &d); @@ maxpool_fused_forward(n->chunk_buf, (char *)l->out_buf + o * es * 2, (uint8_t *)l->workspace + o, &g, &d);
+bf16-flatten-keeps-bf16 @@ release @@ engine/net/layers/flatten.c @@ GC_TRY(md_4d(&nhwc, out_md.data_type, b, l->in.c, l->in.h, l->in.w, dnnl_nhwc)); @@ GC_TRY(md_4d(&nhwc, n->act_dt, b, l->in.c, l->in.h, l->in.w, dnnl_nhwc));
+bf16-pool-reads-f32 @@ release @@ engine/net/layers/conv_pool.c @@ .elem = n->act_dt == dnnl_bf16 ? POOL_BF16 : POOL_F32}; @@ .elem = POOL_F32};
+bf16-input-not-converted @@ release @@ engine/net/net.c @@ if (n->converted_input) GC_TRY(dnnl_op_run(&n->ctx, &n->input_conversion[p->variant])); @@ (void)p;
+bf16-checkpoint-forgets-precision @@ release @@ benchmarks/gcbench/checkpoint_session.c @@ LINE("precision=%s\n", precision_name(o->precision)); @@ (void)0;
 EOF
 }
 

@@ -107,7 +107,7 @@ static double time_pool(const pool_buffers *b, pool_geometry g, const pool_dropo
 static int calibrate_layer(net *n, const layer *l, int batch, double budget, chunk_plan_layer *r)
 {
     conv_geometry g = {l->in.c, l->in.h, l->in.w, l->filters, l->kernel, l->index ? n->act_tag : n->input_tag,
-                       n->act_tag, l->index ? n->act_dt : n->input_dt, n->weight_dt};
+                       n->act_tag, n->act_dt, n->weight_dt};
     dnnl_memory_desc_t md;
     GC_TRY(md_4d(&md, n->act_dt, 1, l->filters, conv_h(l), conv_w(l), n->act_tag));
     size_t per_image = md_bytes(&md);
@@ -115,7 +115,8 @@ static int calibrate_layer(net *n, const layer *l, int batch, double budget, chu
     for (int c = 1; c <= 64 && c <= batch && (size_t)c * per_image <= CHUNK_PLAN_MAX_BYTES; c *= 2) sizes[nsizes++] = c;
     if (nsizes == 0) sizes[nsizes++] = 1;
     pool_geometry pg = {.n = sizes[nsizes - 1], .c = l->filters, .h = conv_h(l), .w = conv_w(l),
-                        .block = pool_block_of(n->act_tag, l->filters)};
+                        .block = pool_block_of(n->act_tag, l->filters),
+                        .elem = n->act_dt == dnnl_bf16 ? POOL_BF16 : POOL_F32};
     pool_dropout drop = {l->rate, 1};
     pool_buffers pool;
     GC_TRY(pool_buffers_alloc(pg, &pool));
