@@ -10,7 +10,8 @@
  * bit-identical outputs, weight gradients and input gradients of the second layer. What it
  * catches: the bf16 path reading or writing an activation in the wrong type or at the wrong
  * offset (the chunk's bytes, not its floats), the flatten not converting, a gradient dropped
- * or doubled, the dropout masks differing between precisions. Tolerance-based agreement on
+ * or doubled, the dropout masks differing between precisions. (The batch itself is written
+ * in bf16 by the loader: tests/test_loader.c.) Tolerance-based agreement on
  * ordinary values is the seed study's business (README). */
 #include <math.h>
 #include <stdlib.h>
@@ -68,8 +69,13 @@ static pass_result run(net *n)
 {
     integer_weights(&n->params);
     size_t in = (size_t)BATCH * (size_t)act_shape_elems(n->input);
-    float *x = net_input(n);
-    for (size_t i = 0; i < in; i++) x[i] = (float)(rng_u64(41, i) % 2);
+    for (size_t i = 0; i < in; i++) { /* the batch in the network's type, as the loader writes it */
+        float v = (float)(rng_u64(41, i) % 2);
+        if (n->input_dt == dnnl_bf16)
+            ((bf16 *)net_input(n))[i] = bf16_from_f32(v);
+        else
+            ((float *)net_input(n))[i] = v;
+    }
     pass_ctx p = {.variant = 0, .batch = BATCH, .training = true, .noise_key = rng_key(7, RNG_STREAM_DROPOUT, 0, 0)};
     cr_assert_eq(net_forward(n, &p), GC_OK, "%s", gc_error_message());
     float *dy = net_output_grad(n);

@@ -236,7 +236,8 @@ Test(dropout, evaluation_passes_through)
     cr_assert_eq(net_add_dropout(n, 0.5f), GC_OK);
     int b = 2;
     cr_assert_eq(net_plan(n, &b, 1), GC_OK);
-    for (int i = 0; i < 36; i++) net_input(n)[i] = (float)i + 1.0f;
+    float *x = net_input(n);
+    for (int i = 0; i < 36; i++) x[i] = (float)i + 1.0f;
     pass_ctx p = {.variant = 0, .batch = 2, .training = false, .noise_key = 5};
     cr_assert_eq(net_forward(n, &p), GC_OK);
     for (int i = 0; i < 36; i++) cr_expect_eq(net_output(n)[i], (float)i + 1.0f);

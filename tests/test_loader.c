@@ -10,6 +10,7 @@
 #include "io/input/loader.h"
 #include "io/input/prefetch.h"
 #include "io/input/synthetic.h"
+#include "simd/bf16.h"
 
 static dataset data;
 
@@ -105,21 +106,20 @@ Test(loader, rejects_empty_batches)
     gc_error_clear();
 }
 
-Test(loader, prefetcher_delivers_the_loader_batches_in_order_across_epochs)
+static void delivers_in_order(int depth)
 {
     loader ld;
     cr_assert_eq(loader_init(&ld, &data, 8, true, false, true, 5), GC_OK);
     prefetcher *p;
-    cr_assert_eq(prefetch_start(&p, &ld, 3, 0, 0), GC_OK);
+    cr_assert_eq(prefetch_start(&p, &ld, depth, 3, 0, 0), GC_OK);
     cr_assert_eq(prefetch_batches(p), 5);
-    size_t floats = loader_batch_floats(&ld);
-    float *expect = malloc(floats * sizeof(float));
+    float *expect = malloc(loader_batch_bytes(&ld));
     uint8_t labels[8];
     cr_assert(expect);
     for (int e = 0; e < 3; e++) {
         loader_start_epoch(&ld, e);
         for (int s = 0; s < 5; s++) {
-            float *in;
+            void *in;
             uint8_t *lab;
             int size;
             double waited;
@@ -131,7 +131,7 @@ Test(loader, prefetcher_delivers_the_loader_batches_in_order_across_epochs)
             cr_expect_geq(waited, 0.0);
         }
     }
-    float *in;
+    void *in;
     uint8_t *lab;
     int size;
     double waited;
@@ -143,6 +143,11 @@ Test(loader, prefetcher_delivers_the_loader_batches_in_order_across_epochs)
     loader_free(&ld);
 }
 
+Test(loader, prefetcher_delivers_the_loader_batches_in_order_across_epochs) { delivers_in_order(2); }
+
+/* One buffer (validation's): each batch filled on demand, the same batches in the same order. */
+Test(loader, single_buffer_prefetcher_delivers_the_same_batches) { delivers_in_order(1); }
+
 /* Stopped after the first of 1000 batches, with the producer blocked waiting for a free buffer:
  * it must wake and exit (a deadlock fails on the time limit), and the batch handed out was
  * the loader's first. */
@@ -151,8 +156,8 @@ Test(loader, prefetcher_stops_cleanly_midway, .timeout = 20)
     loader ld;
     cr_assert_eq(loader_init(&ld, &data, 4, true, true, false, 5), GC_OK);
     prefetcher *p;
-    cr_assert_eq(prefetch_start(&p, &ld, 100, 0, 0), GC_OK);
-    float *in;
+    cr_assert_eq(prefetch_start(&p, &ld, 2, 100, 0, 0), GC_OK);
+    void *in;
     uint8_t *lab;
     int size;
     double waited;
@@ -265,17 +270,59 @@ Test(loader, prefetcher_hands_over_a_failed_image)
     loader ld;
     cr_assert_eq(loader_init(&ld, &d, 4, false, false, true, 1), GC_OK);
     prefetcher *p;
-    cr_assert_eq(prefetch_start(&p, &ld, 1, 0, 0), GC_OK);
-    float *input;
+    cr_assert_eq(prefetch_start(&p, &ld, 2, 1, 0, 0), GC_OK);
+    void *input;
     uint8_t *lab;
     int size;
     double waited;
     cr_assert_eq(prefetch_next(p, 0, 0, &input, &lab, &size, &waited), GC_OK);
-    cr_expect_float_eq(input[0], 0.0f, 0.0f);
+    cr_expect_float_eq(((float *)input)[0], 0.0f, 0.0f);
     gc_error_clear();
     cr_assert_eq(prefetch_next(p, 0, 1, &input, &lab, &size, &waited), GC_EUSAGE);
     cr_expect(strstr(gc_error_message(), "image 5: cannot be made"), "got '%s'", gc_error_message());
     gc_error_clear();
     prefetch_stop(p);
     loader_free(&ld);
+}
+
+/* bf16 batches (a network that computes in bf16): every value is the f32 batch's, rounded to
+ * nearest even, for plain and augmented images, in both layouts; the prefetcher hands out the
+ * same. Catches: a bf16 loader writing f32 (or truncating), images at f32 offsets. */
+Test(loader, bf16_batches_are_the_f32_batches_rounded)
+{
+    for (int planar = 0; planar < 2; planar++)
+        for (int augment = 0; augment < 2; augment++) {
+            loader a, b;
+            cr_assert_eq(loader_init(&a, &data, 8, true, augment, planar, 5), GC_OK);
+            cr_assert_eq(loader_init(&b, &data, 8, true, augment, planar, 5), GC_OK);
+            cr_assert_eq(loader_set_bf16(&b), GC_OK);
+            size_t values = loader_batch_bytes(&a) / sizeof(float);
+            cr_assert_eq(loader_batch_bytes(&b), values * sizeof(bf16));
+            float *f = malloc(values * sizeof *f);
+            bf16 *h = malloc(values * sizeof *h);
+            uint8_t la[8], lb[8];
+            cr_assert(f && h);
+            int n = loader_fill(&a, 2, f, la);
+            cr_assert_eq(loader_fill(&b, 2, h, lb), n);
+            size_t inexact = 0;
+            for (size_t i = 0; i < (size_t)n * values / 8; i++) {
+                cr_assert_eq(h[i], bf16_from_f32(f[i]), "planar %d augment %d: value %zu", planar, augment, i);
+                inexact += f32_from_bf16(h[i]) != f[i];
+            }
+            cr_expect(inexact > 0, "the rounding was exercised (x/255 is rarely a bf16 value)");
+            cr_expect(memcmp(la, lb, (size_t)n) == 0);
+
+            prefetcher *p;
+            cr_assert_eq(prefetch_start(&p, &b, 1, 1, 0, 2), GC_OK);
+            void *in;
+            uint8_t *lab;
+            int size;
+            double waited;
+            cr_assert_eq(prefetch_next(p, 0, 2, &in, &lab, &size, &waited), GC_OK);
+            cr_expect(memcmp(in, h, (size_t)n * values / 8 * sizeof *h) == 0, "the prefetched bf16 batch");
+            prefetch_stop(p);
+            free(f), free(h);
+            loader_free(&a);
+            loader_free(&b);
+        }
 }

@@ -51,7 +51,6 @@ void net_destroy(net *n)
         gc_free(l->mask);
     }
     gc_free(n->own_input);
-    gc_free(n->converted_input);
     free(n->input_mems);
     free(n->input_offsets);
     gc_free(n->diff[0]);
@@ -236,18 +235,16 @@ int net_set_precision(net *n, dnnl_data_type_t act, dnnl_data_type_t weights)
     if (!f32 && !bf16)
         return gc_fail(GC_EUSAGE, "precision %s activations / %s weights: gcbench trains in f32 or in bf16 (both)",
                        dt_name(act), dt_name(weights));
-    n->act_dt = act;
+    n->input_dt = n->act_dt = act; /* the batch too: the loader writes it in this type */
     n->weight_dt = weights;
     return GC_OK;
 }
 
 static bool in_place(const layer *l) { return l->ops->in_place; }
 
-/* The first layer reads the batch in the activations' type: in bf16, a copy converted from
- * the f32 batch the loader fills (net_forward converts it). */
 int layer_in_md(const net *n, const layer *l, long b, dnnl_memory_desc_t *md)
 {
-    if (l->index == 0) return md_4d(md, n->act_dt, b, n->input.c, n->input.h, n->input.w, n->input_tag);
+    if (l->index == 0) return md_4d(md, n->input_dt, b, n->input.c, n->input.h, n->input.w, n->input_tag);
     return layer_out_md(n, &n->layers[l->index - 1], b, md);
 }
 
@@ -325,19 +322,19 @@ static int alloc_buffers(net *n)
     GC_TRY(gc_alloc((void **)&n->own_input, in_bytes, "the input batch"));
     n->input_bytes = in_bytes;
     n->input_buf = n->own_input;
-    if (n->act_dt != n->input_dt) {
-        GC_TRY(layer_in_md(n, &n->layers[0], b, &in_md));
-        GC_TRY(gc_alloc((void **)&n->converted_input, md_bytes(&in_md), "the input batch in the compute type"));
-    }
 
-    size_t diff_bytes = 0;
+    /* Backwards, layer i reads its output's gradient from diff[(L-1-i) % 2] and writes its
+     * input's into the other: each buffer is sized for the gradients that pass through it. */
+    size_t diff_bytes[2] = {0, 0};
+    const int L = n->nlayers;
     for (int i = 0; i < n->nlayers; i++) {
         layer *l = &n->layers[i];
-        l->in_buf = i ? n->layers[i - 1].out_buf : n->converted_input ? n->converted_input : n->input_buf;
+        l->in_buf = i ? n->layers[i - 1].out_buf : n->input_buf;
         dnnl_memory_desc_t md;
         GC_TRY(layer_out_md(n, l, b, &md));
         size_t bytes = md_bytes(&md);
-        if (bytes > diff_bytes) diff_bytes = bytes;
+        size_t *need = &diff_bytes[(L - 1 - i) & 1];
+        if (bytes > *need) *need = bytes;
         if (in_place(l)) {
             l->out_buf = l->in_buf;
         } else {
@@ -346,11 +343,11 @@ static int alloc_buffers(net *n)
             GC_TRY(gc_alloc((void **)&l->out_buf, bytes, what));
         }
     }
-    if (n->input_grad && in_bytes > diff_bytes) diff_bytes = in_bytes;
-    n->diff_bytes = diff_bytes;
+    if (n->input_grad && in_bytes > diff_bytes[L & 1]) diff_bytes[L & 1] = in_bytes;
+    n->diff_bytes = diff_bytes[0] + diff_bytes[1];
     GC_TRY(alloc_chunk_scratch(n));
-    GC_TRY(gc_alloc((void **)&n->diff[0], diff_bytes, "the gradient buffers"));
-    GC_TRY(gc_alloc((void **)&n->diff[1], diff_bytes, "the gradient buffers"));
+    GC_TRY(gc_alloc((void **)&n->diff[0], diff_bytes[0], "the gradient buffers"));
+    GC_TRY(gc_alloc((void **)&n->diff[1], diff_bytes[1], "the gradient buffers"));
     /* Backwards, each layer's input gradient is the previous layer's output gradient. */
     for (int i = 0; i < n->nlayers; i++) {
         layer *l = &n->layers[i];
@@ -374,16 +371,6 @@ static int check_precision(const net *n)
                            l->name, l->ops->type, dt_name(n->act_dt));
     }
     return GC_OK;
-}
-
-/* The reorder of batch variant v from the loader's f32 batch to the first layer's type. */
-static int plan_input_conversion(net *n, int v)
-{
-    dnnl_memory_desc_t from, to;
-    long b = n->batch[v];
-    GC_TRY(md_4d(&from, n->input_dt, b, n->input.c, n->input.h, n->input.w, n->input_tag));
-    GC_TRY(layer_in_md(n, &n->layers[0], b, &to));
-    return dnnl_ctx_reorder(&n->ctx, &from, n->input_buf, &to, n->converted_input, &n->input_conversion[v]);
 }
 
 /* The memory objects over the input batch or a slice of it: the ones net_bind_input moves. */
@@ -427,8 +414,6 @@ int net_plan(net *n, const int *batch_sizes, int count)
     GC_TRY(check_precision(n));
     GC_TRY(params_alloc(&n->params));
     GC_TRY(alloc_buffers(n));
-    if (n->converted_input)
-        for (int v = 0; v < n->nvariants; v++) GC_TRY(plan_input_conversion(n, v));
     for (int v = 0; v < n->nvariants; v++) {
         for (int i = 0; i < n->nlayers; i++) {
             layer *l = &n->layers[i];
@@ -444,7 +429,7 @@ int net_plan(net *n, const int *batch_sizes, int count)
     return GC_OK;
 }
 
-int net_bind_input(net *n, float *input)
+int net_bind_input(net *n, void *input)
 {
     if (!input) input = n->own_input;
     if (input == n->input_buf) return GC_OK;
@@ -453,7 +438,7 @@ int net_bind_input(net *n, float *input)
     for (size_t i = 0; i < n->ninput_mems; i++)
         DNNL_TRY(dnnl_memory_set_data_handle(n->input_mems[i], (char *)input + n->input_offsets[i]));
     n->input_buf = input;
-    if (!n->converted_input) n->layers[0].in_buf = input;
+    n->layers[0].in_buf = input;
     return GC_OK;
 }
 
@@ -476,7 +461,6 @@ static int run_layer(net *n, layer *l, const pass_ctx *p, bool backward)
 
 int net_forward(net *n, const pass_ctx *p)
 {
-    if (n->converted_input) GC_TRY(dnnl_op_run(&n->ctx, &n->input_conversion[p->variant]));
     for (int i = 0; i < n->nlayers; i++) GC_TRY(run_layer(n, &n->layers[i], p, false));
     return dnnl_ctx_wait(&n->ctx);
 }
@@ -489,8 +473,8 @@ int net_backward(net *n, const pass_ctx *p)
 
 size_t net_activation_bytes(const net *n)
 {
-    size_t total = 2 * n->diff_bytes + n->chunk_bytes;
-    total += (size_t)n->max_batch * (size_t)act_shape_elems(n->input) * sizeof(float);
+    size_t total = n->diff_bytes + n->chunk_bytes;
+    total += n->input_bytes;
     for (int i = 0; i < n->nlayers; i++) {
         const layer *l = &n->layers[i];
         if (l->out_buf != l->in_buf) total += layer_out_elems(n, l, n->max_batch) * sizeof(float);

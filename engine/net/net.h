@@ -146,13 +146,11 @@ struct net {
     int batch[NET_MAX_VARIANTS]; /* planned batch sizes */
     int nvariants;
 
-    float *input_buf;        /* max_batch images in input_tag's layout (net-owned, or bound) */
+    void *input_buf;         /* max_batch images in input_tag's layout and input_dt (net-owned, or bound) */
     int chunk_images;        /* conv_pool layers run this many images at a time (0: automatic) */
     float *chunk_buf;        /* conv_pool scratch: one chunk's conv output, then its gradient */
     size_t chunk_bytes;
-    float *own_input;        /* the buffer net_plan allocated */
-    void *converted_input;   /* when the activations are not f32: the batch in their type, */
-    dnnl_op input_conversion[NET_MAX_VARIANTS]; /* converted per batch size by net_forward */
+    void *own_input;         /* the buffer net_plan allocated */
     dnnl_memory_t *input_mems; /* every memory object over (part of) the input batch, and its */
     size_t *input_offsets;     /* offset in bytes, for net_bind_input */
     size_t ninput_mems;
@@ -160,7 +158,7 @@ struct net {
     bool input_grad;         /* the first layer also computes d(loss)/d(input) (gradient checks) */
     epoch_profile *profile;  /* when set, each layer's forward and backward time accumulates here */
     float *diff[2];          /* ping-pong gradient buffers */
-    size_t diff_bytes;
+    size_t diff_bytes;       /* the two together */
     bool planned;
 };
 
@@ -204,9 +202,10 @@ int net_plan(net *n, const int *batch_sizes, int count);
 /* The plan index of batch size b, or -1 when it was not planned. */
 int net_variant(const net *n, int b);
 
-/* The input batch (floats in n->input_tag's layout) the loader fills, and the network's output (one logit per
- * image for the seed model) with the buffer where the loss writes its gradient. */
-static inline float *net_input(net *n) { return n->input_buf; }
+/* The input batch (n->input_dt values in n->input_tag's layout: f32, or bf16 in a bf16
+ * network) the loader fills, and the network's output (one logit per image for the seed model)
+ * with the buffer where the loss writes its gradient. */
+static inline void *net_input(net *n) { return n->input_buf; }
 static inline const float *net_output(const net *n) { return n->layers[n->nlayers - 1].out_buf; }
 static inline float *net_output_grad(net *n) { return n->layers[n->nlayers - 1].d_out; }
 static inline act_shape net_output_shape(const net *n) { return n->layers[n->nlayers - 1].out; }
@@ -214,7 +213,7 @@ static inline act_shape net_output_shape(const net *n) { return n->layers[n->nla
 /* Makes `input` (max_batch images, or NULL for the network's own buffer) the input batch of the
  * following passes: a loader can fill one buffer while the network reads another. Nothing is
  * copied or allocated. */
-int net_bind_input(net *n, float *input);
+int net_bind_input(net *n, void *input);
 
 int net_forward(net *n, const pass_ctx *p);
 int net_backward(net *n, const pass_ctx *p);

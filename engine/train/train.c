@@ -58,7 +58,7 @@ static int run_step(net *n, prefetcher *pf, int epoch, int step, uint64_t seed, 
 {
     epoch_profile *prof = n->profile;
     double step_start = clock_seconds(), w;
-    float *input;
+    void *input;
     uint8_t *labels;
     int b, first;
     GC_TRY(prefetch_next(pf, epoch, step, &input, &labels, &b, &w));
@@ -215,7 +215,10 @@ static int start_prefetch(const net *n, const dataset *data, int batch, bool tra
     loader ld;
     GC_TRY(loader_init(&ld, data, batch, training, training && augment, n->input_tag == dnnl_nchw, seed));
     loader_set_share(&ld, dist_rank(), dist_ranks());
-    int rc = prefetch_start(out, &ld, epochs, epoch, step);
+    int rc = n->input_dt == dnnl_bf16 ? loader_set_bf16(&ld) : GC_OK; /* the batch in the network's type */
+    /* training works a batch ahead; validation (a few batches an epoch) fills on demand and
+     * so holds one batch of memory, not two */
+    if (rc == GC_OK) rc = prefetch_start(out, &ld, training ? 2 : 1, epochs, epoch, step);
     loader_free(&ld);
     return rc;
 }

@@ -5,15 +5,20 @@
 #include "engine/base/error.h"
 #include "engine/base/rng.h"
 #include "io/input/augment.h"
+#include "simd/simd.h"
 
-/* The loader's own buffers: the image order, and one image when images are made on demand. */
+/* The loader's own buffers: the image order, one image when images are made on demand, and
+ * one image in f32 when writing bf16. */
 static int alloc_buffers(loader *ld)
 {
     ld->order = NULL;
     ld->drawn = NULL;
+    ld->staged = NULL;
     int rc = gc_alloc((void **)&ld->order, ld->data->count * sizeof *ld->order, "the image order");
     if (rc == GC_OK && !ld->data->pixels)
         rc = gc_alloc((void **)&ld->drawn, dataset_image_bytes(ld->data), "an image made on demand");
+    if (rc == GC_OK && ld->bf16)
+        rc = gc_alloc((void **)&ld->staged, dataset_image_bytes(ld->data) * sizeof(float), "an image before bf16");
     if (rc != GC_OK) loader_free(ld);
     return rc;
 }
@@ -40,8 +45,17 @@ void loader_free(loader *ld)
 {
     gc_free(ld->order);
     gc_free(ld->drawn);
+    gc_free(ld->staged);
     ld->order = NULL;
     ld->drawn = NULL;
+    ld->staged = NULL;
+}
+
+int loader_set_bf16(loader *ld)
+{
+    if (ld->bf16) return GC_OK;
+    ld->bf16 = true;
+    return gc_alloc((void **)&ld->staged, dataset_image_bytes(ld->data) * sizeof(float), "an image before bf16");
 }
 
 void loader_set_share(loader *ld, int rank, int ranks)
@@ -63,7 +77,11 @@ int loader_share_size(const loader *ld, int step, int *first)
     return dist_share(loader_batch_size(ld, step), ld->rank, ld->ranks, first);
 }
 
-size_t loader_batch_floats(const loader *ld) { return (size_t)ld->batch * dataset_image_bytes(ld->data); }
+/* Values per image are its bytes (uint8 HWC). */
+size_t loader_batch_bytes(const loader *ld)
+{
+    return (size_t)ld->batch * dataset_image_bytes(ld->data) * (ld->bf16 ? sizeof(bf16) : sizeof(float));
+}
 
 void loader_start_epoch(loader *ld, int epoch)
 {
@@ -103,14 +121,20 @@ static int convert_image(const loader *ld, size_t idx, float *dst)
     return GC_OK;
 }
 
-int loader_fill(const loader *ld, int step, float *input, uint8_t *labels)
+int loader_fill(const loader *ld, int step, void *input, uint8_t *labels)
 {
     int share_first;
     int b = loader_share_size(ld, step, &share_first);
-    size_t first = (size_t)step * (size_t)ld->batch + (size_t)share_first, bytes = dataset_image_bytes(ld->data);
+    size_t first = (size_t)step * (size_t)ld->batch + (size_t)share_first, values = dataset_image_bytes(ld->data);
     for (int k = 0; k < b; k++) {
         size_t idx = ld->order[first + (size_t)k];
-        int rc = convert_image(ld, idx, input + (size_t)k * bytes);
+        int rc;
+        if (ld->bf16) {
+            rc = convert_image(ld, idx, ld->staged);
+            if (rc == GC_OK) simd_best()->f32_to_bf16((bf16 *)input + (size_t)k * values, ld->staged, values);
+        } else {
+            rc = convert_image(ld, idx, (float *)input + (size_t)k * values);
+        }
         if (rc != GC_OK) return -rc;
         labels[k] = ld->data->labels[idx];
     }

@@ -1,5 +1,6 @@
 /* The batch loader: per-epoch shuffle from the seed, uint8 HWC images -> float batches
- * rescaled by 1/255 (NCHW or NHWC, as the network takes them), with their labels; for
+ * rescaled by 1/255 (NCHW or NHWC, as the network takes them; f32, or bf16 for a network that
+ * computes in bf16: the f32 values rounded to nearest even), with their labels; for
  * training, each image through the seed's random augmentation (io/input/augment.h) in the same pass.
  * Every draw is keyed by (seed, epoch, image index), so batches do not depend on threads. */
 #ifndef GCBENCH_IO_LOADER_H
@@ -17,11 +18,13 @@ typedef struct {
     bool shuffle;  /* a new order every epoch (training) */
     bool augment;  /* random flips, rotation and zoom (training) */
     bool planar;   /* write NCHW (else NHWC) */
+    bool bf16;     /* write bf16 (else f32) */
     uint64_t seed;
     size_t *order; /* the current epoch's order of image indices */
     int epoch;     /* the epoch `order` belongs to */
     int rank, ranks; /* data parallelism: this process fills only its share of every batch */
     uint8_t *drawn;  /* one image, for datasets drawn on demand */
+    float *staged;   /* bf16: one image in f32, before it is narrowed into the batch */
 } loader;
 
 /* shuffle and augment are what training uses; evaluation passes neither. */
@@ -31,6 +34,9 @@ void loader_free(loader *ld);
 /* *copy: the same loader with buffers of its own (its order is set by the next
  * loader_start_epoch), for use on another thread. */
 int loader_clone(loader *copy, const loader *ld);
+
+/* Makes the loader write bf16 batches (before loader_clone). */
+int loader_set_bf16(loader *ld);
 
 /* Makes the loader fill only rank's share of every batch (engine/runtime/dist.h, dist_share): the
  * batches, their order and every image's augmentation stay those of a single process. */
@@ -52,9 +58,9 @@ void loader_start_epoch(loader *ld, int epoch);
 /* Writes this rank's share of batch `step` of the current epoch into input and labels;
  * returns its size, or minus the error code when an image made on demand failed (gc_fail on
  * this thread names it). Runs on the calling thread only: the loader's caller decides where the work happens. */
-int loader_fill(const loader *ld, int step, float *input, uint8_t *labels);
+int loader_fill(const loader *ld, int step, void *input, uint8_t *labels);
 
-/* Floats of one full batch. */
-size_t loader_batch_floats(const loader *ld);
+/* Bytes of one full batch. */
+size_t loader_batch_bytes(const loader *ld);
 
 #endif

@@ -14,7 +14,8 @@ struct prefetcher {
     long total;          /* batches of the whole sequence: epochs x per_epoch */
     long first;          /* the first one to produce (later than 0 when resuming) */
     int per_epoch;
-    float *input[2];
+    int depth;           /* buffers: 2 works a batch ahead, 1 fills each batch on demand */
+    void *input[2];
     uint8_t *labels[2];
     int size[2];
 
@@ -35,16 +36,17 @@ static void *produce(void *arg)
     prefetcher *p = arg;
     for (long t = p->first; t < p->total; t++) {
         pthread_mutex_lock(&p->lock);
-        /* Buffer t % 2 is free once batch t - 2 is no longer in use: the consumer has asked for t - 1. */
-        while (!p->stop && t > p->consumed + 1) pthread_cond_wait(&p->changed, &p->lock);
+        /* Buffer t % depth is free once batch t - depth is no longer in use: the consumer has
+         * asked for t - depth + 1. */
+        while (!p->stop && t > p->consumed + p->depth - 1) pthread_cond_wait(&p->changed, &p->lock);
         bool stop = p->stop;
         pthread_mutex_unlock(&p->lock);
         if (stop) break;
 
         int epoch = (int)(t / p->per_epoch), step = (int)(t % p->per_epoch);
         if (epoch != p->ld.epoch) loader_start_epoch(&p->ld, epoch);
-        int size = loader_fill(&p->ld, step, p->input[t % 2], p->labels[t % 2]);
-        p->size[t % 2] = size;
+        int size = loader_fill(&p->ld, step, p->input[t % p->depth], p->labels[t % p->depth]);
+        p->size[t % p->depth] = size;
 
         pthread_mutex_lock(&p->lock);
         if (size < 0) { /* hand the error to the consumer, and produce nothing more */
@@ -61,12 +63,14 @@ static void *produce(void *arg)
     return NULL;
 }
 
-int prefetch_start(prefetcher **out, const loader *ld, int epochs, int epoch, int step)
+int prefetch_start(prefetcher **out, const loader *ld, int depth, int epochs, int epoch, int step)
 {
+    if (depth < 1 || depth > 2) return gc_fail(GC_ERUNTIME, "prefetch depth %d: expected 1 or 2", depth);
     *out = NULL;
     prefetcher *p = calloc(1, sizeof *p);
     if (!p) return gc_fail(GC_ERUNTIME, "out of memory creating the batch prefetcher");
     p->per_epoch = loader_batches(ld);
+    p->depth = depth;
     p->total = (long)epochs * p->per_epoch;
     p->first = (long)epoch * p->per_epoch + step;
     p->consumed = p->first - 1;
@@ -75,10 +79,10 @@ int prefetch_start(prefetcher **out, const loader *ld, int epochs, int epoch, in
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->changed, NULL);
 
-    size_t floats = loader_batch_floats(ld);
+    size_t bytes = loader_batch_bytes(ld);
     int rc = loader_clone(&p->ld, ld); /* its own order: the producer shuffles each epoch */
-    for (int i = 0; rc == GC_OK && i < 2; i++) {
-        rc = gc_alloc((void **)&p->input[i], floats * sizeof(float), "a prefetch buffer");
+    for (int i = 0; rc == GC_OK && i < depth; i++) {
+        rc = gc_alloc(&p->input[i], bytes, "a prefetch buffer");
         if (rc == GC_OK) rc = gc_alloc((void **)&p->labels[i], (size_t)ld->batch, "a prefetch label buffer");
     }
     if (rc == GC_OK && pthread_create(&p->thread, NULL, produce, p) != 0)
@@ -120,7 +124,7 @@ int prefetch_batch_size(const prefetcher *p, int step, int *share_first)
     return loader_batch_size(&p->ld, step);
 }
 
-int prefetch_next(prefetcher *p, int epoch, int step, float **input, uint8_t **labels, int *size, double *waited)
+int prefetch_next(prefetcher *p, int epoch, int step, void **input, uint8_t **labels, int *size, double *waited)
 {
     long t = (long)epoch * p->per_epoch + step;
     if (t != p->consumed + 1 || t >= p->total)
@@ -133,8 +137,8 @@ int prefetch_next(prefetcher *p, int epoch, int step, float **input, uint8_t **l
     pthread_mutex_unlock(&p->lock);
     if (p->failed == t) return gc_fail(p->error_code, "%s", p->error);
     *waited = clock_seconds() - start;
-    *input = p->input[t % 2];
-    *labels = p->labels[t % 2];
-    *size = p->size[t % 2];
+    *input = p->input[t % p->depth];
+    *labels = p->labels[t % p->depth];
+    *size = p->size[t % p->depth];
     return GC_OK;
 }
