@@ -11,6 +11,7 @@
 
 #include "engine/base/error.h"
 #include "engine/base/fnv.h"
+#include "engine/net/precision.h"
 #include "engine/runtime/dist.h"
 #include "session.h"
 
@@ -129,6 +130,9 @@ void session_log_plan(session *s)
                                                                        : "measured";
         fputs("{\"event\":\"plan\",\"source\":", s->log.f);
         json_string(s->log.f, src);
+        /* every direction reads and writes activations in one type; weight gradients are f32 */
+        fprintf(s->log.f, ",\"data_type\":\"%s\",\"weight_gradient_type\":\"f32\"",
+                dt_name(precision_dt(s->opt->precision)));
         fputs(",\"layers\":", s->log.f);
         chunk_plan_json(s->log.f, &s->plan);
         fputs("}\n", s->log.f);
@@ -139,7 +143,8 @@ void session_log_plan(session *s)
 void session_print_plan(const session *s)
 {
     if (s->opt->quiet || s->plan.nlayers == 0) return;
-    printf("plan:     images per oneDNN call, forward/backward, and implementations (%s):\n", s->plan_source);
+    printf("plan:     images per oneDNN call, forward/backward, and implementations (%s; %s data, f32 weight "
+           "gradients):\n", s->plan_source, dt_name(precision_dt(s->opt->precision)));
     for (int i = 0; i < s->plan.nlayers; i++) {
         const chunk_plan_layer *r = &s->plan.layers[i];
         printf("          %-9s %3d/%-3d  %s, %s, %s\n", r->layer, r->forward_chunk, r->backward_chunk,
