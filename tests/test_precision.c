@@ -190,3 +190,11 @@ Test(precision_cli, bf16_resume_gives_the_uninterrupted_log_and_fp32_refuses_its
     snprintf(tmp, sizeof tmp, "%s.tmp", ckpt);
     unlink(ckpt), unlink(tmp), unlink(log);
 }
+
+/* The plain layers (--unfused) compute in f32 only: bf16 with them is refused naming both flags. */
+Test(precision_cli, bf16_with_unfused_exits_2_naming_both)
+{
+    if (precision_check_cpu(PRECISION_BF16) != GC_OK) cr_skip_test("bf16 does not run natively here: %s", gc_error_message());
+    const cli_result *r = run("", "--precision bf16 --unfused");
+    expect_refusal(r, "--precision bf16 with --unfused: conv2d (Conv2D) computes in f32 only");
+}

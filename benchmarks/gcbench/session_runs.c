@@ -115,8 +115,10 @@ int session_build_net(session *s, net **out)
     GC_TRY(session_choose_plan(s, *out));
     int sizes[4], count = train_batch_sizes(s->opt->batch, s->train.count, s->val.count, sizes);
     int rc = net_plan(*out, sizes, count);
-    /* a plan may name an implementation this machine lacks */
+    /* a plan may name an implementation this machine lacks; bf16 needs the fused layers */
     if (rc == GC_EUSAGE && s->opt->plan_path) return gc_context(rc, "--plan '%s'", s->opt->plan_path);
+    if (rc == GC_EUSAGE && s->opt->unfused && s->opt->precision != PRECISION_FP32)
+        return gc_context(rc, "--precision %s with --unfused", precision_name(s->opt->precision));
     return rc;
 }
 
