@@ -196,5 +196,9 @@ Test(precision_cli, bf16_with_unfused_exits_2_naming_both)
 {
     if (precision_check_cpu(PRECISION_BF16) != GC_OK) cr_skip_test("bf16 does not run natively here: %s", gc_error_message());
     const cli_result *r = run("", "--precision bf16 --unfused");
-    expect_refusal(r, "--precision bf16 with --unfused: conv2d (Conv2D) computes in f32 only");
+    cr_expect_eq(r->status, 2, "exit %d, stderr: %s", r->status, r->err);
+    cr_expect(strstr(r->err, "gcbench: error: --precision bf16 with --unfused: conv2d (Conv2D) computes in f32 only"),
+              "%s", r->err);
+    cr_expect(strstr(r->err + 1, "gcbench: error:") == NULL, "reported once: %s", r->err);
+    cr_expect_eq(r->out[0], '\0', "nothing trained: %s", r->out);
 }
