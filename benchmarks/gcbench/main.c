@@ -27,8 +27,10 @@
 static void print_results(const options *opt, const run_summary *base, const run_summary *gc)
 {
     if (dist_rank() != 0) return; /* rank 0 speaks for all */
+    char setup[320];
+    options_setup_text(opt, setup, sizeof setup);
     if (opt->run_baseline && opt->run_gc)
-        console_comparison(stdout, base, gc);
+        console_comparison(stdout, base, gc, setup);
     else
         console_run_summary(stdout, opt->run_gc ? gc : base);
 }
