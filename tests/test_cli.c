@@ -578,3 +578,30 @@ Test(checkpoint_cli, another_optimizer_or_setting_is_refused_naming_it, .timeout
     cr_expect_eq(run(args)->status, 0, "the same configuration resumes");
     unlink(ckpt);
 }
+
+/* Catches: --gc-on parsed but not passed to the training (the GC run would train as with the
+ * gradient), or leaking into the baseline. */
+Test(cli, gc_on_update_changes_the_gc_run_and_not_the_baseline, .timeout = 300)
+{
+    static char a[1 << 16], b[1 << 16];
+    char *logs[2] = {a, b};
+    const char *modes[2] = {"gradient", "update"};
+    for (int i = 0; i < 2; i++) {
+        char log[256], args[1024];
+        temp_name(log, sizeof log, modes[i]);
+        snprintf(args, sizeof args, CKPT_RUN " --epochs 1 --optimizer adam --gc-on %s --log '%s'", modes[i], log);
+        result *r = run(args);
+        cr_assert_eq(r->status, 0, "%s", r->err);
+        timing_free_log(log, logs[i], sizeof a);
+        unlink(log);
+    }
+    char *gc_a = strstr(a, "\"run\":\"gc\""), *gc_b = strstr(b, "\"run\":\"gc\"");
+    cr_assert(gc_a && gc_b);
+    char *cfg_end_a = strchr(a, '\n'), *cfg_end_b = strchr(b, '\n');
+    cr_assert(cfg_end_a && cfg_end_b);
+    /* the baseline's records, after the config record, up to the gc run: identical */
+    cr_expect(gc_a - cfg_end_a == gc_b - cfg_end_b && memcmp(cfg_end_a, cfg_end_b, (size_t)(gc_a - cfg_end_a)) == 0,
+              "the baseline does not depend on --gc-on");
+    cr_expect(strcmp(gc_a, gc_b) != 0, "GC on the update trains differently from GC on the gradient");
+    cr_expect(strstr(b, "\"gc_on\":\"update\"") != NULL && strstr(a, "\"gc_on\":\"gradient\"") != NULL);
+}
