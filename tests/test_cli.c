@@ -462,22 +462,25 @@ Test(checkpoint_cli, a_non_finite_gradient_stops_naming_epoch_step_and_tensor, .
 
 /* Catches: a flag taken although the optimizer ignores it (the user believes it changed the
  * run), a bad value accepted, a misnamed optimizer. */
+/* A short run, should a refused flag be taken after all (the test then fails in seconds). */
+#define TINY_RUN "--epochs 1 --train-images 2 --val-images 1 --batch 2 --image-size 94"
+
 Test(cli, optimizer_flags_it_does_not_read_are_refused_naming_flag_and_optimizer)
 {
-    expect_usage_error("--optimizer adam --momentum 0.9", "--momentum does not apply to --optimizer adam");
-    expect_usage_error("--momentum 0.9 --optimizer adagrad", "--optimizer adagrad"); /* either order */
-    expect_usage_error("--optimizer sgd --epsilon 1e-3", "--epsilon does not apply to --optimizer sgd");
-    expect_usage_error("--optimizer sgd --beta1 0.5", "--beta1");
-    expect_usage_error("--initial-accumulator 0.2", "--optimizer rmsprop"); /* the default's */
-    expect_usage_error("--optimizer adagrad --nesterov", "--nesterov");
-    expect_usage_error("--optimizer sgd --nesterov", "--momentum above 0");
-    expect_usage_error("--optimizer lion", "--optimizer");
-    expect_usage_error("--gc-on weights", "--gc-on");
-    expect_usage_error("--weight-decay-form l2", "--weight-decay-form");
-    expect_usage_error("--optimizer adam --beta2 1", "--beta2");
-    expect_usage_error("--optimizer sgd --momentum 1.5", "--momentum");
-    expect_usage_error("--weight-decay -1", "--weight-decay");
-    expect_usage_error("--nesterov=yes", "--nesterov");
+    expect_usage_error(TINY_RUN " --optimizer adam --momentum 0.9", "--momentum does not apply to --optimizer adam");
+    expect_usage_error(TINY_RUN " --momentum 0.9 --optimizer adagrad", "--optimizer adagrad"); /* either order */
+    expect_usage_error(TINY_RUN " --optimizer sgd --epsilon 1e-3", "--epsilon does not apply to --optimizer sgd");
+    expect_usage_error(TINY_RUN " --optimizer sgd --beta1 0.5", "--beta1");
+    expect_usage_error(TINY_RUN " --initial-accumulator 0.2", "--optimizer rmsprop"); /* the default's */
+    expect_usage_error(TINY_RUN " --optimizer adagrad --nesterov", "--nesterov");
+    expect_usage_error(TINY_RUN " --optimizer sgd --nesterov", "--momentum above 0");
+    expect_usage_error(TINY_RUN " --optimizer lion", "--optimizer");
+    expect_usage_error(TINY_RUN " --gc-on weights", "--gc-on");
+    expect_usage_error(TINY_RUN " --weight-decay-form l2", "--weight-decay-form");
+    expect_usage_error(TINY_RUN " --optimizer adam --beta2 1", "--beta2");
+    expect_usage_error(TINY_RUN " --optimizer sgd --momentum 1.5", "--momentum");
+    expect_usage_error(TINY_RUN " --weight-decay -1", "--weight-decay");
+    expect_usage_error(TINY_RUN " --nesterov=yes", "--nesterov");
 }
 
 Test(options, optimizer_defaults_then_the_flags_given_in_either_order)
