@@ -80,14 +80,12 @@ static void closed_form(const opt_case *c, dstate *d, const float *gf, size_t ro
             for (size_t i = 0; i < cols; i++) mean += g[i] / (double)cols;
             for (size_t i = 0; i < cols; i++) g[i] -= mean;
         }
-        bool adds = false;
         for (size_t i = 0; i < cols; i++) {
             if (strcmp(c->name, "sgd") == 0 && h->momentum == 0.0) {
                 step[i] = -h->lr * g[i];
             } else if (strcmp(c->name, "sgd") == 0) {
                 s0[i] = h->momentum * s0[i] - h->lr * g[i];
                 step[i] = h->nesterov ? h->momentum * s0[i] - h->lr * g[i] : s0[i];
-                adds = true;
             } else if (strcmp(c->name, "rmsprop") == 0) {
                 s0[i] = h->rho * s0[i] + (1.0 - h->rho) * g[i] * g[i];
                 step[i] = -h->lr * g[i] / sqrt(s0[i] + h->eps);
@@ -101,7 +99,6 @@ static void closed_form(const opt_case *c, dstate *d, const float *gf, size_t ro
                 step[i] = -alpha * s0[i] / (sqrt(s1[i]) + h->eps);
             }
         }
-        (void)adds;
         if (on_step) {
             double smean = 0.0;
             for (size_t i = 0; i < cols; i++) smean += step[i] / (double)cols;

@@ -1,4 +1,4 @@
-/* The vectorized GC/RMSprop kernels against the scalar reference (tolerances: simd_check.h),
+/* The vectorized GC/optimizer kernels against the scalar reference (tolerances: simd_check.h),
  * and the run-time dispatch. An ISA this CPU does not run is skipped with a message. */
 #include <criterion/criterion.h>
 #include <stdlib.h>

@@ -15,7 +15,7 @@ static void update(const simd_kernels *k, const opt_hparams *hp, uint64_t step, 
 {
     (void)step;
     update_rule rule = hp->momentum == 0.0 ? RULE_SGD : hp->nesterov ? RULE_NESTEROV : RULE_MOMENTUM;
-    update_hparams kh = {.rule = rule, .lr = (float)hp->lr, .decay = (float)hp->momentum, .eps = 1.0f};
+    update_hparams kh = {.rule = rule, .lr = (float)hp->lr, .decay = (float)hp->momentum, .eps = 1.0f}; /* eps: unread */
     optimizer_kernel_decay(hp, &kh);
     k->fused_update(w, rule == RULE_SGD ? NULL : slots[0], NULL, g, rows, cols, gc, &kh);
 }
