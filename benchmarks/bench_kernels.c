@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "engine/base/error.h"
+#include "engine/base/median.h"
 #include "engine/net/model.h"
 #include "simd/simd.h"
 
@@ -198,19 +199,6 @@ static void calibrate(bench_case *c, double min_s)
         iters = (long)((double)iters * (scale < 10.0 ? (scale > 2.0 ? scale : 2.0) : 10.0));
     }
     c->iters = iters;
-}
-
-static int cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
-/* The median of x[0 .. n), which it sorts. */
-static double median_of(double *x, int n)
-{
-    qsort(x, (size_t)n, sizeof x[0], cmp_double);
-    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }
 
 /* The median over samples of num[i] / den[i]: each pair was measured back to back, so the

@@ -1,10 +1,10 @@
 /* bench_pool: milliseconds per image of gcbench's own kernels in the fused Conv2D [+ Dropout] +
  * MaxPooling2D layers, on the model's real shapes, at the chunk sizes a plan may choose: the
- * dropout mask alone, the pooling forward (mask included, as training runs it) and the pooling
- * backward. They are what --profile's "own s" column sums per layer; this tool times each one
- * alone, so a change to one kernel can be judged without the noise of a whole training step.
+ * pooling forward without and with dropout (its keep decisions are drawn inside the kernel) and
+ * the pooling backward. They are what --profile's "own s" column sums per layer; this tool
+ * times each alone, so a change to one kernel can be judged without the noise of a training step.
  *
- *   bench_pool [--image-size N] [--chunks LIST] [--threads N] [--block 16|8] [--reps N] [--json] */
+ *   bench_pool [--image-size N] [--chunks LIST] [--threads N] [--block 16|8] [--bf16] [--reps N] [--json] */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include "engine/base/alloc.h"
 #include "engine/base/clock.h"
 #include "engine/base/error.h"
+#include "engine/base/median.h"
 #include "engine/base/rng.h"
 #include "engine/net/layers/maxpool_fused.h"
 #include "engine/net/model.h"
@@ -25,7 +26,7 @@
 
 typedef struct {
     int image_size, threads, block, reps, nchunks, chunks[MAX_CHUNKS];
-    bool json;
+    bool json, bf16;
 } pool_options;
 
 typedef struct {
@@ -64,6 +65,7 @@ static int parse(int argc, char **argv, pool_options *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--json") == 0) o->json = true;
+        else if (strcmp(a, "--bf16") == 0) o->bf16 = true;
         else if (strcmp(a, "--image-size") == 0) { GC_TRY(parse_int(a, v, 94, 1024, &o->image_size)); i++; }
         else if (strcmp(a, "--threads") == 0) { GC_TRY(parse_int(a, v, 1, THREADS_MAX, &o->threads)); i++; }
         else if (strcmp(a, "--reps") == 0) { GC_TRY(parse_int(a, v, 1, 1000, &o->reps)); i++; }
@@ -73,10 +75,12 @@ static int parse(int argc, char **argv, pool_options *o)
             i++;
             if (o->block != 8 && o->block != 16) return gc_fail(GC_EUSAGE, "--block: expected 16 or 8");
         } else if (strcmp(a, "--help") == 0) {
-            printf("usage: bench_pool [--image-size N] [--chunks LIST] [--threads N] [--block 16|8] [--reps N] [--json]\n"
-                   "ms per image of the fused layers' own kernels (dropout mask, pooling forward with\n"
-                   "the mask, pooling backward) on the model's shapes, median of N repetitions.\n"
-                   "--block: channels per block of the activations (16: nChw16c, as on AVX-512).\n");
+            printf("usage: bench_pool [--image-size N] [--chunks LIST] [--threads N] [--block 16|8] [--bf16] [--reps N]\n"
+                   "                  [--json]\n"
+                   "ms per image of the fused layers' own kernels (pooling forward without and with\n"
+                   "dropout, pooling backward) on the model's shapes, median of N repetitions.\n"
+                   "--block: channels per block of the activations (16: nChw16c, as on AVX-512).\n"
+                   "--bf16: activations and gradients in bf16 (computed in f32).\n");
             exit(0);
         } else return gc_fail(GC_EUSAGE, "unknown option '%s' (see --help)", a);
     }
@@ -101,27 +105,31 @@ static int model_pools(int size, pool_shape *out, int *count)
     return rc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-typedef enum { KERNEL_MASK, KERNEL_FORWARD, KERNEL_BACKWARD, KERNELS } pool_kernel;
-static const char *const kernel_names[KERNELS] = {"dropout mask", "pool forward", "pool backward"};
+/* The pooling forward alone (what dropout's draws add to it shows beside the next row), the
+ * forward as training runs it, and the backward. */
+typedef enum { KERNEL_FORWARD_NO_DROPOUT, KERNEL_FORWARD, KERNEL_BACKWARD, KERNELS } pool_kernel;
+static const char *const kernel_names[KERNELS] = {"fwd no dropout", "pool forward", "pool backward"};
 
 typedef struct {
-    float *x, *y, *dy, *dx;
+    void *x, *y, *dy, *dx; /* f32 or bf16 elements */
     uint8_t *arg;
-    uint64_t *mask;
 } pool_buffers;
+
+/* Element i of a buffer of g's type set to v (rounded to bf16 there). */
+static void put(void *p, size_t i, float v, pool_elem e)
+{
+    if (e == POOL_BF16)
+        ((bf16 *)p)[i] = bf16_from_f32(v);
+    else
+        ((float *)p)[i] = v;
+}
 
 static void run_kernel(pool_kernel k, const pool_buffers *b, const pool_geometry *g, const pool_dropout *d)
 {
     switch (k) {
-    case KERNEL_MASK: maxpool_fused_mask(g, d, b->mask); break;
-    case KERNEL_FORWARD: maxpool_fused_forward(b->x, b->y, b->arg, g, d, b->mask); break;
-    default: maxpool_fused_backward(b->dy, b->y, b->arg, b->dx, g, d); break;
+    case KERNEL_FORWARD_NO_DROPOUT: maxpool_fused_forward(b->x, b->y, b->arg, g, &(pool_dropout){0.0f, 0}); break;
+    case KERNEL_FORWARD: maxpool_fused_forward(b->x, b->y, b->arg, g, d); break;
+    default: maxpool_fused_backward(b->dy, b->arg, b->dx, g, d); break;
     }
 }
 
@@ -138,47 +146,46 @@ static double time_kernel(pool_kernel k, const pool_options *o, const pool_buffe
         double t1 = clock_seconds();
         if (r) t[r - 1] = (t1 - t0) / (double)g.n;
     }
-    qsort(t, (size_t)o->reps, sizeof *t, cmp_double);
-    return t[o->reps / 2];
+    return median_of(t, o->reps);
 }
 
 static int bench_shape(const pool_options *o, const pool_shape *p)
 {
     int most = 0;
     for (int i = 0; i < o->nchunks; i++) most = o->chunks[i] > most ? o->chunks[i] : most;
-    pool_geometry g = {.n = most, .c = p->c, .h = p->side, .w = p->side, .block = o->block};
+    pool_geometry g = {.n = most, .c = p->c, .h = p->side, .w = p->side, .block = o->block,
+                       .elem = o->bf16 ? POOL_BF16 : POOL_F32};
+    size_t es = o->bf16 ? sizeof(bf16) : sizeof(float);
     pool_dropout d = {p->rate, rng_key(1, RNG_STREAM_DROPOUT, 0, 0)};
     size_t in = pool_in_elems(&g), out = pool_out_elems(&g);
-    pool_dropout any = {p->rate > 0.0f ? p->rate : 0.5f, d.key};
-    size_t words = maxpool_fused_mask_words(&(pool_geometry){.n = 128, .c = p->c, .h = p->side, .w = p->side}, &any);
     pool_buffers b = {0};
-    int rc = gc_alloc((void **)&b.x, in * sizeof(float), "bench_pool input");
-    if (rc == GC_OK) rc = gc_alloc((void **)&b.dx, in * sizeof(float), "bench_pool input gradient");
-    if (rc == GC_OK) rc = gc_alloc((void **)&b.y, out * sizeof(float), "bench_pool output");
-    if (rc == GC_OK) rc = gc_alloc((void **)&b.dy, out * sizeof(float), "bench_pool output gradient");
+    int rc = gc_alloc(&b.x, in * es, "bench_pool input");
+    if (rc == GC_OK) rc = gc_alloc(&b.dx, in * es, "bench_pool input gradient");
+    if (rc == GC_OK) rc = gc_alloc(&b.y, out * es, "bench_pool output");
+    if (rc == GC_OK) rc = gc_alloc(&b.dy, out * es, "bench_pool output gradient");
     if (rc == GC_OK) rc = gc_alloc((void **)&b.arg, out, "bench_pool argmax");
-    if (rc == GC_OK) rc = gc_alloc((void **)&b.mask, words * sizeof(uint64_t), "bench_pool dropout mask");
     if (rc == GC_OK) {
         /* a ReLU output: half zeros, half positive (the model's channel counts fill whole blocks) */
         for (size_t i = 0; i < in; i++) {
             float u = rng_uniform(7, i) - 0.5f;
-            b.x[i] = u > 0.0f ? u : 0.0f;
+            put(b.x, i, u > 0.0f ? u : 0.0f, g.elem);
         }
-        for (size_t i = 0; i < out; i++) b.dy[i] = rng_uniform(8, i) - 0.5f;
+        for (size_t i = 0; i < out; i++) put(b.dy, i, rng_uniform(8, i) - 0.5f, g.elem);
     }
     for (int c = 0; rc == GC_OK && c < o->nchunks; c++) {
         g.n = o->chunks[c];
         for (int k = 0; k < KERNELS; k++) {
-            if (k == KERNEL_MASK && p->rate <= 0.0f) continue;
+            if (k == KERNEL_FORWARD_NO_DROPOUT && p->rate <= 0.0f) continue;
             double s = time_kernel((pool_kernel)k, o, &b, g, &d);
             if (o->json)
-                printf("{\"layer\":\"%s\",\"kernel\":\"%s\",\"chunk\":%d,\"ms_per_image\":%.4f,\"threads\":%d}\n",
-                       p->name, kernel_names[k], (int)g.n, 1e3 * s, omp_get_max_threads());
+                printf("{\"layer\":\"%s\",\"kernel\":\"%s\",\"chunk\":%d,\"ms_per_image\":%.4f,\"threads\":%d,"
+                       "\"precision\":\"%s\"}\n",
+                       p->name, kernel_names[k], (int)g.n, 1e3 * s, omp_get_max_threads(), o->bf16 ? "bf16" : "fp32");
             else
                 printf("%-9s %-14s %6d %10.4f\n", p->name, kernel_names[k], (int)g.n, 1e3 * s);
         }
     }
-    gc_free(b.x), gc_free(b.dx), gc_free(b.y), gc_free(b.dy), gc_free(b.arg), gc_free(b.mask);
+    gc_free(b.x), gc_free(b.dx), gc_free(b.y), gc_free(b.dy), gc_free(b.arg);
     return rc;
 }
 
@@ -191,8 +198,8 @@ int main(int argc, char **argv)
     if (rc == GC_OK) rc = threads_setup(o.threads ? o.threads : threads_physical_cores(), PIN_COMPACT, &pin);
     if (rc == GC_OK) rc = model_pools(o.image_size, shapes, &count);
     if (rc == GC_OK && !o.json)
-        printf("bench_pool: the fused layers' own kernels, %dx%d, %d threads, blocks of %d channels (median of %d)\n"
-               "%-9s %-14s %6s %10s\n", o.image_size, o.image_size, pin.threads, o.block, o.reps, "layer", "kernel",
+        printf("bench_pool: the fused layers' own kernels, %dx%d, %d threads, blocks of %d channels, %s (median of %d)\n"
+               "%-9s %-14s %6s %10s\n", o.image_size, o.image_size, pin.threads, o.block, o.bf16 ? "bf16" : "f32", o.reps, "layer", "kernel",
                "chunk", "ms/image");
     for (int i = 0; rc == GC_OK && i < count; i++) rc = bench_shape(&o, &shapes[i]);
     if (rc != GC_OK) {

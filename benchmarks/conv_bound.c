@@ -16,6 +16,7 @@
 
 #include "engine/base/clock.h"
 #include "engine/base/error.h"
+#include "engine/base/median.h"
 #include "engine/net/model.h"
 #include "engine/net/net.h"
 #include "engine/runtime/threads.h"
@@ -41,12 +42,6 @@ typedef struct {
     long ic, side, oc;
     char name[LAYER_NAME_MAX]; /* the model's ("conv2d_1") */
 } conv_shape;
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* The model's convolutions at this input size, read from the model itself (built, not
  * planned): each fused conv+pool layer or plain convolution, in order; their count. */
@@ -106,8 +101,7 @@ static int time_layer(const bound_options *o, const conv_shape *cs, bool first, 
     net_destroy(n);
     GC_TRY(rc);
     for (int p = 0; p < 3; p++) {
-        qsort(samples[p], (size_t)o->repeats, sizeof(double), cmp_double);
-        med[p] = samples[p][o->repeats / 2];
+        med[p] = median_of(samples[p], o->repeats);
     }
     if (first) med[1] = 0.0;
     return GC_OK;

@@ -14,11 +14,14 @@ static bool cpu_avx2(void)
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-/* gcc's probe also checks that the OS saves the zmm state (XCR0). */
+/* gcc's probe also checks that the OS saves the zmm state (XCR0). F, DQ, VL and BW: what
+ * every AVX-512 processor since Skylake-SP and Zen 4 has (the fused pooling uses DQ's 64-bit
+ * multiplies on 256-bit vectors). */
 static bool cpu_avx512(void)
 {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
 }
 
 /* The bf16 instructions, for --precision bf16 and the header: vdpbf16ps and friends (usable

@@ -24,20 +24,25 @@ static inline vf vf_mul(vf a, vf b) { return vmulq_f32(a, b); }
 static inline vf vf_div(vf a, vf b) { return vdivq_f32(a, b); }
 static inline vf vf_sqrt(vf a) { return vsqrtq_f32(a); }
 
-/* NEON has no masked memory access: tails go through a zeroed buffer so only the first n
- * floats (0 < n <= VF_LANES) are read or written. */
-static inline vf vf_load_part(const float *p, size_t n)
-{
-    float buf[VF_LANES] = {0};
-    memcpy(buf, p, n * sizeof *p);
-    return vld1q_f32(buf);
-}
-static inline void vf_store_part(float *p, vf x, size_t n)
-{
-    float buf[VF_LANES];
-    vst1q_f32(buf, x);
-    memcpy(p, buf, n * sizeof *p);
-}
+/* NEON has no masked memory access: a tail of n elements (0 < n <= VF_LANES) goes through a
+ * zeroed buffer of a whole vector, so only the first n are read or written. Defines
+ * load_part and store_part over the whole-vector load and store; used for the float lanes
+ * and for the 16-bit values of the bf16 conversions. */
+#define VEC_NEON_TAILS(vec, elem, load, store, load_part, store_part) \
+    static inline vec load_part(const elem *p, size_t n)            \
+    {                                                               \
+        elem buf[VF_LANES] = {0};                                   \
+        memcpy(buf, p, n * sizeof *p);                              \
+        return load(buf);                                           \
+    }                                                               \
+    static inline void store_part(elem *p, vec x, size_t n)         \
+    {                                                               \
+        elem buf[VF_LANES];                                         \
+        store(buf, x);                                              \
+        memcpy(p, buf, n * sizeof *p);                              \
+    }
+
+VEC_NEON_TAILS(vf, float, vld1q_f32, vst1q_f32, vf_load_part, vf_store_part)
 
 static inline vd vd_zero(void) { return vdupq_n_f64(0.0); }
 static inline vd vd_add(vd a, vd b) { return vaddq_f64(a, b); }
@@ -67,17 +72,8 @@ static inline vu vu_select(vmask m, vu if_set, vu if_clear) { return vbslq_u32(m
  * must be below 2^16) stored; tails through a buffer, as above. */
 static inline vu vu_load_u16(const uint16_t *p) { return vmovl_u16(vld1_u16(p)); }
 static inline void vu_store_u16(uint16_t *p, vu x) { vst1_u16(p, vmovn_u32(x)); }
-static inline vu vu_load_u16_part(const uint16_t *p, size_t n)
-{
-    uint16_t buf[VF_LANES] = {0};
-    memcpy(buf, p, n * sizeof *p);
-    return vu_load_u16(buf);
-}
-static inline void vu_store_u16_part(uint16_t *p, vu x, size_t n)
-{
-    uint16_t buf[VF_LANES];
-    vu_store_u16(buf, x);
-    memcpy(p, buf, n * sizeof *p);
-}
+VEC_NEON_TAILS(vu, uint16_t, vu_load_u16, vu_store_u16, vu_load_u16_part, vu_store_u16_part)
+
+#undef VEC_NEON_TAILS
 
 #endif

@@ -65,6 +65,20 @@ resume-seen-lost @@ release @@ engine/train/train_checkpoint.c @@ st->seen = che
 dist-average-not-sum @@ mpi @@ engine/runtime/dist_mpi.c @@ done += (size_t)count; @@ for (int k = 0; k < count; k++) { buf[done + k] /= (float)ranks_; } done += (size_t)count;
 profile-pool-time-lost @@ release @@ engine/net/layers/conv_pool.c @@ if (n->profile) own_time(n, l, false, clock_seconds() - t0); @@ (void)t0;
 profile-own-layers-not-own @@ release @@ engine/net/net.c @@ if (l->ops->own_kernels) own[l->index] += t; @@ (void)own;
+pool-arg-none-lost @@ release @@ engine/net/layers/pool_rows_body.h @@ arg = (arg & positive) | (4 & ~positive); @@ (void)positive;
+pool-draw-counter-off-by-one @@ release @@ engine/net/layers/pool_rows_body.h @@ vq##V z = lane_step + (key + (i / 4 + 1) * RNG_GOLDEN); @@ vq##V z = lane_step + (key + (i / 4) * RNG_GOLDEN);
+pool-any-arg-none-lost @@ release @@ engine/net/layers/maxpool_fused.c @@ r->arg[ow * r->X + ci] = best > 0.0f ? arg : POOL_ARG_NONE; @@ r->arg[ow * r->X + ci] = arg;
+median-even-upper-middle @@ release @@ engine/base/median.c @@ return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]); @@ return v[n / 2];
+median-sorts-descending @@ release @@ engine/base/median.c @@ return (x > y) - (x < y); @@ return (x < y) - (x > y);
+neon-tail-store-whole-vector @@ release @@ simd/vec_neon.h @@ memcpy(p, buf, n * sizeof *p); @@ memcpy(p, buf, VF_LANES * sizeof *p);
+pool-bf16-store-truncates @@ release @@ engine/net/layers/pool_rows_body.h @@ vu##V nearest = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16; @@ vu##V nearest = u >> 16;
+pool-bf16-nan-not-quieted @@ release @@ engine/net/layers/pool_rows_body.h @@ vu##V quiet = (u >> 16) | BF16_QUIET_BIT; @@ vu##V quiet = (u >> 16);
+pool-bf16-load-shifted-wrong @@ release @@ engine/net/layers/pool_rows_body.h @@ return (vf##V)(__builtin_convertvector(h, vu##V) << 16); @@ return (vf##V)(__builtin_convertvector(h, vu##V) << 15);
+bf16-pool-output-at-float-offsets @@ release @@ engine/net/layers/conv_pool.c @@ maxpool_fused_forward(n->chunk_buf, (char *)l->out_buf + o * es, (uint8_t *)l->workspace + o, &g, &d); @@ maxpool_fused_forward(n->chunk_buf, (char *)l->out_buf + o * es * 2, (uint8_t *)l->workspace + o, &g, &d);
+bf16-flatten-keeps-bf16 @@ release @@ engine/net/layers/flatten.c @@ GC_TRY(md_4d(&nhwc, out_md.data_type, b, l->in.c, l->in.h, l->in.w, dnnl_nhwc)); @@ GC_TRY(md_4d(&nhwc, n->act_dt, b, l->in.c, l->in.h, l->in.w, dnnl_nhwc));
+bf16-pool-reads-f32 @@ release @@ engine/net/layers/conv_pool.c @@ .elem = n->act_dt == dnnl_bf16 ? POOL_BF16 : POOL_F32}; @@ .elem = POOL_F32};
+bf16-input-not-converted @@ release @@ engine/net/net.c @@ if (n->converted_input) GC_TRY(dnnl_op_run(&n->ctx, &n->input_conversion[p->variant])); @@ (void)p;
+bf16-checkpoint-forgets-precision @@ release @@ benchmarks/gcbench/checkpoint_session.c @@ LINE("precision=%s\n", precision_name(o->precision)); @@ (void)0;
 simd-update-mean-not-removed @@ release @@ simd/update_body.h @@ upd_store(r->w, i, m, upd_apply(rule, k, w, vf_sub(upd_step(rule, k, g, s0, s1), mean))); @@ upd_store(r->w, i, m, upd_apply(rule, k, w, upd_step(rule, k, g, s0, s1)));
 simd-coupled-mean-of-raw-gradient @@ release @@ simd/update_body.h @@ if (next && k->coupled) @@ if (0)
 simd-nesterov-as-momentum @@ release @@ simd/update_body.h @@ case RULE_NESTEROV: return vf_sub(vf_mul(s0, k->decay), vf_mul(g, k->lr)); @@ case RULE_NESTEROV: return s0;

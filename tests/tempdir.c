@@ -37,3 +37,11 @@ void test_temp_dir(char *buf, size_t size, const char *what)
     snprintf(buf, size, "/tmp/gcbench_test_%s_XXXXXX", what);
     cr_assert(mkdtemp(buf) != NULL, "cannot create a temporary folder %s", buf);
 }
+
+void test_temp_file(char *buf, size_t size, const char *what)
+{
+    snprintf(buf, size, "/tmp/gcbench_test_%s_XXXXXX", what);
+    int fd = mkstemp(buf);
+    cr_assert(fd >= 0, "cannot create a temporary file %s", buf);
+    close(fd);
+}

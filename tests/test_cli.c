@@ -16,42 +16,12 @@
 #include "cli_support.h"
 #include "tempdir.h"
 
-typedef struct {
-    int status;
-    char out[1 << 16], err[1 << 14];
-} result;
-
-static void slurp(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
-    unlink(path);
-}
-
 /* Runs gcbench with args (a shell word list), capturing stdout, stderr and the exit status. */
-static result *run(const char *args)
-{
-    static result r;
-    char out[] = "/tmp/gcbench_test_outXXXXXX", err[] = "/tmp/gcbench_test_errXXXXXX";
-    int fo = mkstemp(out), fe = mkstemp(err);
-    cr_assert(fo >= 0 && fe >= 0);
-    close(fo);
-    close(fe);
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s'", GCBENCH_BIN, args, out, err);
-    int st = system(cmd);
-    cr_assert(WIFEXITED(st), "gcbench did not exit normally: %s", cmd);
-    r.status = WEXITSTATUS(st);
-    slurp(out, r.out, sizeof r.out);
-    slurp(err, r.err, sizeof r.err);
-    return &r;
-}
+static const cli_result *run(const char *args) { return cli_run("", GCBENCH_BIN, args); }
 
 static void expect_usage_error(const char *args, const char *mentions)
 {
-    result *r = run(args);
+    const cli_result *r = run(args);
     cr_expect_eq(r->status, 2, "gcbench %s: exit %d", args, r->status);
     cr_expect(strncmp(r->err, "gcbench: error: ", 16) == 0, "gcbench %s: stderr '%s'", args, r->err);
     cr_expect(strstr(r->err, mentions) != NULL, "gcbench %s: stderr '%s' should mention '%s'", args, r->err, mentions);
@@ -89,7 +59,7 @@ Test(cli, report_under_a_file_names_it) { expect_usage_error("--report /etc/host
 
 Test(cli, help_and_version_exit_0)
 {
-    result *r = run("--help");
+    const cli_result *r = run("--help");
     cr_expect_eq(r->status, 0);
     cr_expect(strstr(r->out, "--gc-scope") != NULL);
     r = run("--version");
@@ -160,18 +130,16 @@ static int count_lines_with(const char *log, const char *needle)
 
 Test(cli, log_follows_the_contract_and_repeats_exactly)
 {
-    char path[] = "/tmp/gcbench_test_logXXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
+    char path[64];
+    test_temp_file(path, sizeof path, "log");
     char args[512];
     snprintf(args, sizeof args,
              "--image-size 94 --train-images 20 --val-images 8 --batch 8 --epochs 2 --threads 2 --quiet --log '%s'", path);
     static char first[1 << 16], second[1 << 16];
     for (int pass = 0; pass < 2; pass++) {
-        result *r = run(args);
+        const cli_result *r = run(args);
         cr_assert_eq(r->status, 0, "stderr: %s", r->err);
-        slurp(path, pass ? second : first, sizeof first);
+        cli_slurp_remove(path, pass ? second : first, sizeof first);
     }
     cr_expect_eq(count_lines_with(first, "{\"event\":\"config\""), 1);
     cr_expect_eq(count_lines_with(first, "{\"event\":\"run_start\""), 2);
@@ -204,17 +172,15 @@ Test(cli, log_follows_the_contract_and_repeats_exactly)
 /* The epoch record of a one-run, one-epoch log, timings removed. */
 static void epoch_line(const char *extra, char *out, size_t size)
 {
-    char path[] = "/tmp/gcbench_test_logXXXXXX", args[512];
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
+    char path[64], args[512];
+    test_temp_file(path, sizeof path, "log");
     snprintf(args, sizeof args,
              "--image-size 94 --train-images 16 --val-images 4 --batch 8 --epochs 1 --gc --quiet %s --log '%s'", extra,
              path);
-    result *r = run(args);
+    const cli_result *r = run(args);
     cr_assert_eq(r->status, 0, "gcbench %s: %s", args, r->err);
     static char log[1 << 16];
-    slurp(path, log, sizeof log);
+    cli_slurp_remove(path, log, sizeof log);
     const char *e = strstr(log, "{\"event\":\"epoch\"");
     cr_assert(e, "no epoch record in %s", log);
     snprintf(out, size, "%.*s", (int)strcspn(e, "\n"), e);
@@ -238,10 +204,8 @@ Test(cli, training_flags_change_what_is_trained)
 
 Test(cli, scaling_study_prints_and_logs_a_point_per_thread_count)
 {
-    char path[] = "/tmp/gcbench_test_logXXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
+    char path[64];
+    test_temp_file(path, sizeof path, "log");
     char args[512];
     snprintf(args, sizeof args,
              "--image-size 94 --train-images 16 --val-images 8 --batch 8 --epochs 1 --no-gc --quiet --scaling 1,100000 --log '%s'",
@@ -250,12 +214,12 @@ Test(cli, scaling_study_prints_and_logs_a_point_per_thread_count)
     snprintf(args, sizeof args,
              "--image-size 94 --train-images 16 --val-images 8 --batch 8 --epochs 1 --no-gc --quiet --scaling 1,1024 --log '%s'",
              path);
-    result *r = run(args);
+    const cli_result *r = run(args);
     cr_assert_eq(r->status, 0, "stderr: %s", r->err);
     cr_expect(strstr(r->out, "speedup") != NULL, "%s", r->out);
     cr_expect(strstr(r->out, "skipped: 1024") != NULL, "%s", r->out);
     static char log[1 << 16];
-    slurp(path, log, sizeof log);
+    cli_slurp_remove(path, log, sizeof log);
     cr_expect_eq(count_lines_with(log, "{\"event\":\"scaling\",\"threads\":1,"), 1, "%s", log);
     cr_expect_eq(count_lines_with(log, "\"speedup\":1,\"efficiency\":1"), 1, "%s", log);
 }
@@ -288,7 +252,7 @@ Test(cli, trains_on_png_folders_and_writes_a_report)
     write_tree(root, 2);
     char args[1024];
     snprintf(args, sizeof args, "--data '%s' --image-size 94 --batch 4 --epochs 2 --report '%s/report'", root, root);
-    result *r = run(args);
+    const cli_result *r = run(args);
     cr_assert_eq(r->status, 0, "stderr: %s", r->err);
     cr_expect(strstr(r->out, "cats (3), dogs (3)") != NULL, "%s", r->out);
     const char *files[] = {"log.jsonl", "metrics.csv", "curves.svg"};
@@ -318,7 +282,7 @@ Test(cli, three_classes_are_refused)
 /* The log of path with its timing fields removed. */
 static void timing_free_log(const char *path, char *out, size_t size)
 {
-    slurp(path, out, size);
+    cli_slurp_remove(path, out, size);
     cli_strip_timings(out);
 }
 
@@ -333,14 +297,27 @@ static void reference_log(char *out, size_t size)
     char log[256], args[512];
     temp_name(log, sizeof log, "ref");
     snprintf(args, sizeof args, CKPT_RUN " --log '%s'", log);
-    result *r = run(args);
+    const cli_result *r = run(args);
     cr_assert_eq(r->status, 0, "%s", r->err);
     timing_free_log(log, out, size);
 }
 
+/* Resumes CKPT_RUN from ckpt, its log continued in log, and expects the log of the run that
+ * was never interrupted. */
+static void expect_resume_gives(const char *ckpt, const char *log, const char *expect)
+{
+    static char got[1 << 16];
+    char args[1024];
+    snprintf(args, sizeof args, CKPT_RUN " --checkpoint '%s' --resume '%s' --log '%s'", ckpt, ckpt, log);
+    const cli_result *r = run(args);
+    cr_assert_eq(r->status, 0, "resume failed: %s", r->err);
+    timing_free_log(log, got, sizeof got);
+    cr_expect_str_eq(got, expect);
+}
+
 Test(checkpoint_cli, sigkill_mid_training_then_resume_gives_the_uninterrupted_log, .timeout = 300)
 {
-    static char expect[1 << 16], got[1 << 16];
+    static char expect[1 << 16];
     reference_log(expect, sizeof expect);
 
     char ckpt[256], log[256], args[1024];
@@ -357,17 +334,13 @@ Test(checkpoint_cli, sigkill_mid_training_then_resume_gives_the_uninterrupted_lo
     int status;
     waitpid(pid, &status, 0);
 
-    snprintf(args, sizeof args, CKPT_RUN " --checkpoint '%s' --resume '%s' --log '%s'", ckpt, ckpt, log);
-    result *r = run(args);
-    cr_assert_eq(r->status, 0, "resume failed: %s", r->err);
-    timing_free_log(log, got, sizeof got);
-    cr_expect_str_eq(got, expect);
+    expect_resume_gives(ckpt, log, expect);
     unlink(ckpt);
 }
 
 Test(checkpoint_cli, sigint_stops_after_a_step_saving_and_resume_completes_it, .timeout = 300)
 {
-    static char expect[1 << 16], got[1 << 16];
+    static char expect[1 << 16];
     reference_log(expect, sizeof expect);
     char ckpt[256], log[256], args[1024];
     temp_name(ckpt, sizeof ckpt, "int_ckpt");
@@ -381,17 +354,13 @@ Test(checkpoint_cli, sigint_stops_after_a_step_saving_and_resume_completes_it, .
     waitpid(pid, &status, 0);
     cr_expect(WIFEXITED(status) && (WEXITSTATUS(status) == 1 || WEXITSTATUS(status) == 0),
               "an interrupted run exits 1 after saving (0 if it had already finished)");
-    snprintf(args, sizeof args, CKPT_RUN " --checkpoint '%s' --resume '%s' --log '%s'", ckpt, ckpt, log);
-    result *r = run(args);
-    cr_assert_eq(r->status, 0, "resume failed: %s", r->err);
-    timing_free_log(log, got, sizeof got);
-    cr_expect_str_eq(got, expect);
+    expect_resume_gives(ckpt, log, expect);
     unlink(ckpt);
 }
 
 Test(checkpoint_cli, a_kill_while_writing_leaves_the_previous_checkpoint_intact, .timeout = 300)
 {
-    static char expect[1 << 16], got[1 << 16];
+    static char expect[1 << 16];
     reference_log(expect, sizeof expect);
     char ckpt[256], log[256], args[1024], tmp[300];
     temp_name(ckpt, sizeof ckpt, "torn_ckpt");
@@ -399,17 +368,13 @@ Test(checkpoint_cli, a_kill_while_writing_leaves_the_previous_checkpoint_intact,
     /* The second checkpoint write dies halfway through (GCBENCH_FAULT). */
     snprintf(args, sizeof args, CKPT_RUN " --checkpoint '%s' --log '%s'", ckpt, log);
     setenv("GCBENCH_FAULT", "checkpoint-write:2", 1);
-    result *r = run(args);
+    const cli_result *r = run(args);
     unsetenv("GCBENCH_FAULT");
     cr_expect_neq(r->status, 0);
     snprintf(tmp, sizeof tmp, "%s.tmp", ckpt);
     cr_expect(access(tmp, F_OK) == 0, "the torn write is in the temporary file");
     /* The first checkpoint (after epoch 1) is intact: resuming from it finishes the run exactly. */
-    snprintf(args, sizeof args, CKPT_RUN " --checkpoint '%s' --resume '%s' --log '%s'", ckpt, ckpt, log);
-    r = run(args);
-    cr_assert_eq(r->status, 0, "resume from the previous checkpoint failed: %s", r->err);
-    timing_free_log(log, got, sizeof got);
-    cr_expect_str_eq(got, expect);
+    expect_resume_gives(ckpt, log, expect);
     unlink(ckpt);
     unlink(tmp);
 }
@@ -448,7 +413,7 @@ Test(checkpoint_cli, a_non_finite_gradient_stops_naming_epoch_step_and_tensor, .
     temp_name(ckpt, sizeof ckpt, "nan_ckpt");
     snprintf(args, sizeof args, CKPT_RUN " --no-gc --checkpoint '%s'", ckpt);
     setenv("GCBENCH_FAULT", "nan-gradient:8", 1); /* 6 steps per epoch: epoch 2, step 2 */
-    result *r = run(args);
+    const cli_result *r = run(args);
     unsetenv("GCBENCH_FAULT");
     cr_expect_eq(r->status, 1);
     cr_expect(strstr(r->err, "epoch 2, step 2: the gradient of dense_1/bias is not finite") != NULL, "%s", r->err);
@@ -520,7 +485,7 @@ static void reference_log_with(const char *extra, char *out, size_t size)
     char log[256], args[1024];
     temp_name(log, sizeof log, "optref");
     snprintf(args, sizeof args, CKPT_RUN " %s --log '%s'", extra, log);
-    result *r = run(args);
+    const cli_result *r = run(args);
     cr_assert_eq(r->status, 0, "%s: %s", extra, r->err);
     timing_free_log(log, out, size);
     unlink(log);
@@ -546,7 +511,7 @@ Test(checkpoint_cli, every_optimizer_resumes_exactly, .timeout = 600)
         temp_name(log, sizeof log, "opt_log");
         snprintf(args, sizeof args, CKPT_RUN " %s --checkpoint '%s' --log '%s'", setups[i], ckpt, log);
         setenv("GCBENCH_FAULT", "checkpoint-write:2", 1);
-        result *r = run(args);
+        const cli_result *r = run(args);
         unsetenv("GCBENCH_FAULT");
         cr_expect_neq(r->status, 0);
         snprintf(args, sizeof args, CKPT_RUN " %s --checkpoint '%s' --resume '%s' --log '%s'", setups[i], ckpt, ckpt, log);
@@ -593,7 +558,7 @@ Test(cli, gc_on_update_changes_the_gc_run_and_not_the_baseline, .timeout = 300)
         char log[256], args[1024];
         temp_name(log, sizeof log, modes[i]);
         snprintf(args, sizeof args, CKPT_RUN " --epochs 1 --optimizer adam --gc-on %s --log '%s'", modes[i], log);
-        result *r = run(args);
+        const cli_result *r = run(args);
         cr_assert_eq(r->status, 0, "%s", r->err);
         timing_free_log(log, logs[i], sizeof a);
         unlink(log);

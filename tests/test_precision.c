@@ -1,12 +1,13 @@
-/* --precision: the parse, the CPU check and its two refusals (the CPU or oneDNN lacks
- * AVX512-BF16; this version trains in f32 only), and what the header and the log say.
+/* --precision: the parse, the CPU check and its refusal (the CPU or oneDNN lacks AVX512-BF16),
+ * bf16 accepted where it runs natively, and what the header and the log say.
  *
  * "No bf16" is forced two ways: in process through the probe's test seam
  * (simd_cpu_hide("avx512_bf16")), and for the program through oneDNN's own cap,
  * ONEDNN_MAX_CPU_ISA=AVX512_CORE, under which oneDNN would only emulate bf16.
- * Catches: bf16 accepted on a CPU without AVX512-BF16, or accepted at all while the layers
- * compute in f32 (a bf16 request silently running in f32), a refusal that is not exit 2 or
- * does not name the instruction set, and a header or log that does not say the precision. */
+ * Catches: bf16 accepted on a CPU without AVX512-BF16, a bf16 request silently running in f32
+ * (the log must name bf16 and the network must hold bf16 activations), a refusal that is not
+ * exit 2 or does not name the instruction set, and a header or log that does not say the
+ * precision. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 #include "engine/net/precision.h"
 #include "simd/simd.h"
 #include "simd/simd_isa.h"
+#include "cli_support.h"
+#include "tempdir.h"
 
 Test(precision, names_and_data_types)
 {
@@ -51,7 +54,7 @@ Test(precision, bf16_is_refused_naming_avx512_bf16_on_a_cpu_without_it)
     cr_expect_eq(precision_check_cpu(PRECISION_BF16), GC_EUSAGE);
     cr_expect(strstr(gc_error_message(), "AVX512-BF16, which this CPU lacks"), "%s", gc_error_message());
     cr_expect_str_eq(precision_cpu_bf16(), simd_cpu_has("amx_bf16") ? "AMX-BF16" : "none");
-    /* the network refuses it for the same reason, before the f32-only refusal */
+    /* the network refuses it for the same reason */
     net *n = NULL;
     cr_assert_eq(net_create(&n, (act_shape){3, 3, 8, 8}, dnnl_format_tag_any), GC_OK);
     gc_error_clear();
@@ -63,7 +66,7 @@ Test(precision, bf16_is_refused_naming_avx512_bf16_on_a_cpu_without_it)
     gc_error_clear();
 }
 
-Test(precision, bf16_on_a_cpu_with_it_is_refused_as_not_trainable_yet)
+Test(precision, bf16_on_a_cpu_with_it_is_accepted)
 {
     if (precision_check_cpu(PRECISION_BF16) != GC_OK) cr_skip_test("bf16 does not run natively here: %s", gc_error_message());
     cr_expect(strstr(precision_onednn_isa(), "avx512_core_bf16") || strstr(precision_onednn_isa(), "amx"),
@@ -71,49 +74,26 @@ Test(precision, bf16_on_a_cpu_with_it_is_refused_as_not_trainable_yet)
     cr_expect(strstr(precision_cpu_bf16(), "AVX512-BF16"), "%s", precision_cpu_bf16());
     net *n = NULL;
     cr_assert_eq(net_create(&n, (act_shape){3, 3, 8, 8}, dnnl_format_tag_any), GC_OK);
+    cr_expect_eq(net_set_precision(n, dnnl_bf16, dnnl_bf16), GC_OK, "%s", gc_error_message());
+    cr_expect_eq(n->act_dt, dnnl_bf16);
+    cr_expect_eq(n->weight_dt, dnnl_bf16);
     gc_error_clear();
-    cr_expect_eq(net_set_precision(n, dnnl_bf16, dnnl_bf16), GC_EUSAGE);
-    cr_expect(strstr(gc_error_message(), "trains in f32 only"), "%s", gc_error_message());
-    cr_expect_eq(n->act_dt, dnnl_f32);
+    cr_expect_eq(net_set_precision(n, dnnl_bf16, dnnl_f32), GC_EUSAGE, "mixed compute types are refused");
+    cr_expect(strstr(gc_error_message(), "f32 or in bf16"), "%s", gc_error_message());
     net_destroy(n);
     gc_error_clear();
 }
 
-/* The program: exit status and stderr of `env gcbench args`, and its stdout. */
-typedef struct {
-    int status;
-    char out[1 << 15], err[1 << 12];
-} result;
-
-static void slurp(const char *path, char *buf, size_t size)
+/* The program: exit status, stdout and stderr of `env gcbench args` on a one-epoch run. */
+static const cli_result *run(const char *env, const char *args)
 {
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
-    unlink(path);
+    char all[1024];
+    snprintf(all, sizeof all, "--no-gc --epochs 1 --train-images 4 --val-images 2 --batch 2 --image-size 94 --threads 1 %s",
+             args);
+    return cli_run(env, GCBENCH_BIN, all);
 }
 
-static result *run(const char *env, const char *args)
-{
-    static result r;
-    char out[] = "/tmp/gcbench_precision_outXXXXXX", err[] = "/tmp/gcbench_precision_errXXXXXX";
-    int fo = mkstemp(out), fe = mkstemp(err);
-    cr_assert(fo >= 0 && fe >= 0);
-    close(fo);
-    close(fe);
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "env %s '%s' --no-gc --epochs 1 --train-images 4 --val-images 2 --batch 2 "
-             "--image-size 94 --threads 1 %s >'%s' 2>'%s'", env, GCBENCH_BIN, args, out, err);
-    int st = system(cmd);
-    cr_assert(WIFEXITED(st), "gcbench did not exit normally: %s", cmd);
-    r.status = WEXITSTATUS(st);
-    slurp(out, r.out, sizeof r.out);
-    slurp(err, r.err, sizeof r.err);
-    return &r;
-}
-
-static void expect_refusal(const result *r, const char *mentions)
+static void expect_refusal(const cli_result *r, const char *mentions)
 {
     cr_expect_eq(r->status, 2, "exit %d, stderr: %s", r->status, r->err);
     cr_expect(strncmp(r->err, "gcbench: error: --precision bf16: ", 34) == 0, "stderr: %s", r->err);
@@ -127,38 +107,86 @@ Test(precision_cli, bf16_without_avx512_bf16_in_onednn_exits_2_naming_it)
     expect_refusal(run("ONEDNN_MAX_CPU_ISA=AVX512_CORE", "--precision bf16"), "needs AVX512-BF16");
 }
 
-Test(precision_cli, bf16_exits_2_while_the_layers_compute_in_f32)
+Test(precision_cli, bf16_trains_where_it_runs_natively_and_says_so)
 {
     bool native = precision_check_cpu(PRECISION_BF16) == GC_OK;
     gc_error_clear();
-    expect_refusal(run("", "--precision bf16"), native ? "trains in f32 only" : "AVX512-BF16, which this CPU lacks");
+    const cli_result *r = run("", "--precision bf16");
+    if (!native) {
+        expect_refusal(r, "AVX512-BF16, which this CPU lacks");
+        return;
+    }
+    cr_expect_eq(r->status, 0, "stderr: %s", r->err);
+    cr_expect(strstr(r->out, "compute:  precision bf16, oneDNN ISA"), "%s", r->out);
+    cr_expect(strstr(r->out, "epoch 1/1"), "%s", r->out);
 }
 
 Test(precision_cli, an_unknown_precision_exits_2_naming_the_flag)
 {
-    result *r = run("", "--precision fp16");
+    const cli_result *r = run("", "--precision fp16");
     cr_expect_eq(r->status, 2);
     cr_expect(strstr(r->err, "gcbench: error: --precision: 'fp16' is not a precision"), "%s", r->err);
 }
 
 Test(precision_cli, header_and_log_say_the_precision_and_onednn_isa)
 {
-    char log[] = "/tmp/gcbench_precision_logXXXXXX";
-    int fd = mkstemp(log);
-    cr_assert(fd >= 0);
-    close(fd);
+    char log[64];
+    test_temp_file(log, sizeof log, "precision_log");
     char args[256];
     snprintf(args, sizeof args, "--precision fp32 --log '%s'", log);
-    result *r = run("", args);
+    const cli_result *r = run("", args);
     cr_assert_eq(r->status, 0, "stderr: %s", r->err);
     char want[160];
     snprintf(want, sizeof want, "compute:  precision fp32, oneDNN ISA %s, CPU bf16 instructions: %s\n",
              precision_onednn_isa(), precision_cpu_bf16());
     cr_expect(strstr(r->out, want), "header line '%s' in:\n%s", want, r->out);
     static char text[1 << 16];
-    slurp(log, text, sizeof text);
+    cli_slurp_remove(log, text, sizeof text);
     text[strcspn(text, "\n")] = '\0'; /* the config record */
     snprintf(want, sizeof want, "\"precision\":\"fp32\",\"onednn_isa\":\"%s\",\"cpu_bf16\":\"%s\"", precision_onednn_isa(),
              precision_cpu_bf16());
     cr_expect(strstr(text, "{\"event\":\"config\"") == text && strstr(text, want), "%s in %s", want, text);
+}
+
+/* bf16 checkpoints: the master weights and optimizer state are f32, and the bf16 copies are
+ * made from them every step, so a bf16 run that dies at its second checkpoint write
+ * (GCBENCH_FAULT) resumes from the first to the uninterrupted log exactly; an fp32 run refuses
+ * the bf16 checkpoint, naming the setting. */
+#define BF16_RUN "--precision bf16 --no-gc --epochs 2 --train-images 8 --val-images 4 --batch 4 --image-size 94 --threads 1"
+
+static const cli_result *bf16_run(const char *env, const char *log, const char *ckpt, bool resume)
+{
+    char args[512];
+    snprintf(args, sizeof args, BF16_RUN " --log '%s'%s%s%s%s%s", log, ckpt ? " --checkpoint '" : "", ckpt ? ckpt : "",
+             ckpt ? "'" : "", resume ? " --resume " : "", resume ? ckpt : "");
+    return cli_run(env, GCBENCH_BIN, args);
+}
+
+Test(precision_cli, bf16_resume_gives_the_uninterrupted_log_and_fp32_refuses_its_checkpoint, .timeout = 120)
+{
+    if (precision_check_cpu(PRECISION_BF16) != GC_OK) cr_skip_test("bf16 does not run natively here: %s", gc_error_message());
+    static char whole[1 << 16], resumed[1 << 16];
+    char log[64], ckpt[64], tmp[80];
+    test_temp_file(log, sizeof log, "bf16_log");
+    test_temp_file(ckpt, sizeof ckpt, "bf16_ckpt");
+    cr_assert_eq(bf16_run("", log, NULL, false)->status, 0);
+    cli_slurp(log, whole, sizeof whole);
+    cli_strip_timings(whole);
+    cr_assert(strstr(whole, "\"precision\":\"bf16\""), "%s", whole);
+
+    cr_expect_neq(bf16_run("GCBENCH_FAULT=checkpoint-write:2", log, ckpt, false)->status, 0);
+    const cli_result *r = bf16_run("", log, ckpt, true);
+    cr_assert_eq(r->status, 0, "resume: %s", r->err);
+    cli_slurp(log, resumed, sizeof resumed);
+    cli_strip_timings(resumed);
+    cr_expect_str_eq(resumed, whole);
+
+    char args[512];
+    snprintf(args, sizeof args, "--precision fp32 --no-gc --epochs 2 --train-images 8 --val-images 4 --batch 4 "
+             "--image-size 94 --threads 1 --resume '%s'", ckpt);
+    r = cli_run("", GCBENCH_BIN, args);
+    cr_expect_eq(r->status, 2, "%s", r->err);
+    cr_expect(strstr(r->err, "precision=bf16"), "%s", r->err);
+    snprintf(tmp, sizeof tmp, "%s.tmp", ckpt);
+    unlink(ckpt), unlink(tmp), unlink(log);
 }

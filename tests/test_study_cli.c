@@ -17,38 +17,15 @@
 #include "cli_support.h"
 #include "tempdir.h"
 
-static char out_text[1 << 16], err_text[1 << 14];
-
-static void slurp(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
-}
-
-/* Runs gcbench with args (shell words); stdout and stderr into out_text and err_text. */
-static int run(const char *dir, const char *args)
-{
-    char cmd[4096], out[300], err[300];
-    snprintf(out, sizeof out, "%s/stdout", dir);
-    snprintf(err, sizeof err, "%s/stderr", dir);
-    snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s'", GCBENCH_BIN, args, out, err);
-    int st = system(cmd);
-    cr_assert(WIFEXITED(st), "gcbench did not exit normally: %s", cmd);
-    slurp(out, out_text, sizeof out_text);
-    slurp(err, err_text, sizeof err_text);
-    return WEXITSTATUS(st);
-}
+/* Runs gcbench with args (shell words), capturing stdout, stderr and the exit status. */
+static const cli_result *run(const char *args) { return cli_run("", GCBENCH_BIN, args); }
 
 static void expect_usage_error(const char *args, const char *mentions)
 {
-    char dir[64];
-    test_temp_dir(dir, sizeof dir, "study_usage");
-    cr_expect_eq(run(dir, args), 2, "gcbench %s", args);
-    cr_expect(strncmp(err_text, "gcbench: error: ", 16) == 0 && strstr(err_text, mentions) != NULL,
-              "gcbench %s: stderr '%s' should name %s", args, err_text, mentions);
-    test_remove_tree(dir);
+    const cli_result *r = run(args);
+    cr_expect_eq(r->status, 2, "gcbench %s", args);
+    cr_expect(strncmp(r->err, "gcbench: error: ", 16) == 0 && strstr(r->err, mentions) != NULL,
+              "gcbench %s: stderr '%s' should name %s", args, r->err, mentions);
 }
 
 Test(study_cli, bad_values_exit_2_naming_the_flag)
@@ -158,14 +135,16 @@ Test(study_cli, each_seed_is_the_compare_of_that_seed_and_the_records_agree, .ti
     write_tree(dir);
     snprintf(args, sizeof args, "--data '%s' " STUDY_RUN " --seed 42 --seeds 2 --target-accuracy 0.5 --report '%s/report'",
              dir, dir);
-    cr_assert_eq(run(dir, args), 0, "%s", err_text);
-    cr_expect(strstr(out_text, "Seed study: 2 paired comparisons, seeds 42..43") != NULL, "%s", out_text);
+    const cli_result *r = run(args);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_expect(strstr(r->out, "Seed study: 2 paired comparisons, seeds 42..43") != NULL, "%s", r->out);
     snprintf(path, sizeof path, "%s/report/log.jsonl", dir);
-    slurp(path, study_log, sizeof study_log);
+    cli_slurp(path, study_log, sizeof study_log);
     snprintf(args, sizeof args, "--data '%s' " STUDY_RUN " --seed 43 --log '%s/plain.jsonl'", dir, dir);
-    cr_assert_eq(run(dir, args), 0, "%s", err_text);
+    r = run(args);
+    cr_assert_eq(r->status, 0, "%s", r->err);
     snprintf(path, sizeof path, "%s/plain.jsonl", dir);
-    slurp(path, plain_log, sizeof plain_log);
+    cli_slurp(path, plain_log, sizeof plain_log);
 
     cr_expect_eq(count(study_log, "{\"event\":\"config\""), 1);
     cr_expect_eq(count(study_log, "{\"event\":\"study\",\"kind\":\"seed\""), 2);
@@ -217,14 +196,14 @@ Test(study_cli, each_seed_is_the_compare_of_that_seed_and_the_records_agree, .ti
     /* The report: a row per seed and metric, a row per metric, the chart. */
     static char text[1 << 16];
     snprintf(path, sizeof path, "%s/report/study.csv", dir);
-    slurp(path, text, sizeof text);
+    cli_slurp(path, text, sizeof text);
     cr_expect_eq(count(text, "\n"), 1 + 2 * 8, "%s", text);
     cr_expect_eq(count(text, "\n43,final_val_accuracy,"), 1);
     snprintf(path, sizeof path, "%s/report/study_summary.csv", dir);
-    slurp(path, text, sizeof text);
+    cli_slurp(path, text, sizeof text);
     cr_expect_eq(count(text, "\n"), 1 + 8, "%s", text);
     snprintf(path, sizeof path, "%s/report/study.svg", dir);
-    slurp(path, text, sizeof text);
+    cli_slurp(path, text, sizeof text);
     cr_expect(strstr(text, "<svg") && strstr(text, "</svg>") && count(text, "class=\"band\"") >= 3,
               "two runs' bands and the interval");
     test_remove_tree(dir);
@@ -255,8 +234,9 @@ Test(study_cli, sigkill_in_a_later_seed_then_resume_gives_the_uninterrupted_log,
     snprintf(ckpt, sizeof ckpt, "%s/run.ckpt", dir);
     snprintf(log, sizeof log, "%s/run.jsonl", dir);
     snprintf(args, sizeof args, KILL_RUN " --log '%s'", ref);
-    cr_assert_eq(run(dir, args), 0, "%s", err_text);
-    slurp(ref, expect, sizeof expect);
+    const cli_result *r = run(args);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cli_slurp(ref, expect, sizeof expect);
     comparable(expect);
 
     /* Killed once the first seed is finished (its study record is in the log): in seed 43 or 44. */
@@ -264,7 +244,7 @@ Test(study_cli, sigkill_in_a_later_seed_then_resume_gives_the_uninterrupted_log,
     pid_t pid = cli_start(GCBENCH_BIN, args);
     static char partial[1 << 17];
     for (int i = 0; i < 6000; i++) {
-        slurp(log, partial, sizeof partial);
+        cli_slurp(log, partial, sizeof partial);
         if (strstr(partial, "\"kind\":\"seed\",\"index\":0")) break;
         usleep(5000);
     }
@@ -272,23 +252,26 @@ Test(study_cli, sigkill_in_a_later_seed_then_resume_gives_the_uninterrupted_log,
     kill(pid, SIGKILL);
     int status;
     waitpid(pid, &status, 0);
-    slurp(log, partial, sizeof partial);
+    cli_slurp(log, partial, sizeof partial);
     cr_assert(strstr(partial, "\"kind\":\"seed\",\"index\":0") != NULL, "the first seed finished before the kill");
     cr_expect(strstr(partial, "\"kind\":\"summary\"") == NULL, "killed before the study ended (make the run longer)");
 
     snprintf(args, sizeof args, KILL_RUN " --checkpoint '%s' --resume '%s' --log '%s'", ckpt, ckpt, log);
-    cr_assert_eq(run(dir, args), 0, "resume failed: %s", err_text);
-    slurp(log, got, sizeof got);
+    r = run(args);
+    cr_assert_eq(r->status, 0, "resume failed: %s", r->err);
+    cli_slurp(log, got, sizeof got);
     comparable(got);
     cr_expect_str_eq(got, expect);
 
     /* The checkpoint belongs to this study: without --seeds, or with another count, it is refused. */
     snprintf(args, sizeof args, "--image-size 94 --train-images 48 --val-images 16 --batch 16 --epochs 2 --threads 2 "
                                 "--quiet --resume '%s'", ckpt);
-    cr_expect_eq(run(dir, args), 2);
-    cr_expect(strstr(err_text, "seeds=3") != NULL, "%s", err_text);
+    r = run(args);
+    cr_expect_eq(r->status, 2);
+    cr_expect(strstr(r->err, "seeds=3") != NULL, "%s", r->err);
     snprintf(args, sizeof args, KILL_RUN " --seeds 4 --resume '%s'", ckpt);
-    cr_expect_eq(run(dir, args), 2);
-    cr_expect(strstr(err_text, "seeds=3") != NULL, "%s", err_text);
+    r = run(args);
+    cr_expect_eq(r->status, 2);
+    cr_expect(strstr(r->err, "seeds=3") != NULL, "%s", r->err);
     test_remove_tree(dir);
 }

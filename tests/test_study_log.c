@@ -11,17 +11,8 @@
 #include <criterion/criterion.h>
 
 #include "io/output/study.h"
+#include "cli_support.h"
 #include "tempdir.h"
-
-static char out_text[1 << 16], err_text[1 << 14];
-
-static void slurp(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
-    buf[n] = '\0';
-    if (f) fclose(f);
-}
 
 static void write_text(const char *path, const char *text)
 {
@@ -29,20 +20,6 @@ static void write_text(const char *path, const char *text)
     cr_assert(f, "cannot write %s", path);
     fputs(text, f);
     fclose(f);
-}
-
-/* Runs `bin args` (shell words); stdout and stderr into out_text and err_text. */
-static int run(const char *dir, const char *bin, const char *args)
-{
-    char cmd[4096], out[300], err[300];
-    snprintf(out, sizeof out, "%s/stdout", dir);
-    snprintf(err, sizeof err, "%s/stderr", dir);
-    snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s'", bin, args, out, err);
-    int st = system(cmd);
-    cr_assert(WIFEXITED(st), "did not exit normally: %s", cmd);
-    slurp(out, out_text, sizeof out_text);
-    slurp(err, err_text, sizeof err_text);
-    return WEXITSTATUS(st);
 }
 
 /* Field `column` (0-based) of the CSV row of text that starts with `row` (e.g. "final_loss,"). */
@@ -116,12 +93,13 @@ Test(study_log, a_hand_written_log_gives_the_hand_worked_statistics)
     snprintf(path, sizeof path, "%s/log.jsonl", dir);
     write_text(path, HAND_LOG);
     snprintf(args, sizeof args, "'%s' --report '%s/report'", path, dir);
-    cr_assert_eq(run(dir, STUDY_LOG_BIN, args), 0, "%s", err_text);
-    cr_expect(strstr(out_text, "PyTorch 1.13.1, 3 seeds") != NULL, "%s", out_text);
-    cr_expect(strstr(out_text, "Seed study: 3 paired comparisons, seeds 7..9") != NULL, "%s", out_text);
+    const cli_result *r = cli_run("", STUDY_LOG_BIN, args);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_expect(strstr(r->out, "PyTorch 1.13.1, 3 seeds") != NULL, "%s", r->out);
+    cr_expect(strstr(r->out, "Seed study: 3 paired comparisons, seeds 7..9") != NULL, "%s", r->out);
 
     snprintf(path, sizeof path, "%s/report/study.csv", dir);
-    slurp(path, text, sizeof text);
+    cli_slurp(path, text, sizeof text);
     cr_expect_eq(csv_number(text, "8,final_val_accuracy,", 2), 0.282);
     cr_expect_eq(csv_number(text, "8,final_val_accuracy,", 3), 0.281);
     cr_expect_eq(csv_number(text, "8,final_val_accuracy,", 4), -0.001);
@@ -133,7 +111,7 @@ Test(study_log, a_hand_written_log_gives_the_hand_worked_statistics)
     cr_expect_str_empty(v);
 
     snprintf(path, sizeof path, "%s/report/study_summary.csv", dir);
-    slurp(path, text, sizeof text);
+    cli_slurp(path, text, sizeof text);
     /* final val_accuracy: d = +1, -1, -1 (x 1e-3), mean -1/3, sd sqrt(4/3), and with 2 degrees of
      * freedom t_0.975 = (2p - 1) / sqrt(2p(1 - p)) in closed form: mean -+ t sqrt(4/3)/sqrt(3)
      * = mean -+ (2/3) t. The CSV has 9 significant digits: of values up to 4e-3, 5e-12. */
@@ -168,7 +146,7 @@ Test(study_log, a_hand_written_log_gives_the_hand_worked_statistics)
     /* final val_loss: seed 8's gc run has none, so 2 pairs. */
     cr_expect_eq(csv_number(text, "final_val_loss,", 1), 2);
     snprintf(path, sizeof path, "%s/report/study.svg", dir);
-    slurp(path, text, sizeof text);
+    cli_slurp(path, text, sizeof text);
     cr_expect(strstr(text, "</svg>") && strstr(text, "PyTorch 1.13.1: hand 96x96, 16 train / 1000 val"), "%.300s", text);
     test_remove_tree(dir);
 }
@@ -198,16 +176,18 @@ Test(study_log, a_gcbench_study_log_gives_gcbench_s_own_study_files, .timeout = 
     snprintf(args, sizeof args,
              "--image-size 94 --train-images 24 --val-images 16 --batch 8 --epochs 3 --threads 2 --seed 3 --seeds 4 "
              "--target-accuracy 0.5 --quiet --report '%s/gcbench'", dir);
-    cr_assert_eq(run(dir, GCBENCH_BIN, args), 0, "%s", err_text);
+    const cli_result *r = cli_run("", GCBENCH_BIN, args);
+    cr_assert_eq(r->status, 0, "%s", r->err);
     snprintf(args, sizeof args, "'%s/gcbench/log.jsonl' --quiet --report '%s/rebuilt'", dir, dir);
-    cr_assert_eq(run(dir, STUDY_LOG_BIN, args), 0, "%s", err_text);
+    r = cli_run("", STUDY_LOG_BIN, args);
+    cr_assert_eq(r->status, 0, "%s", r->err);
 
     static const char *const files[] = {"study.csv", "study_summary.csv"};
     for (int k = 0; k < 2; k++) {
         snprintf(path, sizeof path, "%s/gcbench/%s", dir, files[k]);
-        slurp(path, a, sizeof a);
+        cli_slurp(path, a, sizeof a);
         snprintf(path, sizeof path, "%s/rebuilt/%s", dir, files[k]);
-        slurp(path, b, sizeof b);
+        cli_slurp(path, b, sizeof b);
         /* Field by field: text fields equal, numbers within the tolerance above. */
         const char *p = a, *q = b;
         int fields = 0;
@@ -240,9 +220,10 @@ static void expect_bad_log(const char *log, const char *mentions)
     snprintf(path, sizeof path, "%s/log.jsonl", dir);
     write_text(path, log);
     snprintf(args, sizeof args, "'%s'", path);
-    cr_expect_eq(run(dir, STUDY_LOG_BIN, args), 2, "%s", log);
-    cr_expect(strncmp(err_text, "study_log: error: ", 18) == 0 && strstr(err_text, path) && strstr(err_text, mentions),
-              "stderr '%s' should name the log and '%s'", err_text, mentions);
+    const cli_result *r = cli_run("", STUDY_LOG_BIN, args);
+    cr_expect_eq(r->status, 2, "%s", log);
+    cr_expect(strncmp(r->err, "study_log: error: ", 18) == 0 && strstr(r->err, path) && strstr(r->err, mentions),
+              "stderr '%s' should name the log and '%s'", r->err, mentions);
     test_remove_tree(dir);
 }
 
@@ -269,11 +250,14 @@ Test(study_log, logs_that_are_not_a_study_exit_2_naming_the_file_and_line)
     char dir[64], args[600];
     test_temp_dir(dir, sizeof dir, "study_log_usage");
     snprintf(args, sizeof args, "'%s/missing.jsonl'", dir);
-    cr_expect_eq(run(dir, STUDY_LOG_BIN, args), 2);
-    cr_expect(strstr(err_text, "cannot open the log") && strstr(err_text, "missing.jsonl"), "%s", err_text);
-    cr_expect_eq(run(dir, STUDY_LOG_BIN, "x.jsonl --target-accuracy 2"), 2);
-    cr_expect(strstr(err_text, "--target-accuracy") != NULL, "%s", err_text);
-    cr_expect_eq(run(dir, STUDY_LOG_BIN, ""), 2);
-    cr_expect(strstr(err_text, "no log given") != NULL, "%s", err_text);
+    const cli_result *r = cli_run("", STUDY_LOG_BIN, args);
+    cr_expect_eq(r->status, 2);
+    cr_expect(strstr(r->err, "cannot open the log") && strstr(r->err, "missing.jsonl"), "%s", r->err);
+    r = cli_run("", STUDY_LOG_BIN, "x.jsonl --target-accuracy 2");
+    cr_expect_eq(r->status, 2);
+    cr_expect(strstr(r->err, "--target-accuracy") != NULL, "%s", r->err);
+    r = cli_run("", STUDY_LOG_BIN, "");
+    cr_expect_eq(r->status, 2);
+    cr_expect(strstr(r->err, "no log given") != NULL, "%s", r->err);
     test_remove_tree(dir);
 }

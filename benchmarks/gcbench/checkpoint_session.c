@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "engine/base/error.h"
+#include "engine/net/precision.h"
 #include "engine/runtime/dist.h"
 #include "engine/train/train_checkpoint.h"
 #include "session.h"
@@ -69,6 +70,8 @@ static void config_text(const session *s, char *buf, size_t size)
     LINE("optimizer=%s %s\n", o->optimizer->name, hp);
     LINE("seed=%llu\n", (unsigned long long)o->seed);
     LINE("augment=%s\n", o->augment ? "on" : "off");
+    if (o->precision != PRECISION_FP32) /* absent in fp32, as in checkpoints from before bf16 */
+        LINE("precision=%s\n", precision_name(o->precision));
     if (o->seeds) { /* absent otherwise, as in checkpoints from before studies */
         LINE("seeds=%d\n", o->seeds);
         LINE("target-accuracy=%.17g\n", o->target_accuracy);

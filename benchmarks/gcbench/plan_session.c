@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/base/error.h"
+#include "engine/base/fnv.h"
 #include "engine/runtime/dist.h"
 #include "session.h"
 
@@ -32,15 +33,8 @@ static void cpu_model(char *out, size_t size)
     fclose(f);
 }
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * UINT64_C(0x100000001b3);
-    return h;
-}
-
-/* The cache file of this machine, library, thread count and model shape; false when there is
- * no cache folder (no HOME). */
+/* The cache file of this machine, library, thread count, model shape and precision; false when
+ * there is no cache folder (no HOME). */
 static bool cache_path(const session *s, const net *n, char *path, size_t size, char *dir, size_t dsize)
 {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
@@ -50,10 +44,11 @@ static bool cache_path(const session *s, const net *n, char *path, size_t size, 
     char cpu[160], key[512];
     cpu_model(cpu, sizeof cpu);
     const dnnl_version_t *v = dnnl_version();
-    snprintf(key, sizeof key, "gcbench %s|%s|oneDNN %d.%d.%d %s|isa %d|threads %d|batch %d|image %d|layout %s",
-             GCBENCH_VERSION, cpu, v->major, v->minor, v->patch, v->hash ? v->hash : "", (int)dnnl_get_effective_cpu_isa(),
-             s->threads, s->opt->batch, s->opt->image_size, net_layout_name(n->act_tag));
-    snprintf(path, size, "%s/plan-%016llx.txt", dir, (unsigned long long)fnv1a(key));
+    snprintf(key, sizeof key, "gcbench %s|%s|%s|oneDNN %d.%d.%d %s|isa %d|threads %d|batch %d|image %d|layout %s|%s",
+             GCBENCH_VERSION, CHUNK_PLAN_METHOD, cpu, v->major, v->minor, v->patch, v->hash ? v->hash : "", (int)dnnl_get_effective_cpu_isa(),
+             s->threads, s->opt->batch, s->opt->image_size, net_layout_name(n->act_tag),
+             dt_name(n->act_dt));
+    snprintf(path, size, "%s/plan-%016llx.txt", dir, (unsigned long long)fnv1a64(FNV1A64_INIT, key, strlen(key)));
     return true;
 }
 

@@ -15,7 +15,10 @@ measured by GNU time (/usr/bin/time -f %M) around each process.
 
   /usr/bin/python3 benchmarks/peers/compare.py [--build build/release] [--repeats 3]
       [--image-size 300] [--batch 128] [--threads 2] [--epochs 3] [--train-images 1027]
-      [--torch-images 384] [--no-torch] [--json FILE]
+      [--torch-images 384] [--no-torch] [--precision fp32|bf16] [--json FILE]
+
+With --precision bf16, gcbench trains in bf16 and the limit is conv_bound --best --bf16; the
+plain bound (oneDNN's first implementations, fp32 only) is skipped, and PyTorch stays fp32.
 """
 import argparse
 import json
@@ -39,6 +42,10 @@ def timed(cmd):
         return proc.stdout, int(rss.read().strip().splitlines()[-1]) / 1024.0
 
 
+def bf16_flag(a):
+    return ["--bf16"] if a.precision == "bf16" else []
+
+
 def conv_bound(a):
     out, _ = timed([os.path.join(a.build, "conv_bound"), "--json", "--image-size", str(a.image_size),
                     "--batch", str(a.batch), "--threads", str(a.threads)])
@@ -48,7 +55,7 @@ def conv_bound(a):
 
 def conv_bound_best(a):
     out, _ = timed([os.path.join(a.build, "conv_bound"), "--best", "--json", "--image-size", str(a.image_size),
-                    "--batch", str(a.batch), "--threads", str(a.threads)])
+                    "--batch", str(a.batch), "--threads", str(a.threads)] + bf16_flag(a))
     rows = [json.loads(l) for l in out.splitlines()]
     total = [r for r in rows if r.get("layer") == "total"][0]
     return {"images_per_second": total["images_per_second"], "rows": [r for r in rows if r.get("layer") != "total"]}
@@ -73,7 +80,7 @@ def gcbench(a, gc):
         _, rss = timed([os.path.join(a.build, "gcbench"), "--gc" if gc else "--no-gc", "--quiet"] + plan + [
                         "--image-size", str(a.image_size), "--batch", str(a.batch), "--threads", str(a.threads),
                         "--epochs", str(a.epochs), "--train-images", str(a.train_images), "--val-images", "128",
-                        "--no-augment", "--log", log.name])  # the peer does not augment either
+                        "--no-augment", "--precision", a.precision, "--log", log.name])  # the peer does not augment either
         records = [json.loads(l) for l in log.read().splitlines()]
     if "path" not in PLAN:
         write_plan([r for r in records if r["event"] == "plan"][0])
@@ -112,13 +119,15 @@ def main():
     p.add_argument("--train-images", type=int, default=1027)
     p.add_argument("--torch-images", type=int, default=384, help="PyTorch is slow: fewer images per epoch")
     p.add_argument("--no-torch", action="store_true")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     p.add_argument("--json", help="also write every measurement to this file")
     a = p.parse_args()
 
     runs = {"best": [], "bound": [], "baseline": [], "gc": [], "torch": []}
     for i in range(a.repeats):  # interleaved, so drifting load hits every figure alike
         runs["best"].append(conv_bound_best(a))
-        runs["bound"].append(conv_bound(a))
+        if a.precision == "fp32":
+            runs["bound"].append(conv_bound(a))
         runs["baseline"].append(gcbench(a, False))
         runs["gc"].append(gcbench(a, True))
         if not a.no_torch:
@@ -126,8 +135,8 @@ def main():
         print("round %d of %d done" % (i + 1, a.repeats), file=sys.stderr)
 
     ips = {k: spread([r["images_per_second"] for r in v]) for k, v in runs.items() if v}
-    print("gcbench against its bounds and its peer: %dx%d, batch %d, %d threads, median of %d (min..max)"
-          % (a.image_size, a.image_size, a.batch, a.threads, a.repeats))
+    print("gcbench against its bounds and its peer: %dx%d, batch %d, %d threads, %s, median of %d (min..max)"
+          % (a.image_size, a.image_size, a.batch, a.threads, a.precision, a.repeats))
     print("  %-40s %10s %22s" % ("", "images/s", "min..max"))
     labels = {"best": "the oneDNN limit (conv_bound --best)", "bound": "oneDNN convolutions alone (conv_bound)", "baseline": "gcbench, no GC",
               "gc": "gcbench, GC (all kernels)", "torch": "PyTorch 1.13, channels_last"}
@@ -137,7 +146,8 @@ def main():
             print("  %-40s %10.1f %10.1f..%-10.1f" % (labels[k], m, lo, hi))
     print("ratios (of medians):")
     print("  gcbench / oneDNN limit       %6.1f%%  (%.1f..%.1f, round by round)" % spread_pct(runs, "best"))
-    print("  gcbench / convolution bound  %6.1f%%  (%.1f..%.1f, round by round)" % spread_pct(runs, "bound"))
+    if runs["bound"]:
+        print("  gcbench / convolution bound  %6.1f%%  (%.1f..%.1f, round by round)" % spread_pct(runs, "bound"))
     if "torch" in ips:
         print("  gcbench / PyTorch            %6.2fx" % (ips["baseline"][0] / ips["torch"][0]))
     base_t = [r["train_seconds_per_epoch"] for r in runs["baseline"]]

@@ -51,12 +51,12 @@ void net_destroy(net *n)
         gc_free(l->mask);
     }
     gc_free(n->own_input);
+    gc_free(n->converted_input);
     free(n->input_mems);
     free(n->input_offsets);
     gc_free(n->diff[0]);
     gc_free(n->diff[1]);
     gc_free(n->chunk_buf);
-    gc_free(n->chunk_mask);
     params_free(&n->params);
     dnnl_ctx_destroy(&n->ctx);
     free(n);
@@ -232,9 +232,10 @@ int net_set_precision(net *n, dnnl_data_type_t act, dnnl_data_type_t weights)
 {
     /* a CPU that cannot run bf16 natively is told so first, whatever this build trains in */
     if (act == dnnl_bf16 || weights == dnnl_bf16) GC_TRY(precision_check_cpu(PRECISION_BF16));
-    if (act != dnnl_f32 || weights != dnnl_f32)
-        return gc_fail(GC_EUSAGE, "precision %s activations / %s weights: this build trains in f32 only", dt_name(act),
-                       dt_name(weights));
+    bool f32 = act == dnnl_f32 && weights == dnnl_f32, bf16 = act == dnnl_bf16 && weights == dnnl_bf16;
+    if (!f32 && !bf16)
+        return gc_fail(GC_EUSAGE, "precision %s activations / %s weights: gcbench trains in f32 or in bf16 (both)",
+                       dt_name(act), dt_name(weights));
     n->act_dt = act;
     n->weight_dt = weights;
     return GC_OK;
@@ -242,16 +243,20 @@ int net_set_precision(net *n, dnnl_data_type_t act, dnnl_data_type_t weights)
 
 static bool in_place(const layer *l) { return l->ops->in_place; }
 
+/* The first layer reads the batch in the activations' type: in bf16, a copy converted from
+ * the f32 batch the loader fills (net_forward converts it). */
 int layer_in_md(const net *n, const layer *l, long b, dnnl_memory_desc_t *md)
 {
-    if (l->index == 0) return md_4d(md, n->input_dt, b, n->input.c, n->input.h, n->input.w, n->input_tag);
+    if (l->index == 0) return md_4d(md, n->act_dt, b, n->input.c, n->input.h, n->input.w, n->input_tag);
     return layer_out_md(n, &n->layers[l->index - 1], b, md);
 }
 
+/* Images and feature maps are in the activations' type; flat features (the flatten's output
+ * and the dense layers', a few KB an image) stay f32 in every precision. */
 int layer_out_md(const net *n, const layer *l, long b, dnnl_memory_desc_t *md)
 {
     if (in_place(l)) return layer_in_md(n, l, b, md);
-    if (l->out.rank == 1) return md_2d(md, n->act_dt, b, l->out.c, dnnl_nc);
+    if (l->out.rank == 1) return md_2d(md, dnnl_f32, b, l->out.c, dnnl_nc);
     return md_4d(md, n->act_dt, b, l->out.c, l->out.h, l->out.w, n->act_tag);
 }
 
@@ -259,7 +264,7 @@ size_t layer_out_elems(const net *n, const layer *l, long b)
 {
     dnnl_memory_desc_t md;
     if (layer_out_md(n, l, b, &md) != GC_OK) return 0;
-    return md_bytes(&md) / dt_size(n->act_dt);
+    return md_bytes(&md) / dt_size(md.data_type);
 }
 
 int layer_run_ops(net *n, const dnnl_op *ops, int count)
@@ -288,10 +293,10 @@ static int chunk_images(const net *n)
 }
 
 /* The conv_pool layers' shared scratch: a chunk's convolution output (reused for its
- * gradient) and a chunk's dropout mask, sized for the largest such layer. */
+ * gradient), sized for the largest such layer. */
 static int alloc_chunk_scratch(net *n)
 {
-    size_t bytes = 0, words = 0;
+    size_t bytes = 0;
     for (int i = 0; i < n->nlayers; i++) {
         layer *l = &n->layers[i];
         if (l->kind != LAYER_CONV_POOL) continue;
@@ -304,14 +309,10 @@ static int alloc_chunk_scratch(net *n)
         dnnl_memory_desc_t md;
         GC_TRY(md_4d(&md, n->act_dt, most, l->filters, h, w, n->act_tag));
         if (md_bytes(&md) > bytes) bytes = md_bytes(&md);
-        size_t mask = (size_t)l->chunk * (size_t)(h * w * l->filters) / 64 + 2;
-        if (l->rate > 0.0f && mask > words) words = mask;
     }
     if (bytes == 0) return GC_OK;
     n->chunk_bytes = bytes;
-    n->chunk_mask_words = words;
-    GC_TRY(gc_alloc((void **)&n->chunk_buf, bytes, "the convolution chunk buffer"));
-    return gc_alloc((void **)&n->chunk_mask, (words ? words : 1) * sizeof(uint64_t), "the dropout chunk mask");
+    return gc_alloc((void **)&n->chunk_buf, bytes, "the convolution chunk buffer");
 }
 
 /* Allocates every activation buffer at the largest batch and assigns the gradient buffers. */
@@ -324,11 +325,15 @@ static int alloc_buffers(net *n)
     GC_TRY(gc_alloc((void **)&n->own_input, in_bytes, "the input batch"));
     n->input_bytes = in_bytes;
     n->input_buf = n->own_input;
+    if (n->act_dt != n->input_dt) {
+        GC_TRY(layer_in_md(n, &n->layers[0], b, &in_md));
+        GC_TRY(gc_alloc((void **)&n->converted_input, md_bytes(&in_md), "the input batch in the compute type"));
+    }
 
     size_t diff_bytes = 0;
     for (int i = 0; i < n->nlayers; i++) {
         layer *l = &n->layers[i];
-        l->in_buf = i ? n->layers[i - 1].out_buf : n->input_buf;
+        l->in_buf = i ? n->layers[i - 1].out_buf : n->converted_input ? n->converted_input : n->input_buf;
         dnnl_memory_desc_t md;
         GC_TRY(layer_out_md(n, l, b, &md));
         size_t bytes = md_bytes(&md);
@@ -353,6 +358,32 @@ static int alloc_buffers(net *n)
         l->d_in = i || n->input_grad ? n->diff[(n->nlayers - i) & 1] : NULL;
     }
     return GC_OK;
+}
+
+/* bf16 runs the fused layers (conv_pool) and f32 flat layers; the plain Conv2D, MaxPooling2D
+ * and ReLU layers and dropout on feature maps (--unfused) compute in f32 only. */
+static int check_precision(const net *n)
+{
+    if (n->act_dt == dnnl_f32) return GC_OK;
+    if (n->input_grad) return gc_fail(GC_EUSAGE, "the input's gradient is computed in f32 only, not %s", dt_name(n->act_dt));
+    for (int i = 0; i < n->nlayers; i++) {
+        const layer *l = &n->layers[i];
+        bool flat = l->in.rank == 1 || l->kind == LAYER_FLATTEN;
+        if (l->kind != LAYER_CONV_POOL && !flat)
+            return gc_fail(GC_EUSAGE, "%s (%s) computes in f32 only: %s runs the fused Conv2D+MaxPooling2D layers",
+                           l->name, l->ops->type, dt_name(n->act_dt));
+    }
+    return GC_OK;
+}
+
+/* The reorder of batch variant v from the loader's f32 batch to the first layer's type. */
+static int plan_input_conversion(net *n, int v)
+{
+    dnnl_memory_desc_t from, to;
+    long b = n->batch[v];
+    GC_TRY(md_4d(&from, n->input_dt, b, n->input.c, n->input.h, n->input.w, n->input_tag));
+    GC_TRY(layer_in_md(n, &n->layers[0], b, &to));
+    return dnnl_ctx_reorder(&n->ctx, &from, n->input_buf, &to, n->converted_input, &n->input_conversion[v]);
 }
 
 /* The memory objects over the input batch or a slice of it: the ones net_bind_input moves. */
@@ -393,8 +424,11 @@ int net_plan(net *n, const int *batch_sizes, int count)
     qsort(n->batch, (size_t)n->nvariants, sizeof n->batch[0], cmp_desc);
     n->max_batch = n->batch[0];
 
+    GC_TRY(check_precision(n));
     GC_TRY(params_alloc(&n->params));
     GC_TRY(alloc_buffers(n));
+    if (n->converted_input)
+        for (int v = 0; v < n->nvariants; v++) GC_TRY(plan_input_conversion(n, v));
     for (int v = 0; v < n->nvariants; v++) {
         for (int i = 0; i < n->nlayers; i++) {
             layer *l = &n->layers[i];
@@ -419,7 +453,7 @@ int net_bind_input(net *n, float *input)
     for (size_t i = 0; i < n->ninput_mems; i++)
         DNNL_TRY(dnnl_memory_set_data_handle(n->input_mems[i], (char *)input + n->input_offsets[i]));
     n->input_buf = input;
-    n->layers[0].in_buf = input;
+    if (!n->converted_input) n->layers[0].in_buf = input;
     return GC_OK;
 }
 
@@ -442,6 +476,7 @@ static int run_layer(net *n, layer *l, const pass_ctx *p, bool backward)
 
 int net_forward(net *n, const pass_ctx *p)
 {
+    if (n->converted_input) GC_TRY(dnnl_op_run(&n->ctx, &n->input_conversion[p->variant]));
     for (int i = 0; i < n->nlayers; i++) GC_TRY(run_layer(n, &n->layers[i], p, false));
     return dnnl_ctx_wait(&n->ctx);
 }
@@ -454,7 +489,7 @@ int net_backward(net *n, const pass_ctx *p)
 
 size_t net_activation_bytes(const net *n)
 {
-    size_t total = 2 * n->diff_bytes + n->chunk_bytes + n->chunk_mask_words * sizeof(uint64_t);
+    size_t total = 2 * n->diff_bytes + n->chunk_bytes;
     total += (size_t)n->max_batch * (size_t)act_shape_elems(n->input) * sizeof(float);
     for (int i = 0; i < n->nlayers; i++) {
         const layer *l = &n->layers[i];

@@ -150,9 +150,9 @@ struct net {
     int chunk_images;        /* conv_pool layers run this many images at a time (0: automatic) */
     float *chunk_buf;        /* conv_pool scratch: one chunk's conv output, then its gradient */
     size_t chunk_bytes;
-    uint64_t *chunk_mask;    /* conv_pool scratch: one chunk's dropout mask */
-    size_t chunk_mask_words;
     float *own_input;        /* the buffer net_plan allocated */
+    void *converted_input;   /* when the activations are not f32: the batch in their type, */
+    dnnl_op input_conversion[NET_MAX_VARIANTS]; /* converted per batch size by net_forward */
     dnnl_memory_t *input_mems; /* every memory object over (part of) the input batch, and its */
     size_t *input_offsets;     /* offset in bytes, for net_bind_input */
     size_t ninput_mems;

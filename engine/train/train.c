@@ -10,6 +10,7 @@
 #include "engine/base/clock.h"
 #include "engine/base/error.h"
 #include "engine/base/fault.h"
+#include "engine/base/median.h"
 #include "engine/net/loss.h"
 #include "engine/base/rng.h"
 #include "io/input/prefetch.h"
@@ -129,20 +130,13 @@ static int validate(net *n, prefetcher *vp, int epoch, double *loss, double *acc
     return rc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Throughput of a run: the median of epochs after the first, which pays for first-touch
  * costs (or the first, when it is the only one). */
 static double median_throughput(const double *ips, int epochs, double *scratch)
 {
     int first = epochs > 1 ? 1 : 0, count = epochs - first;
     memcpy(scratch, ips + first, (size_t)count * sizeof *scratch);
-    qsort(scratch, (size_t)count, sizeof *scratch, cmp_double);
-    return count % 2 ? scratch[count / 2] : 0.5 * (scratch[count / 2 - 1] + scratch[count / 2]);
+    return median_of(scratch, count);
 }
 
 static bool stop_requested(const train_observer *obs) { return obs && obs->stop_requested && obs->stop_requested(obs->ctx); }

@@ -5,7 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/base/alloc.h"
+#include "engine/base/clock.h"
 #include "engine/base/error.h"
+#include "engine/base/median.h"
+#include "engine/net/layers/maxpool_fused.h"
 
 _Static_assert(LAYER_IMPL_MAX == CONV_IMPL_NAME_MAX, "a layer holds any implementation name");
 
@@ -52,20 +56,77 @@ static int fastest(net *n, const conv_geometry *g, conv_bench *bench, conv_direc
     return rc;
 }
 
+/* One chunk's buffers for the fused layer's own kernels; x is also the backward's output. */
+typedef struct {
+    float *x, *y, *dy;
+    uint8_t *arg;
+} pool_buffers;
+
+static void pool_buffers_free(pool_buffers *b) { gc_free(b->x), gc_free(b->y), gc_free(b->dy), gc_free(b->arg); }
+
+static int pool_buffers_alloc(pool_geometry g, pool_buffers *b)
+{
+    *b = (pool_buffers){0};
+    size_t in = pool_in_elems(&g), out = pool_out_elems(&g);
+    int rc = gc_alloc((void **)&b->x, in * sizeof(float), "the calibration's pooling input");
+    if (rc == GC_OK) rc = gc_alloc((void **)&b->y, out * sizeof(float), "the calibration's pooled output");
+    if (rc == GC_OK) rc = gc_alloc((void **)&b->dy, out * sizeof(float), "the calibration's output gradient");
+    if (rc == GC_OK) rc = gc_alloc((void **)&b->arg, out, "the calibration's argmax");
+    if (rc != GC_OK) {
+        pool_buffers_free(b);
+        return rc;
+    }
+    for (size_t i = 0; i < in; i++) b->x[i] = (float)(i * 2654435761u % 2001u) * 1e-3f - 1.0f; /* half ReLU zeros */
+    for (size_t i = 0; i < in; i++) b->x[i] = b->x[i] > 0.0f ? b->x[i] : 0.0f;
+    for (size_t i = 0; i < out; i++) b->dy[i] = (float)(i * 40503u % 2001u) * 1e-3f - 1.0f;
+    return GC_OK;
+}
+
+#define POOL_TIME_MAX_CALLS 64
+
+/* Seconds per image of the fused layer's own pooling kernel at g.n images a chunk: the median
+ * call of a budget (at least 3, after one warm-up), each at another place in the batch. The
+ * plan counts it with the convolution it follows or precedes: the chunk size that is fastest
+ * for the convolution alone can leave the pooling a chunk that no longer fits the cache. */
+static double time_pool(const pool_buffers *b, pool_geometry g, const pool_dropout *d, bool backward, double budget)
+{
+    double t[POOL_TIME_MAX_CALLS], start = clock_seconds();
+    int calls = 0;
+    for (int k = -1; k < POOL_TIME_MAX_CALLS && (k < 3 || clock_seconds() - start < budget); k++) {
+        g.first = (long)((k + 1) * g.n);
+        double t0 = clock_seconds();
+        if (backward)
+            maxpool_fused_backward(b->dy, b->arg, b->x, &g, d);
+        else
+            maxpool_fused_forward(b->x, b->y, b->arg, &g, d);
+        if (k >= 0) t[calls++] = (clock_seconds() - t0) / (double)g.n;
+    }
+    return median_of(t, calls);
+}
+
 static int calibrate_layer(net *n, const layer *l, int batch, double budget, chunk_plan_layer *r)
 {
     conv_geometry g = {l->in.c, l->in.h, l->in.w, l->filters, l->kernel, l->index ? n->act_tag : n->input_tag,
-                       n->act_tag, l->index ? n->act_dt : n->input_dt, n->weight_dt};
+                       n->act_tag, n->act_dt, n->weight_dt};
     dnnl_memory_desc_t md;
     GC_TRY(md_4d(&md, n->act_dt, 1, l->filters, conv_h(l), conv_w(l), n->act_tag));
     size_t per_image = md_bytes(&md);
     int sizes[8], nsizes = 0;
     for (int c = 1; c <= 64 && c <= batch && (size_t)c * per_image <= CHUNK_PLAN_MAX_BYTES; c *= 2) sizes[nsizes++] = c;
     if (nsizes == 0) sizes[nsizes++] = 1;
+    pool_geometry pg = {.n = sizes[nsizes - 1], .c = l->filters, .h = conv_h(l), .w = conv_w(l),
+                        .block = pool_block_of(n->act_tag, l->filters),
+                        .elem = n->act_dt == dnnl_bf16 ? POOL_BF16 : POOL_F32};
+    pool_dropout drop = {l->rate, 1};
+    pool_buffers pool;
+    GC_TRY(pool_buffers_alloc(pg, &pool));
     conv_bench *bench;
-    GC_TRY(conv_bench_create(&n->ctx, &g, batch, sizes[nsizes - 1], &bench));
+    int rc = conv_bench_create(&n->ctx, &g, batch, sizes[nsizes - 1], &bench);
+    if (rc != GC_OK) {
+        pool_buffers_free(&pool);
+        return rc;
+    }
     double best_fwd = 1e30, best_bwd = 1e30;
-    int rc = GC_OK;
     for (int s = 0; s < nsizes && rc == GC_OK; s++) {
         double t[CONV_DIRECTIONS] = {0.0, 0.0, 0.0};
         char impl[CONV_DIRECTIONS][CONV_IMPL_NAME_MAX] = {"", "", ""};
@@ -73,6 +134,9 @@ static int calibrate_layer(net *n, const layer *l, int batch, double budget, chu
             if (d != CONV_BACKWARD_DATA || l->index > 0)
                 rc = fastest(n, &g, bench, (conv_direction)d, sizes[s], budget, &t[d], impl[d]);
         if (rc != GC_OK) break;
+        pg.n = sizes[s];
+        t[CONV_FORWARD] += time_pool(&pool, pg, &drop, false, budget);
+        t[CONV_BACKWARD_WEIGHTS] += time_pool(&pool, pg, &drop, true, budget);
         if (t[CONV_FORWARD] < best_fwd) {
             best_fwd = t[CONV_FORWARD];
             r->forward_chunk = sizes[s];
@@ -86,6 +150,7 @@ static int calibrate_layer(net *n, const layer *l, int batch, double budget, chu
         }
     }
     conv_bench_destroy(bench);
+    pool_buffers_free(&pool);
     return rc;
 }
 

@@ -32,10 +32,15 @@ typedef struct {
 /* The plan every conv_pool layer of n gets without one: max(threads, 4) images both ways. */
 void chunk_plan_default(const net *n, chunk_plan *p);
 
+/* How chunk_plan_calibrate measures; part of the plan cache's key, so that plans measured
+ * another way are measured again. */
+#define CHUNK_PLAN_METHOD "conv+pool 2"
+
 /* Measures, for every conv_pool layer of n (built, not yet planned), each implementation at
  * chunk sizes 1, 2, 4, ... 64 (at most the batch, and CHUNK_PLAN_MAX_BYTES of chunk buffer),
- * and keeps per layer the fastest forward, and the fastest backward (backward-weights plus
- * backward-data at one chunk size). budget: seconds timed per configuration. */
+ * and keeps per layer the fastest forward (convolution plus the fused pooling forward), and
+ * the fastest backward (the pooling backward, backward-weights and backward-data at one chunk
+ * size). budget: seconds timed per configuration. */
 int chunk_plan_calibrate(net *n, int batch, double budget, chunk_plan *p);
 
 /* The text form: a header line, then one line per layer:

@@ -6,7 +6,7 @@
  *   forward, per chunk:  oneDNN conv (+ bias + ReLU post-op) -> chunk buffer (stays near the
  *                        cache) -> maxpool_fused_forward: dropout, pool -> output and argmax
  *   backward, per chunk: maxpool_fused_backward rebuilds the chunk's pre-ReLU gradient from
- *                        d_out, the pooled output and the argmax (engine/net/layers/maxpool_fused.h)
+ *                        d_out and the argmax codes (engine/net/layers/maxpool_fused.h)
  *                        -> oneDNN bwd-weights (summed over chunks) and bwd-data -> d_in
  * The chunk buffer is shared by every such layer (net->chunk_buf). Weight gradients of the
  * chunks are summed in oneDNN's layout, then reordered once into the parameter store. Results
@@ -52,17 +52,6 @@ static long conv_w(const layer *l) { return l->in.w - l->kernel + 1; }
 
 static dnnl_format_tag_t in_tag(const net *n, const layer *l) { return l->index ? n->act_tag : n->input_tag; }
 
-/* Channels per block of a layout (see maxpool_fused.h). */
-static long block_of(dnnl_format_tag_t tag, long channels)
-{
-    switch (tag) {
-    case dnnl_nChw16c: return 16;
-    case dnnl_nChw8c: return 8;
-    case dnnl_nhwc: return channels;
-    default: return 1;
-    }
-}
-
 /* Descriptors of a chunk of `images`: the input slice and the convolution output. */
 static int chunk_mds(const net *n, const layer *l, long images, dnnl_memory_desc_t *src, dnnl_memory_desc_t *dst)
 {
@@ -72,8 +61,8 @@ static int chunk_mds(const net *n, const layer *l, long images, dnnl_memory_desc
 
 static conv_geometry geometry(const net *n, const layer *l)
 {
-    return (conv_geometry){l->in.c, l->in.h, l->in.w, l->filters, l->kernel, in_tag(n, l), n->act_tag,
-                           l->index ? n->act_dt : n->input_dt, n->weight_dt};
+    return (conv_geometry){l->in.c, l->in.h, l->in.w, l->filters, l->kernel, in_tag(n, l), n->act_tag, n->act_dt,
+                           n->weight_dt};
 }
 
 /* Direction d's descriptor at `images`: the layer's implementation for it (a named one must
@@ -177,11 +166,11 @@ static int init_state(net *n, layer *l, conv_pool_state **out)
     return GC_OK;
 }
 
-/* Floats per image (padding included) of the layer's input and output. */
-static size_t in_image_floats(const net *n, const layer *l)
+/* Bytes per image (padding included) of the layer's input. */
+static size_t in_image_bytes(const net *n, const layer *l)
 {
     dnnl_memory_desc_t md;
-    return layer_in_md(n, l, 1, &md) == GC_OK ? md_bytes(&md) / sizeof(float) : 0;
+    return layer_in_md(n, l, 1, &md) == GC_OK ? md_bytes(&md) : 0;
 }
 
 /* The chunks of batch variant v for one pass (0: forward, 1: backward), ops bound. */
@@ -191,7 +180,7 @@ static int plan_chunks(net *n, layer *l, conv_pool_state *st, int v, int pass)
     GC_TRY(dnnl_ctx_alloc(&n->ctx, (size_t)count * sizeof(chunk_ops), "conv_pool chunk ops",
                           (void **)&st->chunks[pass][v]));
     st->nchunks[pass][v] = count;
-    size_t in_floats = in_image_floats(n, l);
+    size_t in_bytes = in_image_bytes(n, l);
     for (int k = 0; k < count; k++) {
         chunk_ops *c = &st->chunks[pass][v][k];
         c->first = k * size;
@@ -201,8 +190,8 @@ static int plan_chunks(net *n, layer *l, conv_pool_state *st, int v, int pass)
         dnnl_memory_desc_t src_md, dst_md;
         GC_TRY(chunk_mds(n, l, c->images, &src_md, &dst_md));
         dnnl_memory_t src, dst, d_src = NULL;
-        size_t offset = (size_t)c->first * in_floats;
-        GC_TRY(dnnl_ctx_memory(&n->ctx, &src_md, l->in_buf + offset, &src));
+        size_t offset = (size_t)c->first * in_bytes;
+        GC_TRY(dnnl_ctx_memory(&n->ctx, &src_md, (char *)l->in_buf + offset, &src));
         GC_TRY(dnnl_ctx_memory(&n->ctx, &dst_md, n->chunk_buf, &dst));
         if (pass == 0) {
             c->fwd = cp->fwd;
@@ -218,7 +207,7 @@ static int plan_chunks(net *n, layer *l, conv_pool_state *st, int v, int pass)
         dnnl_op_arg(&c->bwd_weights, DNNL_ARG_DIFF_WEIGHTS, st->dw_chunk);
         dnnl_op_arg(&c->bwd_weights, DNNL_ARG_DIFF_BIAS, st->db_chunk);
         if (l->d_in) {
-            GC_TRY(dnnl_ctx_memory(&n->ctx, &src_md, l->d_in + offset, &d_src));
+            GC_TRY(dnnl_ctx_memory(&n->ctx, &src_md, (char *)l->d_in + offset, &d_src));
             c->bwd_data = cp->bwd_data;
             dnnl_op_arg(&c->bwd_data, DNNL_ARG_DIFF_DST, dst);
             dnnl_op_arg(&c->bwd_data, DNNL_ARG_WEIGHTS, st->w_bwd);
@@ -244,8 +233,9 @@ static int conv_pool_plan(net *n, layer *l, int v)
 /* A chunk's pooling geometry; .first places it in the whole batch, for the dropout masks. */
 static pool_geometry chunk_geometry(const net *n, const layer *l, const chunk_ops *c, const pass_ctx *p)
 {
-    return (pool_geometry){.n = c->images, .first = p->first_image + c->first, .c = l->filters, .h = conv_h(l), .w = conv_w(l),
-                           .block = block_of(n->act_tag, l->filters)};
+    return (pool_geometry){.n = c->images, .first = p->first_image + c->first, .c = l->filters, .h = conv_h(l),
+                           .w = conv_w(l), .block = pool_block_of(n->act_tag, l->filters),
+                           .elem = n->act_dt == dnnl_bf16 ? POOL_BF16 : POOL_F32};
 }
 
 static pool_dropout chunk_dropout(const layer *l, const pass_ctx *p)
@@ -264,7 +254,7 @@ static void own_time(net *n, const layer *l, bool backward, double seconds)
 static int conv_pool_forward(net *n, layer *l, const pass_ctx *p)
 {
     conv_pool_state *st = l->impl;
-    size_t out_floats = layer_out_elems(n, l, 1);
+    size_t out_elems = layer_out_elems(n, l, 1), es = dt_size(n->act_dt);
     pool_dropout d = chunk_dropout(l, p);
     GC_TRY(dnnl_op_run(&n->ctx, &st->w_to_fwd));
     for (int k = 0; k < st->nchunks[0][p->variant]; k++) {
@@ -272,9 +262,9 @@ static int conv_pool_forward(net *n, layer *l, const pass_ctx *p)
         GC_TRY(dnnl_op_run(&n->ctx, &c->fwd));
         GC_TRY(dnnl_ctx_wait(&n->ctx));
         pool_geometry g = chunk_geometry(n, l, c, p);
-        size_t o = (size_t)c->first * out_floats;
+        size_t o = (size_t)c->first * out_elems;
         double t0 = n->profile ? clock_seconds() : 0.0;
-        maxpool_fused_forward(n->chunk_buf, l->out_buf + o, (uint8_t *)l->workspace + o, &g, &d, n->chunk_mask);
+        maxpool_fused_forward(n->chunk_buf, (char *)l->out_buf + o * es, (uint8_t *)l->workspace + o, &g, &d);
         if (n->profile) own_time(n, l, false, clock_seconds() - t0);
     }
     return GC_OK;
@@ -294,16 +284,16 @@ static void accumulate(float *acc, const float *chunk, size_t count, bool first)
 static int conv_pool_backward(net *n, layer *l, const pass_ctx *p)
 {
     conv_pool_state *st = l->impl;
-    size_t out_floats = layer_out_elems(n, l, 1);
+    size_t out_elems = layer_out_elems(n, l, 1), es = dt_size(n->act_dt);
     pool_dropout d = chunk_dropout(l, p);
     float *db = param_g(&n->params, l->param_b);
     if (l->d_in) GC_TRY(dnnl_op_run(&n->ctx, &st->w_to_bwd));
     for (int k = 0; k < st->nchunks[1][p->variant]; k++) {
         const chunk_ops *c = &st->chunks[1][p->variant][k];
         pool_geometry g = chunk_geometry(n, l, c, p);
-        size_t o = (size_t)c->first * out_floats;
+        size_t o = (size_t)c->first * out_elems;
         double t0 = n->profile ? clock_seconds() : 0.0;
-        maxpool_fused_backward(l->d_out + o, l->out_buf + o, (uint8_t *)l->workspace + o, n->chunk_buf, &g, &d);
+        maxpool_fused_backward((char *)l->d_out + o * es, (uint8_t *)l->workspace + o, n->chunk_buf, &g, &d);
         if (n->profile) own_time(n, l, true, clock_seconds() - t0);
         GC_TRY(dnnl_op_run(&n->ctx, &c->bwd_weights));
         if (l->d_in) GC_TRY(dnnl_op_run(&n->ctx, &c->bwd_data));

@@ -7,6 +7,7 @@
 #include "engine/base/alloc.h"
 #include "engine/base/clock.h"
 #include "engine/base/error.h"
+#include "engine/base/median.h"
 #include "simd/bf16.h"
 
 const char *conv_direction_name(conv_direction d)
@@ -244,19 +245,6 @@ static const dnnl_memory_desc_t *query(const_dnnl_primitive_desc_t pd, dnnl_quer
 
 /* Timed calls kept per configuration: enough for a robust median of tiny chunks. */
 #define TIME_MAX_CALLS 512
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The median of v[0..n), n >= 1 (sorts v). */
-static double median_of(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static int time_chunks(conv_bench *b, conv_direction d, const_dnnl_primitive_desc_t pd, long images,
                        double budget, int min_chunks, timing_res *r, double *per_image)

@@ -13,19 +13,6 @@
 #include "engine/net/layers/layer_io.h"
 #include "engine/base/rng.h"
 
-void dropout_logical_mask(uint64_t *words, uint64_t first_word, size_t nwords, float rate, uint64_t key)
-{
-    const uint32_t threshold = (uint32_t)lrintf(rate * 65536.0f);
-    for (size_t k = 0; k < nwords; k++) {
-        uint64_t bits = 0, draw0 = (first_word + k) * 16; /* 16 draws of 4 x 16 bits = 64 elements */
-        for (int q = 0; q < 16; q++) {
-            uint64_t r = rng_u64(key, draw0 + (uint64_t)q);
-            for (int j = 0; j < 4; j++) bits |= (uint64_t)(((uint32_t)(r >> (16 * j)) & 0xFFFFu) >= threshold) << (4 * q + j);
-        }
-        words[k] = bits;
-    }
-}
-
 /* Physical order as nested dimensions, outermost first: sizes and what each one indexes. */
 enum { DIM_N, DIM_C, DIM_H, DIM_W, DIM_CB, DIM_CI };
 
@@ -60,8 +47,7 @@ size_t dropout_physical_elems(const dropout_shape *s)
 
 void dropout_make_mask(uint64_t *mask, const dropout_shape *s, float rate, uint64_t key)
 {
-    /* Drop when the 16-bit draw is below rate * 65536 (rate 0.5 is exact). */
-    const uint32_t threshold = (uint32_t)lrintf(rate * 65536.0f);
+    const uint32_t threshold = dropout_threshold(rate);
     const phys_order o = physical_order(s);
     const size_t total = dropout_physical_elems(s), words = dropout_mask_words(total);
 

@@ -8,9 +8,23 @@
 #ifndef GCBENCH_ENGINE_LAYERS_DROPOUT_H
 #define GCBENCH_ENGINE_LAYERS_DROPOUT_H
 
+#include <math.h>
 #include <oneapi/dnnl/dnnl_types.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "engine/base/rng.h"
+
+/* The 16-bit draws below which an element is dropped (rate 0.5 is exact). */
+static inline uint32_t dropout_threshold(float rate) { return (uint32_t)lrintf(rate * 65536.0f); }
+
+/* Whether the element of NHWC index i is kept: the definition every mask and fused kernel
+ * follows (the vectorized one is in pool_rows_body.h). */
+static inline bool dropout_keeps(uint64_t key, uint32_t threshold, uint64_t i)
+{
+    return ((uint32_t)(rng_u64(key, i / 4) >> (16 * (i % 4))) & 0xFFFFu) >= threshold;
+}
 
 /* The activation a mask covers: logical dims and the physical layout
  * (dnnl_nchw, dnnl_nhwc, dnnl_nChw8c, dnnl_nChw16c, or dnnl_nc with h = w = 1). */
@@ -28,11 +42,6 @@ static inline size_t dropout_mask_words(size_t n) { return (n + 63) / 64; }
 
 /* Draws the mask (bit p%64 of word p/64 set = physical element p kept; padding never kept). */
 void dropout_make_mask(uint64_t *mask, const dropout_shape *s, float rate, uint64_t key);
-
-/* The same masks as bits in logical order: bit j of words[k] is the keep bit of the element
- * with NHWC index 64 * (first_word + k) + j, for k < nwords. Fused kernels that read
- * activations in a blocked layout look bits up by logical index. */
-void dropout_logical_mask(uint64_t *words, uint64_t first_word, size_t nwords, float rate, uint64_t key);
 
 /* x[i] = kept ? x[i] * scale : 0, in place, over n physical elements. */
 void dropout_apply(float *x, const uint64_t *mask, size_t n, float scale);

@@ -6,7 +6,18 @@
 
 #include "engine/net/layers/dropout.h"
 #include "engine/net/layers/pool_rows.h"
+#include "simd/bf16.h"
 #include "simd/simd.h"
+
+long pool_block_of(dnnl_format_tag_t tag, long channels)
+{
+    switch (tag) {
+    case dnnl_nChw16c: return 16;
+    case dnnl_nChw8c: return 8;
+    case dnnl_nhwc: return channels;
+    default: return 1;
+    }
+}
 
 static long blocks(const pool_geometry *g) { return (g->c + g->block - 1) / g->block; }
 
@@ -21,17 +32,21 @@ size_t pool_out_elems(const pool_geometry *g)
            (size_t)g->block;
 }
 
-/* The chunk's dropout mask spans global NHWC indices [first*hwc, (first+n)*hwc). */
-size_t maxpool_fused_mask_words(const pool_geometry *g, const pool_dropout *d)
+/* Element i of a row buffer of either type, as f32; and the store back (bf16 rounded). */
+static float load_elem(const pool_row *r, const void *p, long i)
 {
-    if (d->rate <= 0.0f) return 0;
-    uint64_t hwc = (uint64_t)(g->h * g->w * g->c), lo = (uint64_t)g->first * hwc, hi = lo + (uint64_t)g->n * hwc;
-    return (size_t)(((hi + 63) >> 6) - (lo >> 6));
+    return r->bf16 ? f32_from_bf16(((const bf16 *)p)[i]) : ((const float *)p)[i];
 }
 
-static bool keep_bit(const pool_row *r, uint64_t i) { return (r->mask[(i >> 6) - r->first_word] >> (i & 63)) & 1; }
+static void store_elem(const pool_row *r, void *p, long i, float v)
+{
+    if (r->bf16)
+        ((bf16 *)p)[i] = bf16_from_f32(v);
+    else
+        ((float *)p)[i] = v;
+}
 
-/* The portable row kernels: any block width. */
+/* The portable row kernels: any block width, channel count and element type. */
 static void forward_row_any(const pool_row *r)
 {
     for (long ow = 0; ow < r->OW; ow++)
@@ -40,30 +55,30 @@ static void forward_row_any(const pool_row *r)
             uint8_t arg = 0;
             for (int k = 0; k < 4; k++) {
                 long dy = k >> 1, dx = k & 1;
-                float v = r->in0[(dy * r->W + 2 * ow + dx) * r->X + ci];
+                float v = load_elem(r, r->in0, (dy * r->W + 2 * ow + dx) * r->X + ci);
                 if (r->drop) {
                     uint64_t i = r->row_index + (uint64_t)((dy * r->W + 2 * ow + dx) * r->C + ci);
-                    v = ci < r->lanes && keep_bit(r, i) ? v * r->scale : 0.0f;
+                    v = ci < r->lanes && dropout_keeps(r->key, r->threshold, i) ? v * r->scale : 0.0f;
                 }
                 if (v > best) best = v, arg = (uint8_t)k;
             }
-            r->out[ow * r->X + ci] = best;
-            r->arg[ow * r->X + ci] = arg;
+            store_elem(r, r->out, ow * r->X + ci, best);
+            r->arg[ow * r->X + ci] = best > 0.0f ? arg : POOL_ARG_NONE;
         }
 }
 
 static void backward_row_any(const pool_row *r)
 {
-    float *r0 = r->out, *r1 = r->out + r->W * r->X;
+    char *r1 = (char *)r->out + (size_t)(r->W * r->X) * (r->bf16 ? sizeof(bf16) : sizeof(float));
     for (long ow = 0; ow < r->OW; ow++)
         for (long ci = 0; ci < r->X; ci++) {
             long e = ow * r->X + ci;
-            float g = r->y[e] > 0.0f ? r->dy[e] * r->scale : 0.0f;
+            float g = load_elem(r, r->dy, e) * r->scale;
             int a = r->arg_in[e];
-            r0[(2 * ow) * r->X + ci] = a == 0 ? g : 0.0f;
-            r0[(2 * ow + 1) * r->X + ci] = a == 1 ? g : 0.0f;
-            r1[(2 * ow) * r->X + ci] = a == 2 ? g : 0.0f;
-            r1[(2 * ow + 1) * r->X + ci] = a == 3 ? g : 0.0f;
+            store_elem(r, r->out, (2 * ow) * r->X + ci, a == 0 ? g : 0.0f);
+            store_elem(r, r->out, (2 * ow + 1) * r->X + ci, a == 1 ? g : 0.0f);
+            store_elem(r, r1, (2 * ow) * r->X + ci, a == 2 ? g : 0.0f);
+            store_elem(r, r1, (2 * ow + 1) * r->X + ci, a == 3 ? g : 0.0f);
         }
 }
 
@@ -77,36 +92,28 @@ const pool_row_kernels *pool_rows_best(void)
     return pool_rows_base();
 }
 
-static pool_row_fn forward_row(const pool_row_kernels *k, long X)
+static size_t elem_bytes(pool_elem e) { return e == POOL_BF16 ? sizeof(bf16) : sizeof(float); }
+
+/* The vector kernels need whole draws per block (pool_rows.h). */
+static pool_row_fn forward_row(const pool_row_kernels *k, long X, long C, pool_elem e)
 {
-    return X == 16 ? k->forward16 : X == 8 ? k->forward8 : forward_row_any;
+    if (C % 4 != 0) return forward_row_any;
+    return X == 16 ? k->forward16[e] : X == 8 ? k->forward8[e] : forward_row_any;
 }
 
-static pool_row_fn backward_row(const pool_row_kernels *k, long X)
+static pool_row_fn backward_row(const pool_row_kernels *k, long X, pool_elem e)
 {
-    return X == 16 ? k->backward16 : X == 8 ? k->backward8 : backward_row_any;
+    return X == 16 ? k->backward16[e] : X == 8 ? k->backward8[e] : backward_row_any;
 }
 
-void maxpool_fused_mask(const pool_geometry *g, const pool_dropout *d, uint64_t *mask)
-{
-    const pool_row_kernels *kernels = pool_rows_best();
-    const uint64_t first_word = ((uint64_t)g->first * (uint64_t)(g->h * g->w * g->c)) >> 6;
-    const size_t words = maxpool_fused_mask_words(g, d), per_task = 256; /* 16K elements a task */
-#pragma omp parallel for schedule(static)
-    for (size_t k = 0; k < words; k += per_task)
-        kernels->dropout_mask(mask + k, first_word + k, words - k < per_task ? words - k : per_task, d->rate, d->key);
-}
-
-void maxpool_fused_forward(const float *x, float *y, uint8_t *argmax, const pool_geometry *g,
-                           const pool_dropout *d, uint64_t *mask)
+void maxpool_fused_forward(const void *x, void *y, uint8_t *argmax, const pool_geometry *g, const pool_dropout *d)
 {
     const long cb_count = blocks(g), H = g->h, W = g->w, X = g->block, C = g->c;
     const long OH = pool_out_side(H), OW = pool_out_side(W);
-    const uint64_t hwc = (uint64_t)(H * W * C), first_word = ((uint64_t)g->first * hwc) >> 6;
+    const uint64_t hwc = (uint64_t)(H * W * C);
     const bool drop = d->rate > 0.0f;
-    const pool_row_kernels *kernels = pool_rows_best();
-    const pool_row_fn kernel = forward_row(kernels, X);
-    if (drop) maxpool_fused_mask(g, d, mask);
+    const size_t es = elem_bytes(g->elem);
+    const pool_row_fn kernel = forward_row(pool_rows_best(), X, C, g->elem);
 
 #pragma omp parallel for collapse(3) schedule(static)
     for (long n = 0; n < g->n; n++)
@@ -115,43 +122,47 @@ void maxpool_fused_forward(const float *x, float *y, uint8_t *argmax, const pool
                 size_t o = (size_t)(((n * cb_count + cb) * OH + oh) * OW) * (size_t)X;
                 long lanes = C - cb * X < X ? C - cb * X : X;
                 pool_row r = {
-                    .in0 = x + (((n * cb_count + cb) * H + 2 * oh) * W) * X,
-                    .out = y + o,
+                    .in0 = (const char *)x + (size_t)((((n * cb_count + cb) * H + 2 * oh) * W) * X) * es,
+                    .out = (char *)y + o * es,
                     .arg = argmax + o,
                     .W = W, .OW = OW, .X = X,
-                    .mask = mask, .first_word = first_word,
+                    .key = d->key, .threshold = drop ? dropout_threshold(d->rate) : 0,
                     .row_index = (uint64_t)(g->first + n) * hwc + (uint64_t)(2 * oh * W * C + cb * X),
                     .C = C, .lanes = lanes,
                     .scale = drop ? 1.0f / (1.0f - d->rate) : 1.0f,
                     .drop = drop,
+                    .bf16 = g->elem == POOL_BF16,
                 };
                 kernel(&r);
             }
 }
 
-void maxpool_fused_backward(const float *dy, const float *y, const uint8_t *argmax, float *dx,
-                            const pool_geometry *g, const pool_dropout *d)
+void maxpool_fused_backward(const void *dy, const uint8_t *argmax, void *dx, const pool_geometry *g,
+                            const pool_dropout *d)
 {
     const long cb_count = blocks(g), H = g->h, W = g->w, X = g->block;
     const long OH = pool_out_side(H), OW = pool_out_side(W);
     const float scale = d->rate > 0.0f ? 1.0f / (1.0f - d->rate) : 1.0f;
-    const pool_row_fn kernel = backward_row(pool_rows_best(), X);
+    const size_t es = elem_bytes(g->elem);
+    const pool_row_fn kernel = backward_row(pool_rows_best(), X, g->elem);
 
 #pragma omp parallel for collapse(2) schedule(static)
     for (long n = 0; n < g->n; n++)
         for (long cb = 0; cb < cb_count; cb++) {
-            float *plane = dx + (size_t)((n * cb_count + cb) * H * W * X);
+            char *plane = (char *)dx + (size_t)((n * cb_count + cb) * H * W * X) * es;
             for (long oh = 0; oh < OH; oh++) {
                 size_t o = (size_t)(((n * cb_count + cb) * OH + oh) * OW) * (size_t)X;
-                pool_row r = {.out = plane + (2 * oh * W) * X, .dy = dy + o, .y = y + o, .arg_in = argmax + o,
-                              .W = W, .OW = OW, .X = X, .scale = scale};
+                char *rows = plane + (size_t)(2 * oh * W * X) * es;
+                pool_row r = {.out = rows, .dy = (const char *)dy + o * es, .arg_in = argmax + o,
+                              .W = W, .OW = OW, .X = X, .scale = scale, .bf16 = g->elem == POOL_BF16};
                 kernel(&r);
-                /* an odd width leaves a column no window covers */
-                for (long col = 2 * OW; col < W; col++)
-                    for (long ci = 0; ci < X; ci++) r.out[col * X + ci] = r.out[(W + col) * X + ci] = 0.0f;
+                /* an odd width leaves a column no window covers (all-zero bits: +0 in both types) */
+                for (long col = 2 * OW; col < W; col++) {
+                    memset(rows + (size_t)(col * X) * es, 0, (size_t)X * es);
+                    memset(rows + (size_t)((W + col) * X) * es, 0, (size_t)X * es);
+                }
             }
             /* an odd height leaves a row no window covers */
-            for (long row = 2 * OH; row < H; row++)
-                for (long k = 0; k < W * X; k++) plane[row * W * X + k] = 0.0f;
+            for (long row = 2 * OH; row < H; row++) memset(plane + (size_t)(row * W * X) * es, 0, (size_t)(W * X) * es);
         }
 }

@@ -11,12 +11,19 @@
  * Backward: the window's gradient goes to its argmax only, and only where the pooled value is
  * positive. That is exactly ReLU's and dropout's backward too: a positive maximum is a kept,
  * active unit (scaled by 1/(1-rate) when dropout ran), while a zero maximum means every unit
- * of the window was inactive or dropped, and all of them get zero. */
+ * of the window was inactive or dropped, and all of them get zero. The forward pass records
+ * which case holds in the argmax code, so the backward pass reads neither the pooled values
+ * nor a dropout mask (dropout's keep decisions are drawn inside the forward kernels). */
 #ifndef GCBENCH_ENGINE_LAYERS_MAXPOOL_FUSED_H
 #define GCBENCH_ENGINE_LAYERS_MAXPOOL_FUSED_H
 
+#include <oneapi/dnnl/dnnl_types.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* The element type of the activations and their gradients: f32, or bf16 (simd/bf16.h: read
+ * exactly, computed in f32, written rounded to nearest even). */
+typedef enum { POOL_F32, POOL_BF16, POOL_ELEM_TYPES } pool_elem;
 
 /* The pre-pool activation of one chunk of images, and where its images sit in the batch. */
 typedef struct {
@@ -24,6 +31,7 @@ typedef struct {
     long first;      /* batch index of the chunk's first image (dropout masks use it) */
     long c, h, w;    /* channels and side of the pre-pool activation */
     long block;      /* channels per block, see above */
+    pool_elem elem;  /* of x, y, dy and dx (argmax codes are bytes) */
 } pool_geometry;
 
 /* Dropout before the pooling: the counter-based masks of engine/net/layers/dropout.h. */
@@ -32,6 +40,10 @@ typedef struct {
     uint64_t key; /* the pass's dropout key for this layer */
 } pool_dropout;
 
+/* Channels per block of an activation layout (dnnl_nChw16c: 16, dnnl_nChw8c: 8, dnnl_nhwc:
+ * all of them, else 1). */
+long pool_block_of(dnnl_format_tag_t tag, long channels);
+
 /* Pooled output side for an input side. */
 static inline long pool_out_side(long side) { return side / 2; }
 
@@ -39,22 +51,18 @@ static inline long pool_out_side(long side) { return side / 2; }
 size_t pool_in_elems(const pool_geometry *g);
 size_t pool_out_elems(const pool_geometry *g);
 
-/* Words of dropout mask the forward pass needs for g (its scratch; 0 without dropout). */
-size_t maxpool_fused_mask_words(const pool_geometry *g, const pool_dropout *d);
+/* Argmax code of a window whose maximum is not positive: its gradient is zero. */
+#define POOL_ARG_NONE 4
 
-/* The chunk's dropout mask (as dropout_logical_mask draws it, from the chunk's first word on),
- * across the OpenMP threads; maxpool_fused_forward calls it. */
-void maxpool_fused_mask(const pool_geometry *g, const pool_dropout *d, uint64_t *mask);
-
-/* y = maxpool(dropout(x)); argmax[i] in 0..3 is the winning position (dy*2 + dx) of output
- * element i (the first of equal maxima). x is read only; mask is scratch of
- * maxpool_fused_mask_words words (NULL without dropout). */
-void maxpool_fused_forward(const float *x, float *y, uint8_t *argmax, const pool_geometry *g,
-                           const pool_dropout *d, uint64_t *mask);
+/* y = maxpool(dropout(x)); argmax[i] is the winning position (dy*2 + dx, the first of equal
+ * maxima) of output element i when its maximum is positive, else POOL_ARG_NONE. x is read
+ * only. x and y hold g->elem elements; in bf16 the f32 maximum is rounded once. */
+void maxpool_fused_forward(const void *x, void *y, uint8_t *argmax, const pool_geometry *g, const pool_dropout *d);
 
 /* dx = the gradient of the pre-ReLU activation: dy routed to each window's argmax, times
- * 1/(1-rate), where y > 0; zero everywhere else (including rows and columns no window covers). */
-void maxpool_fused_backward(const float *dy, const float *y, const uint8_t *argmax, float *dx,
-                            const pool_geometry *g, const pool_dropout *d);
+ * 1/(1-rate); zero everywhere else (including rows and columns no window covers). dy and dx
+ * hold g->elem elements. */
+void maxpool_fused_backward(const void *dy, const uint8_t *argmax, void *dx, const pool_geometry *g,
+                            const pool_dropout *d);
 
 #endif

@@ -11,30 +11,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One output row (n, block, oh) of the forward or backward pass: what the row kernels need. */
+#include "engine/net/layers/maxpool_fused.h"
+
+/* One output row (n, block, oh) of the forward or backward pass: what the row kernels need.
+ * Activations and gradients are f32 or bf16 (pool_elem); arithmetic is f32 in both. */
 typedef struct {
-    const float *in0;     /* forward: input rows 2*oh and 2*oh + 1 (in0 + W*X) */
-    float *out;           /* forward: pooled row; backward: gradient rows 2*oh, 2*oh + 1 */
-    uint8_t *arg;
-    const float *dy, *y;  /* backward: the pooled row's gradient and values */
+    const void *in0;      /* forward: input rows 2*oh and 2*oh + 1 (in0 + W*X elements) */
+    void *out;            /* forward: pooled row; backward: gradient rows 2*oh, 2*oh + 1 */
+    uint8_t *arg;         /* forward: the argmax codes (maxpool_fused.h) */
+    const void *dy;       /* backward: the pooled row's gradient */
     const uint8_t *arg_in;
     long W, OW, X;
-    /* dropout: keep bit of logical index i is bit (i - 64*first_word) of mask */
-    const uint64_t *mask;
-    uint64_t first_word;
-    uint64_t row_index;   /* logical index of (h = 2*oh, w = 0, c = block's first channel) */
+    /* dropout: the keep decision of NHWC index i is dropout_keeps(key, threshold, i) */
+    uint64_t key;
+    uint32_t threshold;
+    uint64_t row_index;   /* NHWC index of (h = 2*oh, w = 0, c = block's first channel) */
     long C, lanes;        /* channels, and real (non-padding) channels in this block */
     float scale;
     bool drop;
+    bool bf16;            /* the portable kernels' element type (the vector ones have one each) */
 } pool_row;
 
 typedef void (*pool_row_fn)(const pool_row *r);
 
+/* The vector kernels draw the keep decisions of a block's channels four at a time, so they
+ * need C % 4 == 0 (every block then starts on a draw); other shapes take the portable ones. */
 typedef struct {
     const char *isa; /* "base", "avx2", "avx512" */
-    pool_row_fn forward16, backward16, forward8, backward8;
-    /* dropout_logical_mask (engine/net/layers/dropout.h), bit for bit, vectorized */
-    void (*dropout_mask)(uint64_t *words, uint64_t first_word, size_t nwords, float rate, uint64_t key);
+    pool_row_fn forward16[POOL_ELEM_TYPES], backward16[POOL_ELEM_TYPES]; /* by pool_elem */
+    pool_row_fn forward8[POOL_ELEM_TYPES], backward8[POOL_ELEM_TYPES];
 } pool_row_kernels;
 
 /* Defined by pool_rows_<isa>.c; the x86 ones are built only there. */

@@ -3,11 +3,17 @@
  * vector), is compiled with that ISA's flags and includes this body, which defines
  * pool_rows_<isa>(). A pixel's block of X channels is X / V vectors of V = min(X, lanes)
  * floats: wider generic vectors than the ISA's make gcc 12 fall back to scalar code. Results
- * are bit-identical across ISAs: only compares, selects, one multiply, loads and stores. */
+ * are bit-identical across ISAs: integer hashing, compares, selects, one multiply, loads and
+ * stores.
+ *
+ * Dropout's keep decisions are drawn inside the forward kernel, V channels at a time (V/4
+ * splitmix64 draws of four 16-bit fields each, as dropout.h defines them), so no mask is ever
+ * written or read: the draws' arithmetic overlaps the loads of the rows being pooled. */
 #include <string.h>
 
+#include "engine/base/rng.h"
 #include "engine/net/layers/pool_rows.h"
-#include "engine/net/layers/dropout_mask_body.h"
+#include "simd/bf16.h"
 
 #define POOL_CAT2_(a, b) a##_##b
 #define POOL_CAT_(a, b) POOL_CAT2_(a, b)
@@ -19,16 +25,73 @@
 #define DEFINE_VECTORS(V)                                                                            \
     typedef float vf##V __attribute__((vector_size(4 * V)));                                         \
     typedef int32_t vi##V __attribute__((vector_size(4 * V)));                                       \
+    typedef uint32_t vu##V __attribute__((vector_size(4 * V)));                                      \
     typedef int16_t vh##V __attribute__((vector_size(2 * V)));                                       \
+    typedef uint16_t vw##V __attribute__((vector_size(2 * V)));                                      \
+    typedef uint64_t vq##V __attribute__((vector_size(2 * V))); /* V / 4 draws */                    \
     typedef uint8_t vb##V __attribute__((vector_size(V)));                                           \
                                                                                                      \
-    /* *v *= scale where the V channels whose keep bits are bits' low V bits are kept, else 0 */     \
-    static inline void apply_keep##V(uint64_t bits, vi##V lane_bit, vi##V scale, vf##V *v)           \
+    /* All ones in the lanes of the V channels at NHWC indices i .. i + V - 1 (i % 4 == 0) that      \
+     * dropout keeps. Channel j is field j % 4 of draw i / 4 + j / 4, so the draws' 16-bit           \
+     * fields in memory order are the channels in order. splitmix64's state of draw i / 4 + q        \
+     * is key + (i / 4 + 1 + q) * golden: one scalar multiply, then lane_step[q] = q * golden. */    \
+    static inline vi##V keep##V(uint64_t key, vi##V threshold, vq##V lane_step, uint64_t i)          \
     {                                                                                                \
-        vi##V on = (((vi##V){0} + (int32_t)(bits & ((UINT64_C(1) << V) - 1))) & lane_bit) != 0;      \
-        *v *= (vf##V)(on & scale);                                                                   \
+        vq##V z = lane_step + (key + (i / 4 + 1) * RNG_GOLDEN);                                      \
+        z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);                                          \
+        z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);                                          \
+        z ^= z >> 31;                                                                                \
+        return __builtin_convertvector((vw##V)z, vi##V) >= threshold;                                \
     }                                                                                                \
                                                                                                      \
+    /* V elements of each type from and to memory, as f32 vectors. bf16 widens exactly and           \
+     * narrows as simd/bf16.h defines it: nearest even on the dropped 16 bits, NaN kept quiet. */    \
+    static inline vf##V load_f32_##V(const void *p)                                                  \
+    {                                                                                                \
+        vf##V v;                                                                                     \
+        memcpy(&v, p, sizeof v);                                                                     \
+        return v;                                                                                    \
+    }                                                                                                \
+    static inline void store_f32_##V(void *p, vf##V v) { memcpy(p, &v, sizeof v); }                  \
+    static inline vf##V load_bf16_##V(const void *p)                                                 \
+    {                                                                                                \
+        vw##V h;                                                                                     \
+        memcpy(&h, p, sizeof h);                                                                     \
+        return (vf##V)(__builtin_convertvector(h, vu##V) << 16);                                     \
+    }                                                                                                \
+    static inline vw##V narrow_bf16_##V(vf##V v)                                                     \
+    {                                                                                                \
+        vu##V u = (vu##V)v;                                                                          \
+        vu##V nearest = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;                                      \
+        vu##V quiet = (u >> 16) | BF16_QUIET_BIT;                                                    \
+        vu##V nan = (vu##V)((u & 0x7fffffffu) > 0x7f800000u);                                        \
+        return __builtin_convertvector((nan & quiet) | (~nan & nearest), vw##V);                     \
+    }                                                                                                \
+    static inline void store_bf16_##V(void *p, vf##V v)                                              \
+    {                                                                                                \
+        vw##V h = narrow_bf16_##V(v);                                                                \
+        memcpy(p, &h, sizeof h);                                                                     \
+    }                                                                                                \
+                                                                                                     \
+    /* The backward pass's four outputs of a window: g where the argmax code is k, else 0. In        \
+     * bf16, g is narrowed once and routed as 16-bit lanes (narrowing 0 gives 0). */                 \
+    static inline void route_f32_##V(void *const out[4], vf##V g, vb##V a8)                          \
+    {                                                                                                \
+        vi##V a = __builtin_convertvector(__builtin_convertvector(a8, vh##V), vi##V);                \
+        for (int k = 0; k < 4; k++) {                                                                \
+            vf##V o = (vf##V)((vi##V)g & (a == k));                                                  \
+            memcpy(out[k], &o, sizeof o);                                                            \
+        }                                                                                            \
+    }                                                                                                \
+    static inline void route_bf16_##V(void *const out[4], vf##V g, vb##V a8)                         \
+    {                                                                                                \
+        vh##V a = __builtin_convertvector(a8, vh##V);                                                \
+        vw##V h = narrow_bf16_##V(g);                                                                \
+        for (int k = 0; k < 4; k++) {                                                                \
+            vw##V o = h & (vw##V)(a == (int16_t)k);                                                  \
+            memcpy(out[k], &o, sizeof o);                                                            \
+        }                                                                                            \
+    }                                                                                                \
     /* best, arg = v, k where v > best (strictly: the first of equal maxima wins) */                 \
     static inline void select##V(vf##V v, int32_t k, vf##V *best, vi##V *arg)                        \
     {                                                                                                \
@@ -37,96 +100,86 @@
         *arg = (*arg & ~m) | (m & k);                                                                \
     }
 
-/* The keep bits of the block's channels at logical index i (bit j: channel j), padding
- * channels dropped. */
-static inline uint64_t keep_bits(const pool_row *r, uint64_t i)
-{
-    uint64_t b = i - (r->first_word << 6), s = b & 63;
-    const uint64_t *w = r->mask + (b >> 6);
-    uint64_t bits = s ? (w[0] >> s) | (w[1] << (64 - s)) : w[0];
-    return r->lanes < 64 ? bits & ((UINT64_C(1) << r->lanes) - 1) : bits;
-}
-
 /* Blocks of X channels in P = X / V vectors of V lanes. */
-#define DEFINE_ROW_KERNELS(X, V)                                                                     \
-    static void forward_row_##X(const pool_row *r)                                                   \
+#define DEFINE_ROW_KERNELS(X, V, T, E)                                                               \
+    static void forward_row_##X##_##T(const pool_row *r)                                             \
     {                                                                                                \
         enum { P = X / V };                                                                          \
-        vi##V lane_bit, scale;                                                                       \
-        for (int j = 0; j < V; j++) lane_bit[j] = 1 << j;                                            \
+        vq##V lane_step;                                                                             \
+        for (int q = 0; q < V / 4; q++) lane_step[q] = (uint64_t)q * RNG_GOLDEN;                     \
+        const vi##V threshold = (vi##V){0} + (int32_t)r->threshold;                                  \
         float sc = r->scale;                                                                         \
         int32_t sc_bits;                                                                             \
         memcpy(&sc_bits, &sc, sizeof sc_bits);                                                       \
-        scale = (vi##V){0} + sc_bits;                                                                \
+        const vi##V scale = (vi##V){0} + sc_bits;                                                    \
         for (long ow = 0; ow < r->OW; ow++) {                                                        \
-            /* the window's four pixels, each X channels: top-left, top-right, bottom-left, ... */   \
-            const float *px[4] = {r->in0 + (2 * ow) * X, r->in0 + (2 * ow + 1) * X,                  \
-                                  r->in0 + (r->W + 2 * ow) * X, r->in0 + (r->W + 2 * ow + 1) * X};   \
-            uint64_t keep[4] = {0, 0, 0, 0};                                                         \
-            if (r->drop) {                                                                           \
-                uint64_t i0 = r->row_index + (uint64_t)(2 * ow * r->C), i2 = i0 + (uint64_t)(r->W * r->C); \
-                keep[0] = keep_bits(r, i0);                                                          \
-                keep[1] = keep_bits(r, i0 + (uint64_t)r->C);                                         \
-                keep[2] = keep_bits(r, i2);                                                          \
-                keep[3] = keep_bits(r, i2 + (uint64_t)r->C);                                         \
-            }                                                                                        \
+            /* the window's four pixels: top-left, top-right, bottom-left, bottom-right */           \
+            const long at[4] = {2 * ow, 2 * ow + 1, r->W + 2 * ow, r->W + 2 * ow + 1};               \
             for (int p = 0; p < P; p++) {                                                            \
                 vf##V v[4];                                                                          \
                 for (int k = 0; k < 4; k++) {                                                        \
-                    memcpy(&v[k], px[k] + p * V, sizeof v[k]);                                       \
-                    if (r->drop) apply_keep##V(keep[k] >> (p * V), lane_bit, scale, &v[k]);          \
+                    v[k] = load_##T##_##V((const char *)r->in0 + (size_t)(at[k] * X + p * V) * E);   \
+                    if (r->drop) { /* v * scale where kept, v * 0 where dropped */                   \
+                        uint64_t i = r->row_index + (uint64_t)(at[k] * r->C + p * V);                \
+                        v[k] *= (vf##V)(keep##V(r->key, threshold, lane_step, i) & scale);           \
+                    }                                                                                \
                 }                                                                                    \
                 vf##V best = v[0];                                                                   \
                 vi##V arg = {0};                                                                     \
                 for (int k = 1; k < 4; k++) select##V(v[k], k, &best, &arg);                         \
+                vi##V positive = best > 0.0f; /* else code 4: no gradient flows back */              \
+                arg = (arg & positive) | (4 & ~positive);                                            \
                 vb##V a = __builtin_convertvector(__builtin_convertvector(arg, vh##V), vb##V);       \
-                memcpy(r->out + ow * X + p * V, &best, sizeof best);                                 \
+                store_##T##_##V((char *)r->out + (size_t)(ow * X + p * V) * E, best);                \
                 memcpy(r->arg + ow * X + p * V, &a, sizeof a);                                       \
             }                                                                                        \
         }                                                                                            \
     }                                                                                                \
                                                                                                      \
-    static void backward_row_##X(const pool_row *r)                                                  \
+    static void backward_row_##X##_##T(const pool_row *r)                                            \
     {                                                                                                \
         enum { P = X / V };                                                                          \
-        float *r0 = r->out, *r1 = r->out + r->W * X;                                                 \
+        char *r0 = r->out, *r1 = (char *)r->out + (size_t)(r->W * X) * E;                            \
         for (long ow = 0; ow < r->OW; ow++)                                                          \
             for (int p = 0; p < P; p++) {                                                            \
                 long e = ow * X + p * V;                                                             \
-                vf##V dy, y;                                                                         \
+                vf##V dy = load_##T##_##V((const char *)r->dy + (size_t)e * E);                      \
                 vb##V a8;                                                                            \
-                memcpy(&dy, r->dy + e, sizeof dy);                                                   \
-                memcpy(&y, r->y + e, sizeof y);                                                      \
                 memcpy(&a8, r->arg_in + e, sizeof a8);                                               \
-                vi##V a = __builtin_convertvector(__builtin_convertvector(a8, vh##V), vi##V);        \
-                vi##V g = (vi##V)(dy * r->scale) & (y > 0.0f);                                       \
-                vf##V o0 = (vf##V)(g & (a == 0)), o1 = (vf##V)(g & (a == 1));                        \
-                vf##V o2 = (vf##V)(g & (a == 2)), o3 = (vf##V)(g & (a == 3));                        \
-                memcpy(r0 + (2 * ow) * X + p * V, &o0, sizeof o0);                                   \
-                memcpy(r0 + (2 * ow + 1) * X + p * V, &o1, sizeof o1);                               \
-                memcpy(r1 + (2 * ow) * X + p * V, &o2, sizeof o2);                                   \
-                memcpy(r1 + (2 * ow + 1) * X + p * V, &o3, sizeof o3);                               \
+                void *const out[4] = {r0 + (size_t)((2 * ow) * X + p * V) * E,                       \
+                                      r0 + (size_t)((2 * ow + 1) * X + p * V) * E,                   \
+                                      r1 + (size_t)((2 * ow) * X + p * V) * E,                       \
+                                      r1 + (size_t)((2 * ow + 1) * X + p * V) * E};                  \
+                route_##T##_##V(out, dy * r->scale, a8);                                             \
             }                                                                                        \
     }
+
+/* Both element types of both block widths: T names the type, E its bytes. */
+#define DEFINE_BLOCK_KERNELS(X, V) DEFINE_ROW_KERNELS(X, V, f32, 4) DEFINE_ROW_KERNELS(X, V, bf16, 2)
 
 #if POOL_ROWS_LANES >= 16
 DEFINE_VECTORS(16)
 DEFINE_VECTORS(8)
-DEFINE_ROW_KERNELS(16, 16)
-DEFINE_ROW_KERNELS(8, 8)
+DEFINE_BLOCK_KERNELS(16, 16)
+DEFINE_BLOCK_KERNELS(8, 8)
 #elif POOL_ROWS_LANES == 8
 DEFINE_VECTORS(8)
-DEFINE_ROW_KERNELS(16, 8)
-DEFINE_ROW_KERNELS(8, 8)
+DEFINE_BLOCK_KERNELS(16, 8)
+DEFINE_BLOCK_KERNELS(8, 8)
 #else
 DEFINE_VECTORS(4)
-DEFINE_ROW_KERNELS(16, 4)
-DEFINE_ROW_KERNELS(8, 4)
+DEFINE_BLOCK_KERNELS(16, 4)
+DEFINE_BLOCK_KERNELS(8, 4)
 #endif
 
 const pool_row_kernels *POOL_CAT_(pool_rows, POOL_ROWS_ISA)(void)
 {
-    static const pool_row_kernels table = {POOL_STR_(POOL_ROWS_ISA), forward_row_16, backward_row_16, forward_row_8,
-                                           backward_row_8, dropout_mask_vec};
+    static const pool_row_kernels table = {
+        .isa = POOL_STR_(POOL_ROWS_ISA),
+        .forward16 = {[POOL_F32] = forward_row_16_f32, [POOL_BF16] = forward_row_16_bf16},
+        .backward16 = {[POOL_F32] = backward_row_16_f32, [POOL_BF16] = backward_row_16_bf16},
+        .forward8 = {[POOL_F32] = forward_row_8_f32, [POOL_BF16] = forward_row_8_bf16},
+        .backward8 = {[POOL_F32] = backward_row_8_f32, [POOL_BF16] = backward_row_8_bf16},
+    };
     return &table;
 }
