@@ -107,9 +107,10 @@ static int write_report(session *s)
 {
     const options *opt = s->opt;
     char subtitle[768];
-    snprintf(subtitle, sizeof subtitle, "%s %dx%d, %zu train / %zu val, batch %d, lr %g%s, %s", s->data_desc,
-             opt->image_size, opt->image_size, s->train.count, s->val.count, opt->batch, opt->hp.lr,
-             opt->augment ? ", augmented" : "", opt->nscaling ? "thread counts as shown" : "");
+    snprintf(subtitle, sizeof subtitle, "%s %dx%d, %zu train / %zu val, batch %d, %s lr %g%s%s, %s", s->data_desc,
+             opt->image_size, opt->image_size, s->train.count, s->val.count, opt->batch, opt->optimizer->label, opt->hp.lr,
+             opt->gc_on_update ? ", GC on the update" : "", opt->augment ? ", augmented" : "",
+             opt->nscaling ? "thread counts as shown" : "");
     if (!opt->nscaling) {
         size_t len = strlen(subtitle);
         if (dist_ranks() > 1)
