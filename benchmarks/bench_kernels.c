@@ -16,7 +16,13 @@
  * last --min-ms, after one untimed call that warms the caches. Samples of all the kernels
  * of one tensor are taken round-robin, so drifting load on a shared machine hits them alike.
  * Runs use 1 thread and, for tensors the optimizer splits (>= 65536 elements), all OpenMP
- * threads, each owning a static share of rows (row kernels) or elements. */
+ * threads, each owning a static share of rows (row kernels) or elements.
+ *
+ * --optimizers: the fused update of every optimizer (fused_update: SGD, SGD with momentum,
+ * RMSprop, Adam, AdamW, Adagrad) without GC, with GC on the gradient and with GC on the
+ * update, and GC's cost: the extra time over the same optimizer without GC, as the median
+ * of paired samples. Bytes per element: w read and written, g read, each state slot read
+ * and written (SGD 12, momentum/RMSprop/Adagrad 20, Adam 28). */
 #include <errno.h>
 #include <omp.h>
 #include <stdbool.h>
@@ -68,7 +74,7 @@ static int model_tensors(tensor *out, int *count, size_t *largest)
     return rc;
 }
 
-enum { K_TRIAD, K_GC_MEAN, K_GC_CENTER, K_RMSPROP, K_GC_RMSPROP, NKERNELS };
+enum { K_TRIAD, K_GC_MEAN, K_GC_CENTER, K_RMSPROP, K_GC_RMSPROP, NKERNELS, K_FUSED = NKERNELS };
 static const char *const kernel_names[NKERNELS] = {"triad", "gc_mean", "gc_center", "rmsprop", "gc_rmsprop"};
 static const int kernel_bytes[NKERNELS] = {12, 4, 8, 20, 20};
 
@@ -79,18 +85,22 @@ typedef struct {
     double min_ms;
     const char *only_isa;    /* NULL: every ISA this CPU runs */
     const char *only_tensor; /* NULL: every tensor */
+    bool optimizers;         /* --optimizers: every optimizer's fused update instead */
 } options;
 
 /* The arrays of one tensor: `copies` of each, `stride` floats apart (whole pages). */
 typedef struct {
     size_t rows, cols, n, copies, stride;
-    float *g, *v, *w, *means, *zeros;
+    float *g, *v, *w, *s1, *means, *zeros;
 } arrays;
 
 /* One measured thing: a kernel of one ISA (NULL for the triad) on one tensor's arrays. */
 typedef struct {
     int kernel;
     const simd_kernels *k;
+    const update_hparams *uh; /* K_FUSED: the optimizer */
+    gc_mode gc;               /* K_FUSED: where GC acts */
+    int bytes;                /* K_FUSED: bytes per element */
     const arrays *a;
     int threads;
     long iters;
@@ -144,6 +154,12 @@ static void run_part(const bench_case *c, int t, int nt, long call)
     case K_GC_CENTER: c->k->center_rows(a->g + off, r1 - r0, a->cols, a->zeros + r0); break;
     case K_RMSPROP: c->k->rmsprop(a->w + i0, a->v + i0, a->g + i0, i1 - i0, &hp); break;
     case K_GC_RMSPROP: c->k->gc_rmsprop(a->w + off, a->v + off, a->g + off, r1 - r0, a->cols, &hp); break;
+    case K_FUSED:
+        if (c->gc == GC_OFF)
+            c->k->fused_update(a->w + i0, a->v + i0, a->s1 + i0, a->g + i0, 1, i1 - i0, GC_OFF, c->uh);
+        else
+            c->k->fused_update(a->w + off, a->v + off, a->s1 + off, a->g + off, r1 - r0, a->cols, c->gc, c->uh);
+        break;
     }
 }
 
@@ -202,7 +218,8 @@ static void measure(bench_case *cases, int ncases, const options *o)
         for (int i = 0; i < ncases; i++) {
             bench_case *c = &cases[i];
             double s = time_calls(c, c->iters);
-            double bytes = (double)kernel_bytes[c->kernel] * (double)c->a->n * (double)c->iters;
+            double bytes = (double)(c->kernel == K_FUSED ? c->bytes : kernel_bytes[c->kernel]) * (double)c->a->n *
+                           (double)c->iters;
             c->gbps[rep] = bytes / s / 1e9;
         }
     }
@@ -231,6 +248,7 @@ static void free_arrays(arrays *a)
     free(a->g);
     free(a->v);
     free(a->w);
+    free(a->s1);
     free(a->means);
     free(a->zeros);
 }
@@ -244,9 +262,10 @@ static int make_arrays(arrays *a, size_t rows, size_t cols, size_t copies)
     a->g = alloc_floats(stride * copies);
     a->v = alloc_floats(stride * copies);
     a->w = alloc_floats(stride * copies);
+    a->s1 = alloc_floats(stride * copies);
     a->means = alloc_floats(rows);
     a->zeros = alloc_floats(rows);
-    if (!a->g || !a->v || !a->w || !a->means || !a->zeros) {
+    if (!a->g || !a->v || !a->w || !a->s1 || !a->means || !a->zeros) {
         free_arrays(a);
         return -1;
     }
@@ -255,7 +274,7 @@ static int make_arrays(arrays *a, size_t rows, size_t cols, size_t copies)
         s = s * 1664525u + 1013904223u;
         float u = (float)(s >> 8) * 0x1p-24f - 0.5f;
         a->g[i] = 1e-3f * ((float)(i % stride / cols % 7) + u);
-        a->v[i] = 1e-6f;
+        a->v[i] = a->s1[i] = 1e-6f;
         a->w[i] = 0.05f * u;
     }
     for (size_t r = 0; r < rows; r++) a->means[r] = a->zeros[r] = 0.0f;
@@ -348,6 +367,65 @@ static int bench_tensor(const tensor *t, int threads, bool cold, const simd_kern
     return 0;
 }
 
+/* --optimizers: each optimizer at Keras's defaults (Adam's alpha of its tenth step). */
+typedef struct {
+    const char *name;
+    update_hparams hp;
+    int bytes;
+} opt_bench;
+
+static const opt_bench opt_benches[] = {
+    {"sgd", {.rule = RULE_SGD, .lr = 1e-2f, .eps = 1.0f}, 12},
+    {"sgd_momentum", {.rule = RULE_MOMENTUM, .lr = 1e-2f, .decay = 0.9f, .eps = 1.0f}, 20},
+    {"rmsprop", {.rule = RULE_RMSPROP, .lr = 1e-4f, .decay = 0.9f, .one_minus_decay = 0.1f, .eps = 1e-7f}, 20},
+    {"adam", {.rule = RULE_ADAM, .lr = 1e-3f, .one_minus_decay = 0.1f, .one_minus_decay2 = 1e-3f, .alpha = 1.5e-4f, .eps = 1e-7f}, 28},
+    {"adamw", {.rule = RULE_ADAM, .lr = 1e-3f, .one_minus_decay = 0.1f, .one_minus_decay2 = 1e-3f, .alpha = 1.5e-4f, .eps = 1e-7f,
+               .wd = 0.004f}, 28},
+    {"adagrad", {.rule = RULE_ADAGRAD, .lr = 1e-3f, .eps = 1e-7f}, 20},
+};
+#define NOPT_BENCH (int)(sizeof opt_benches / sizeof opt_benches[0])
+static const char *const gc_mode_names[] = {"none", "gradient", "update"};
+
+/* Every optimizer without GC, with GC on the gradient and on the update, on one tensor. */
+static int bench_optimizers(const tensor *t, int threads, const simd_kernels *k, const options *o)
+{
+    arrays a;
+    if (make_arrays(&a, t->rows, t->cols, 1) != 0) return -1;
+    int ncases = 3 * NOPT_BENCH;
+    bench_case *cases = calloc((size_t)ncases, sizeof *cases);
+    if (!cases) {
+        free_arrays(&a);
+        return -1;
+    }
+    for (int b = 0; b < NOPT_BENCH; b++)
+        for (int m = 0; m < 3; m++)
+            cases[3 * b + m] = (bench_case){.kernel = K_FUSED, .k = k, .a = &a, .threads = threads,
+                                            .uh = &opt_benches[b].hp, .gc = (gc_mode)m, .bytes = opt_benches[b].bytes};
+    measure(cases, ncases, o);
+    char shape[32], b0[32], b1[32], b2[32];
+    snprintf(shape, sizeof shape, "%zux%zu", t->rows, t->cols);
+    for (int b = 0; b < NOPT_BENCH; b++) {
+        const bench_case *c = &cases[3 * b];
+        double over_grad = paired_ratio(&c[0], &c[1], o->reps) - 1.0, over_update = paired_ratio(&c[0], &c[2], o->reps) - 1.0;
+        if (o->json) {
+            for (int m = 0; m < 3; m++)
+                printf("{\"kernel\":\"fused_update\",\"optimizer\":\"%s\",\"gc\":\"%s\",\"isa\":\"%s\",\"elements\":%zu,"
+                       "\"gbps\":%.3f,\"threads\":%d,\"bytes_per_element\":%d,\"tensor\":\"%s\",\"rows\":%zu,\"cols\":%zu,"
+                       "\"gbps_min\":%.3f,\"gbps_max\":%.3f,\"samples\":%d,\"gc_time_overhead\":%.4f}\n",
+                       opt_benches[b].name, gc_mode_names[m], k->isa, a.n, c[m].median, threads, c[m].bytes, t->name,
+                       a.rows, a.cols, c[m].min, c[m].max, o->reps, m == 0 ? 0.0 : m == 1 ? over_grad : over_update);
+        } else {
+            printf("%-9s %-9s %8zu %3d %-7s %-13s %11s %11s %11s %+8.1f%% %+8.1f%%\n", t->name, shape, a.n, threads, k->isa,
+                   opt_benches[b].name, cell(b0, 32, &c[0]), cell(b1, 32, &c[1]), cell(b2, 32, &c[2]), 100.0 * over_grad,
+                   100.0 * over_update);
+        }
+    }
+    fflush(stdout);
+    free(cases);
+    free_arrays(&a);
+    return 0;
+}
+
 /* The triad alone, out of every cache, for context. */
 static int bench_large_triad(int threads, const options *o)
 {
@@ -375,11 +453,14 @@ static int bench_large_triad(int threads, const options *o)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: bench_kernels [--json] [--cold] [--reps N] [--min-ms X] [--isa NAME] [--tensor NAME]\n"
+            "usage: bench_kernels [--json] [--cold] [--optimizers] [--reps N] [--min-ms X] [--isa NAME] [--tensor NAME]\n"
             "\n"
             "GB/s of the GC/RMSprop kernels (gc_mean, gc_center, rmsprop, gc_rmsprop) of every\n"
             "ISA this CPU runs, on the model's tensors, beside a triad a=b+s*c on the same arrays.\n"
             "  --json       one JSON object per line instead of the table\n"
+            "  --optimizers every optimizer's fused update (sgd, sgd_momentum, rmsprop, adam, adamw,\n"
+            "               adagrad) without GC, with GC on the gradient and on the update, and GC's\n"
+            "               extra time; the best ISA unless --isa names one\n"
             "  --cold       also the largest kernel (dense) from DRAM (\"cache\":\"cold\"): calls cycle through copies of its\n"
             "               arrays (>= 128 MB), as training sees them after forward and backward\n"
             "  --reps N     samples per measurement, reported as their median (21)\n"
@@ -400,6 +481,8 @@ static int parse_args(int argc, char **argv, options *o)
             o->json = true;
         } else if (strcmp(arg, "--cold") == 0) {
             o->cold = true;
+        } else if (strcmp(arg, "--optimizers") == 0) {
+            o->optimizers = true;
         } else if (strcmp(arg, "--help") == 0) {
             usage(stdout);
             exit(0);
@@ -462,6 +545,29 @@ int main(int argc, char **argv)
         return 1;
     }
     int all = omp_get_max_threads();
+    if (o.optimizers) {
+        const simd_kernels *k = o.only_isa ? isas[0] : simd_best();
+        if (!o.json)
+            printf("bench_kernels --optimizers: GB/s of the fused update, median of %d samples of >= %.1f ms ±half their "
+                   "range; +gc: extra time of GC on the gradient / on the update over the same optimizer without GC "
+                   "(median of paired samples)\n\n%-9s %-9s %8s %3s %-7s %-13s %11s %11s %11s %9s %9s\n",
+                   o.reps, o.min_ms, "tensor", "rows x cols", "elements", "thr", "isa", "optimizer", "no gc", "gc:grad",
+                   "gc:update", "+gc:grad", "+gc:upd");
+        for (int pass = 0; pass < 2; pass++) {
+            int threads = pass == 0 ? 1 : all;
+            if (pass == 1 && all == 1) break;
+            for (int i = 0; i < ntensors; i++) {
+                const tensor *t = &tensors[i];
+                if (threads > 1 && t->rows * t->cols < SPLIT_MIN_ELEMS) continue;
+                if (o.only_tensor && strcmp(o.only_tensor, t->name) != 0) continue;
+                if (bench_optimizers(t, threads, k, &o) != 0) {
+                    fprintf(stderr, "bench_kernels: error: out of memory for %s\n", t->name);
+                    return 1;
+                }
+            }
+        }
+        return 0;
+    }
     if (!o.json) {
         printf("bench_kernels: GB/s, median of %d samples of >= %.1f ms ±half their range; "
                "thr: threads (1, and all %d OpenMP threads on tensors of >= %d elements)\n"

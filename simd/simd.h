@@ -18,6 +18,40 @@ typedef struct {
     float lr, rho, eps;
 } rmsprop_hparams;
 
+/* Where GC acts in a fused update: not at all (the rows x cols elements are one contiguous
+ * run), on the gradient (each row's gradient minus its mean, before the update), or on the
+ * update (each row's step minus its mean: the GC code's `*2` variants, Ranger's gc_loc off). */
+typedef enum { GC_OFF, GC_ON_GRADIENT, GC_ON_UPDATE } gc_mode;
+
+/* The update rules of fused_update, as Keras 3 writes them, per element, with g the gradient
+ * (plus wd*w in the coupled form) and s0, s1 the state slots:
+ *   SGD       w -= g*lr
+ *   MOMENTUM  s0 = s0*decay - g*lr;  w += s0
+ *   NESTEROV  s0 = s0*decay - g*lr;  w += s0*decay - g*lr
+ *   RMSPROP   s0 = decay*s0 + one_minus_decay*(g*g);  w -= (lr*g) / sqrt(s0 + eps)
+ *   ADAM      s0 += (g - s0)*one_minus_decay;  s1 += (g*g - s1)*one_minus_decay2;
+ *             w -= (s0*alpha) / (sqrt(s1) + eps)
+ *   ADAGRAD   s0 += g*g;  w -= (lr*g) / sqrt(s0 + eps)
+ * The step is what is added to (MOMENTUM, NESTEROV) or subtracted from w; GC_ON_UPDATE removes
+ * its row mean first. Weight decay wd > 0, decoupled (Keras): w = w - w*wd*lr before the step;
+ * coupled (L2, the GC code's): g + wd*w is the gradient, centralized with GC_ON_GRADIENT. */
+typedef enum { RULE_SGD, RULE_MOMENTUM, RULE_NESTEROV, RULE_RMSPROP, RULE_ADAM, RULE_ADAGRAD, RULE_COUNT } update_rule;
+
+typedef struct {
+    update_rule rule;
+    float lr;
+    float decay;            /* momentum; RMSprop's rho */
+    float one_minus_decay;  /* RMSprop: 1 - rho; Adam: 1 - beta_1 */
+    float one_minus_decay2; /* Adam: 1 - beta_2 */
+    float alpha;            /* Adam: lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) of this step t */
+    float eps;              /* positive */
+    float wd;               /* weight decay; 0: none */
+    bool wd_coupled;        /* wd enters the gradient (L2) instead of the weights */
+} update_hparams;
+
+/* The state slots a rule reads: 0, 1 or 2. */
+int update_rule_slots(update_rule rule);
+
 typedef struct {
     const char *isa; /* "scalar", "avx2", "avx512", "neon" */
 
@@ -39,6 +73,12 @@ typedef struct {
      * from memory once; g itself is left unchanged. */
     void (*gc_rmsprop)(float *w, float *v, const float *g, size_t rows, size_t cols,
                        const rmsprop_hparams *hp);
+
+    /* Every optimizer's update, GC fused in per `gc`, in one pass over memory: rows x cols
+     * weights w, their gradient g (left unchanged) and the rule's state slots s0, s1 (NULL
+     * when the rule has fewer), row-major. rmsprop and gc_rmsprop are this with RULE_RMSPROP. */
+    void (*fused_update)(float *w, float *s0, float *s1, const float *g, size_t rows, size_t cols, gc_mode gc,
+                         const update_hparams *hp);
 } simd_kernels;
 
 /* The scalar reference: plain C, sums in double. */

@@ -102,83 +102,26 @@ static void K(center_rows)(float *g, size_t rows, size_t cols, const float *mean
     }
 }
 
-/* The hyperparameters, broadcast once per call. */
-typedef struct {
-    vf rho, one_minus_rho, lr, eps;
-} rms_consts;
+#include "simd/update_body.h"
 
-static inline rms_consts rms_consts_of(const rmsprop_hparams *hp)
+/* The seed's RMSprop entries: fused_update's RULE_RMSPROP, with 1 - rho rounded in float. */
+static inline update_hparams rms_rule_of(const rmsprop_hparams *hp)
 {
-    return (rms_consts){vf_set1(hp->rho), vf_set1(1.0f - hp->rho), vf_set1(hp->lr), vf_set1(hp->eps)};
-}
-
-/* v = rho*v + (1-rho)*(g*g); w -= (lr*g)/sqrt(v+eps), exactly the reference's operations. */
-static inline void rms_vec(vf *w, vf *v, vf g, const rms_consts *k)
-{
-    vf vn = vf_add(vf_mul(k->rho, *v), vf_mul(k->one_minus_rho, vf_mul(g, g)));
-    *v = vn;
-    *w = vf_sub(*w, vf_div(vf_mul(k->lr, g), vf_sqrt(vf_add(vn, k->eps))));
-}
-
-/* Elements [i, i+m) of the update, m <= VF_LANES, on g - mean when centered. */
-static inline void rms_at(float *w, float *v, const float *g, size_t i, size_t m, bool centered, vf mean,
-                          const rms_consts *k)
-{
-    vf gi = load_upto(g, i, m), vi = load_upto(v, i, m), wi = load_upto(w, i, m);
-    if (centered) gi = vf_sub(gi, mean);
-    rms_vec(&wi, &vi, gi, k);
-    if (m == VF_LANES) {
-        vf_storeu(v + i, vi);
-        vf_storeu(w + i, wi);
-    } else {
-        vf_store_part(v + i, vi, m);
-        vf_store_part(w + i, wi, m);
-    }
-}
-
-/* RMSprop over n elements, on g - mean when centered; when sum_next, the same pass also adds
- * next[0 .. n) into *s (the next row's mean: see gc_rmsprop). The flags are constant at
- * every call site, so each caller gets its own loop without the dead work. */
-static inline void rms_span(float *w, float *v, const float *g, size_t n, bool centered, vf mean,
-                            bool sum_next, const float *next, vsum *s, const rms_consts *k)
-{
-    size_t i = 0;
-    for (; i + 2 * VF_LANES <= n; i += 2 * VF_LANES) {
-        if (sum_next) vsum_add2(s, next + i);
-        rms_at(w, v, g, i, VF_LANES, centered, mean, k);
-        rms_at(w, v, g, i + VF_LANES, VF_LANES, centered, mean, k);
-    }
-    for (; i < n; i += VF_LANES) {
-        size_t m = lanes_left(i, n);
-        if (sum_next) vsum_add1(s, load_upto(next, i, m));
-        rms_at(w, v, g, i, m, centered, mean, k);
-    }
+    return (update_hparams){.rule = RULE_RMSPROP, .lr = hp->lr, .decay = hp->rho, .one_minus_decay = 1.0f - hp->rho,
+                            .eps = hp->eps};
 }
 
 static void K(rmsprop)(float *w, float *v, const float *g, size_t n, const rmsprop_hparams *hp)
 {
-    rms_consts k = rms_consts_of(hp);
-    rms_span(w, v, g, n, false, vf_set1(0.0f), false, NULL, NULL, &k);
+    update_hparams u = rms_rule_of(hp);
+    K(fused_update)(w, v, NULL, g, 1, n, GC_OFF, &u);
 }
 
-/* Software-pipelined by rows: the pass that updates row r also sums row r+1, so each
- * gradient is read from memory once (and again from L1/L2 a row later), and the sum's
- * conversions to double overlap the update's divisions and square roots instead of
- * running as a pass of their own. */
 static void K(gc_rmsprop)(float *w, float *v, const float *g, size_t rows, size_t cols,
                           const rmsprop_hparams *hp)
 {
-    if (rows == 0) return;
-    rms_consts k = rms_consts_of(hp);
-    float mean = row_mean(g, cols);
-    for (size_t r = 0; r + 1 < rows; r++) {
-        size_t off = r * cols;
-        vsum next = vsum_zero();
-        rms_span(w + off, v + off, g + off, cols, true, vf_set1(mean), true, g + off + cols, &next, &k);
-        mean = (float)(vsum_total(&next) / (double)cols);
-    }
-    size_t off = (rows - 1) * cols;
-    rms_span(w + off, v + off, g + off, cols, true, vf_set1(mean), false, NULL, NULL, &k);
+    update_hparams u = rms_rule_of(hp);
+    K(fused_update)(w, v, NULL, g, rows, cols, GC_ON_GRADIENT, &u);
 }
 
 static const simd_kernels K(kernels) = {
@@ -189,6 +132,7 @@ static const simd_kernels K(kernels) = {
     .center_rows = K(center_rows),
     .rmsprop = K(rmsprop),
     .gc_rmsprop = K(gc_rmsprop),
+    .fused_update = K(fused_update),
 };
 
 const simd_kernels *K(simd_kernels)(void) { return &K(kernels); }

@@ -34,7 +34,7 @@ scalar-rmsprop-rho @@ release @@ simd/simd_kernels_scalar.c @@ float vn = hp->rh
 scalar-rmsprop-eps-outside @@ release @@ simd/simd_kernels_scalar.c @@ *w -= (hp->lr * g) / sqrtf(vn + hp->eps); @@ *w -= (hp->lr * g) / (sqrtf(vn) + hp->eps);
 scalar-gc-not-subtracted @@ release @@ simd/simd_kernels_scalar.c @@ rmsprop_one(&w[i], &v[i], g[i] - mean, hp); @@ rmsprop_one(&w[i], &v[i], g[i], hp);
 simd-center-tail @@ release @@ simd/simd_kernels_body.h @@ if (c < cols) vf_store_part(row + c, vf_sub(vf_load_part(row + c, cols - c), m), cols - c); @@ if (c < cols) vf_store_part(row + c, vf_load_part(row + c, cols - c), cols - c);
-simd-next-row-mean @@ release @@ simd/simd_kernels_body.h @@ mean = (float)(vsum_total(&next) / (double)cols); @@ mean = row_mean(g + off, cols);
+simd-next-row-mean @@ release @@ simd/update_body.h @@ mean = (float)(vsum_total(&next) / (double)cols); @@ mean = row_mean(g + off, cols);
 simd-sum-one-accumulator-lost @@ release @@ simd/simd_kernels_body.h @@ return vd_reduce(vd_add(vd_add(s->a0, s->a1), vd_add(s->a2, s->a3))); @@ return vd_reduce(vd_add(vd_add(s->a0, s->a1), s->a2));
 simd-dispatch-ignores-request @@ release @@ simd/simd_dispatch.c @@ *out = simd_kernels_built(request); @@ *out = simd_best();
 loss-mean-over-share @@ release @@ engine/net/loss.c @@ dlogits[i] = (float)((s - y) / (double)mean_over); @@ dlogits[i] = (float)((s - y) / (double)n);
@@ -79,6 +79,17 @@ bf16-flatten-keeps-bf16 @@ release @@ engine/net/layers/flatten.c @@ GC_TRY(md_4
 bf16-pool-reads-f32 @@ release @@ engine/net/layers/conv_pool.c @@ .elem = n->act_dt == dnnl_bf16 ? POOL_BF16 : POOL_F32}; @@ .elem = POOL_F32};
 bf16-checkpoint-forgets-precision @@ release @@ benchmarks/gcbench/checkpoint_session.c @@ LINE("precision=%s\n", precision_name(o->precision)); @@ (void)0;
 loader-bf16-writes-f32 @@ release @@ io/input/loader.c @@ if (rc == GC_OK) simd_best()->f32_to_bf16((bf16 *)input + (size_t)k * values, ld->staged, values); @@ if (rc == GC_OK) memcpy(input, ld->staged, values * sizeof(bf16));
+simd-update-mean-not-removed @@ release @@ simd/update_body.h @@ upd_store(r->w, i, m, upd_apply(rule, k, w, vf_sub(upd_step(rule, k, g, s0, s1), mean))); @@ upd_store(r->w, i, m, upd_apply(rule, k, w, upd_step(rule, k, g, s0, s1)));
+simd-coupled-mean-of-raw-gradient @@ release @@ simd/update_body.h @@ if (next && k->coupled) @@ if (0)
+simd-nesterov-as-momentum @@ release @@ simd/update_body.h @@ case RULE_NESTEROV: return vf_sub(vf_mul(s0, k->decay), vf_mul(g, k->lr)); @@ case RULE_NESTEROV: return s0;
+scalar-adam-eps-inside @@ release @@ simd/simd_kernels_scalar.c @@ case RULE_ADAM: return (s0 * hp->alpha) / (sqrtf(s1) + hp->eps); @@ case RULE_ADAM: return (s0 * hp->alpha) / sqrtf(s1 + hp->eps);
+scalar-decay-sign @@ release @@ simd/simd_kernels_scalar.c @@ if (hp->wd != 0.0f && !hp->wd_coupled) w = w - w * hp->wd * hp->lr; @@ if (hp->wd != 0.0f && !hp->wd_coupled) w = w + w * hp->wd * hp->lr;
+adam-no-bias-correction @@ release @@ engine/optim/adam.c @@ .alpha = lr * sqrtf(1.0f - b2t) / (1.0f - b1t) @@ .alpha = lr * sqrtf(1.0f - b2t) / (1.0f - b1t * 0.0f)
+optimizer-gc-on-ignored @@ release @@ engine/optim/optimizer.c @@ gc_mode gc = !centered ? GC_OFF : opt->gc_on_update ? GC_ON_UPDATE : GC_ON_GRADIENT; @@ gc_mode gc = !centered ? GC_OFF : GC_ON_GRADIENT;
+adagrad-accumulator-reset-on-resume @@ release @@ engine/optim/optimizer.c @@ if (ps->updates == 0 && opt->desc->init_state) @@ if (opt->desc->init_state)
+resume-step-count-halved @@ release @@ engine/train/train_checkpoint.c @@     ps->updates = updates; @@     ps->updates = updates / 2;
+cli-optimizer-flag-unchecked @@ release @@ benchmarks/gcbench/options.c @@ if (given[k] && !(d->reads & hp_flags[k].reads)) @@ if (0)
+cli-gc-on-dropped @@ release @@ benchmarks/gcbench/session_runs.c @@     tc.gc_on_update = opt->gc_on_update; @@     tc.gc_on_update = false;
 EOF
 }
 

@@ -102,3 +102,11 @@ add_test(NAME simd_bench_kernels_json
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/expect_run.cmake
                  $<TARGET_FILE:bench_kernels> --json --reps 1 --min-ms 0.05 --tensor conv2d)
 set_tests_properties(simd_bench_kernels_json PROPERTIES TIMEOUT 60)
+
+# bench_kernels --optimizers runs and keeps its JSON Lines contract.
+add_test(NAME simd_bench_kernels_optimizers_json
+         COMMAND ${CMAKE_COMMAND} -DEXPECT_STATUS=0
+                 "-DEXPECT_OUTPUT={\"kernel\":\"fused_update\",\"optimizer\":\"sgd\",\"gc\":\"none\",\"isa\":\"[a-z0-9]+\",\"elements\":432,\"gbps\":[0-9.]+,.*\"gc_time_overhead\":0.0000}\n{\"kernel\":\"fused_update\",\"optimizer\":\"sgd\",\"gc\":\"gradient\""
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/expect_run.cmake
+                 $<TARGET_FILE:bench_kernels> --optimizers --json --reps 1 --min-ms 0.05 --tensor conv2d)
+set_tests_properties(simd_bench_kernels_optimizers_json PROPERTIES TIMEOUT 60)

@@ -20,6 +20,10 @@ static const shape shapes[] = {
     {16, 27}, {32, 144}, {64, 288}, {64, 576}, {512, 3136}, {1, 512},
 };
 
+/* SIMD_CHECK_UPDATE's: 1..37 columns in one row (below), then these. */
+#define UPDATE_MAX_ROW 37
+static const shape update_shapes[] = {{3, 37}, {5, 17}, {7, 33}, {3, 5}, {2, 4099}, {16, 27}, {32, 144}, {64, 288}, {1, 512}};
+
 #define MAX_MISALIGN 3
 #define LEAD 16 /* floats before the data: one 64-byte line, then the misalignment */
 #define GUARD 8 /* floats after the data */
@@ -28,7 +32,7 @@ static const float guard_value = -7777.25f;
 const char *simd_check_kind_name(simd_check_kind kind)
 {
     static const char *const names[] = {"row_means", "center_rows", "rmsprop", "gc_rmsprop",
-                                        "fused_vs_unfused"};
+                                        "fused_vs_unfused", "fused_update"};
     return kind < SIMD_CHECK_KINDS ? names[kind] : "?";
 }
 
@@ -150,7 +154,63 @@ static const rmsprop_hparams hp = {.lr = 1e-4f, .rho = 0.9f, .eps = 1e-7f};
 #define STEPS 2
 
 /* Arrays of one check: the ISA's (misaligned, guarded) and the reference's copies. */
-enum { G, V, W, G_REF, V_REF, W_REF, MEANS, MEANS_REF, NARRAYS };
+enum { G, V, W, S1, G_REF, V_REF, W_REF, S1_REF, MEANS, MEANS_REF, G0, V0, W0, NARRAYS };
+
+/* Every rule with its Keras default hyperparameters (Adam at step 3), weight decay off,
+ * decoupled or coupled (form 0, 1, 2). */
+static update_hparams update_case(update_rule rule, int form)
+{
+    update_hparams h = {.rule = rule, .lr = 1e-3f, .eps = 1e-7f};
+    switch (rule) {
+    case RULE_MOMENTUM:
+    case RULE_NESTEROV: h.decay = 0.9f; break;
+    case RULE_RMSPROP: h.decay = 0.9f, h.one_minus_decay = 0.1f; break;
+    case RULE_ADAM:
+        h.one_minus_decay = 0.1f, h.one_minus_decay2 = 0.001f;
+        h.alpha = 1e-3f * sqrtf(1.0f - powf(0.999f, 3.0f)) / (1.0f - powf(0.9f, 3.0f));
+        break;
+    default: break;
+    }
+    if (form) h.wd = 0.004f, h.wd_coupled = form == 2;
+    return h;
+}
+
+/* fused_update, two steps of every combination from the same start, against the reference. */
+static void check_update(report *r, const simd_kernels *k, array *a)
+{
+    const simd_kernels *ref = simd_kernels_scalar();
+    size_t rows = r->s.rows, cols = r->s.cols, n = rows * cols;
+    static const char *const modes[] = {"off", "gradient", "update"};
+    const char *kind = simd_check_kind_name(SIMD_CHECK_UPDATE);
+    static char label[96]; /* named by the report after this returns */
+    for (int rule = 0; rule < RULE_COUNT; rule++)
+        for (int gc = GC_OFF; gc <= GC_ON_UPDATE; gc++)
+            for (int form = 0; form < 3; form++) {
+                memcpy(a[G].p, a[G0].p, n * sizeof(float));
+                memcpy(a[G_REF].p, a[G0].p, n * sizeof(float));
+                for (int i = 0; i < 2; i++) {
+                    memcpy(a[i ? V_REF : V].p, a[V0].p, n * sizeof(float));
+                    memcpy(a[i ? S1_REF : S1].p, a[V0].p, n * sizeof(float));
+                    memcpy(a[i ? W_REF : W].p, a[W0].p, n * sizeof(float));
+                }
+                update_hparams uh = update_case((update_rule)rule, form);
+                snprintf(label, sizeof label, "%s rule %d gc %s decay form %d", kind, rule, modes[gc], form);
+                r->kind = label;
+                for (int step = 0; step < STEPS; step++) {
+                    k->fused_update(a[W].p, a[V].p, a[S1].p, a[G].p, rows, cols, (gc_mode)gc, &uh);
+                    ref->fused_update(a[W_REF].p, a[V_REF].p, a[S1_REF].p, a[G_REF].p, rows, cols, (gc_mode)gc, &uh);
+                }
+                size_t before = r->fails;
+                compare_ulp(r, "s0", a[V].p, a[V_REF].p, n);
+                compare_ulp(r, "s1", a[S1].p, a[S1_REF].p, n);
+                compare_ulp(r, "w", a[W].p, a[W_REF].p, n);
+                compare_bits(r, "g", a[G].p, a[G0].p, n);
+                check_guards(r, &a[V], "s0");
+                check_guards(r, &a[S1], "s1");
+                check_guards(r, &a[W], "w");
+                if (r->fails == before || before > 0) r->kind = kind; /* the first failure keeps its label */
+            }
+}
 
 static void run_check(report *r, const simd_kernels *k, simd_check_kind kind, array *a)
 {
@@ -214,35 +274,53 @@ static void run_check(report *r, const simd_kernels *k, simd_check_kind kind, ar
         check_guards(r, &a[V], "v");
         check_guards(r, &a[W], "w");
         break;
+    case SIMD_CHECK_UPDATE: check_update(r, k, a); break;
     default:
         fail(r, "unknown check %d", (int)kind);
     }
+}
+
+/* One shape at one misalignment: arrays, inputs, the check. */
+static void check_shape(report *r, const simd_kernels *k, simd_check_kind kind, const shape *s, size_t mis,
+                        uint64_t seed)
+{
+    r->s = *s;
+    r->misalign = mis;
+    array a[NARRAYS] = {{0}};
+    bool ok = true;
+    for (int i = 0; i < NARRAYS; i++) {
+        size_t n = i == MEANS || i == MEANS_REF ? s->rows : s->rows * s->cols;
+        /* the reference's arrays stay aligned: only the ISA's are moved */
+        ok = ok && array_make(&a[i], n, i < G_REF || i == MEANS ? mis : 0) == 0;
+    }
+    if (ok) {
+        fill(s, a[G].p, a[V].p, a[W].p, seed);
+        size_t n = s->rows * s->cols;
+        memcpy(a[S1].p, a[V].p, n * sizeof(float));
+        memcpy(a[G0].p, a[G].p, n * sizeof(float));
+        memcpy(a[V0].p, a[V].p, n * sizeof(float));
+        memcpy(a[W0].p, a[W].p, n * sizeof(float));
+        run_check(r, k, kind, a);
+    } else {
+        fail(r, "out of memory");
+    }
+    for (int i = 0; i < NARRAYS; i++) free(a[i].buf);
 }
 
 size_t simd_check_all(const simd_kernels *k, simd_check_kind kind, char *msg, size_t len)
 {
     report r = {.msg = msg, .len = len, .isa = k->isa, .kind = simd_check_kind_name(kind)};
     if (len) msg[0] = '\0';
-    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
-        const shape *s = &shapes[si];
-        for (size_t mis = 0; mis <= MAX_MISALIGN; mis++) {
-            r.s = *s;
-            r.misalign = mis;
-            array a[NARRAYS] = {{0}};
-            bool ok = true;
-            for (int i = 0; i < NARRAYS; i++) {
-                size_t n = i == MEANS || i == MEANS_REF ? s->rows : s->rows * s->cols;
-                /* the reference's arrays stay aligned: only the ISA's are moved */
-                ok = ok && array_make(&a[i], n, i < G_REF || i == MEANS ? mis : 0) == 0;
-            }
-            if (ok) {
-                fill(s, a[G].p, a[V].p, a[W].p, 0x5eed0000u + si * 16 + mis);
-                run_check(&r, k, kind, a);
-            } else {
-                fail(&r, "out of memory");
-            }
-            for (int i = 0; i < NARRAYS; i++) free(a[i].buf);
+    if (kind == SIMD_CHECK_UPDATE) {
+        size_t nextra = sizeof update_shapes / sizeof update_shapes[0];
+        for (size_t si = 0; si < UPDATE_MAX_ROW + nextra; si++) {
+            shape s = si < UPDATE_MAX_ROW ? (shape){1, si + 1} : update_shapes[si - UPDATE_MAX_ROW];
+            for (size_t mis = 0; mis <= MAX_MISALIGN; mis++) check_shape(&r, k, kind, &s, mis, 0x0b7e0000u + si * 16 + mis);
         }
+        return r.fails;
     }
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+        for (size_t mis = 0; mis <= MAX_MISALIGN; mis++)
+            check_shape(&r, k, kind, &shapes[si], mis, 0x5eed0000u + si * 16 + mis);
     return r.fails;
 }

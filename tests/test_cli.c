@@ -422,3 +422,154 @@ Test(checkpoint_cli, a_non_finite_gradient_stops_naming_epoch_step_and_tensor, .
     cr_expect_eq(run(args)->status, 0, "the last good checkpoint resumes");
     unlink(ckpt);
 }
+
+/* ---- optimizers ------------------------------------------------------------------------ */
+
+/* Catches: a flag taken although the optimizer ignores it (the user believes it changed the
+ * run), a bad value accepted, a misnamed optimizer. */
+/* A short run, should a refused flag be taken after all (the test then fails in seconds). */
+#define TINY_RUN "--epochs 1 --train-images 2 --val-images 1 --batch 2 --image-size 94"
+
+Test(cli, optimizer_flags_it_does_not_read_are_refused_naming_flag_and_optimizer)
+{
+    expect_usage_error(TINY_RUN " --optimizer adam --momentum 0.9", "--momentum does not apply to --optimizer adam");
+    expect_usage_error(TINY_RUN " --momentum 0.9 --optimizer adagrad", "--optimizer adagrad"); /* either order */
+    expect_usage_error(TINY_RUN " --optimizer sgd --epsilon 1e-3", "--epsilon does not apply to --optimizer sgd");
+    expect_usage_error(TINY_RUN " --optimizer sgd --beta1 0.5", "--beta1");
+    expect_usage_error(TINY_RUN " --initial-accumulator 0.2", "--optimizer rmsprop"); /* the default's */
+    expect_usage_error(TINY_RUN " --optimizer adagrad --nesterov", "--nesterov");
+    expect_usage_error(TINY_RUN " --optimizer sgd --nesterov", "--momentum above 0");
+    expect_usage_error(TINY_RUN " --optimizer lion", "--optimizer");
+    expect_usage_error(TINY_RUN " --gc-on weights", "--gc-on");
+    expect_usage_error(TINY_RUN " --weight-decay-form l2", "--weight-decay-form");
+    expect_usage_error(TINY_RUN " --optimizer adam --beta2 1", "--beta2");
+    expect_usage_error(TINY_RUN " --optimizer sgd --momentum 1.5", "--momentum");
+    expect_usage_error(TINY_RUN " --weight-decay -1", "--weight-decay");
+    expect_usage_error(TINY_RUN " --nesterov=yes", "--nesterov");
+}
+
+Test(options, optimizer_defaults_then_the_flags_given_in_either_order)
+{
+    options o;
+    char *sgd[] = {"gcbench", "--lr", "0.05", "--nesterov", "--optimizer", "sgd", "--momentum=0.9", "--gc-on", "update", NULL};
+    cr_assert_eq(options_parse(&o, 9, sgd), GC_OK, "%s", gc_error_message());
+    cr_expect_str_eq(o.optimizer->name, "sgd");
+    cr_expect_float_eq(o.hp.lr, 0.05, 1e-15);
+    cr_expect_float_eq(o.hp.momentum, 0.9, 1e-15);
+    cr_expect(o.hp.nesterov && o.gc_on_update);
+    char *adamw[] = {"gcbench", "--optimizer", "adamw", NULL};
+    cr_assert_eq(options_parse(&o, 3, adamw), GC_OK);
+    cr_expect_float_eq(o.hp.lr, 1e-3, 1e-15);
+    cr_expect_float_eq(o.hp.beta1, 0.9, 1e-15);
+    cr_expect_float_eq(o.hp.beta2, 0.999, 1e-15);
+    cr_expect_float_eq(o.hp.eps, 1e-7, 1e-20);
+    cr_expect_float_eq(o.hp.weight_decay, 0.004, 1e-15);
+    cr_expect(!o.hp.wd_coupled && !o.gc_on_update);
+    char *coupled[] = {"gcbench", "--weight-decay-form", "coupled", "--optimizer", "adam", "--weight-decay", "0.01", NULL};
+    cr_assert_eq(options_parse(&o, 7, coupled), GC_OK);
+    cr_expect(o.hp.wd_coupled);
+    cr_expect_float_eq(o.hp.weight_decay, 0.01, 1e-15);
+    char *adagrad[] = {"gcbench", "--optimizer", "adagrad", "--initial-accumulator", "0.5", NULL};
+    cr_assert_eq(options_parse(&o, 5, adagrad), GC_OK);
+    cr_expect_float_eq(o.hp.initial_accumulator, 0.5, 1e-15);
+    cr_expect_float_eq(o.hp.lr, 1e-3, 1e-15);
+    char *sgd_default[] = {"gcbench", "--optimizer", "sgd", NULL};
+    cr_assert_eq(options_parse(&o, 3, sgd_default), GC_OK);
+    cr_expect_float_eq(o.hp.lr, 0.01, 1e-15);
+    cr_expect(o.hp.momentum == 0.0 && !o.hp.nesterov && o.hp.weight_decay == 0.0);
+}
+
+/* The run log of CKPT_RUN plus extra, with its timings removed. */
+static void reference_log_with(const char *extra, char *out, size_t size)
+{
+    char log[256], args[1024];
+    temp_name(log, sizeof log, "optref");
+    snprintf(args, sizeof args, CKPT_RUN " %s --log '%s'", extra, log);
+    const cli_result *r = run(args);
+    cr_assert_eq(r->status, 0, "%s: %s", extra, r->err);
+    timing_free_log(log, out, size);
+    unlink(log);
+}
+
+/* Every optimizer's state (slots and step count) survives a checkpoint: a run whose second
+ * checkpoint write dies, resumed from the first, logs exactly what the uninterrupted run does. */
+Test(checkpoint_cli, every_optimizer_resumes_exactly, .timeout = 600)
+{
+    static const char *const setups[] = {
+        "--optimizer sgd --momentum 0.9 --nesterov --lr 0.02",
+        "--optimizer adam --gc-on update",
+        "--optimizer adamw",
+        "--optimizer adagrad --lr 0.01",
+        "--optimizer sgd --momentum 0.5 --weight-decay 0.01 --weight-decay-form coupled",
+    };
+    static char expect[1 << 16], got[1 << 16];
+    for (size_t i = 0; i < sizeof setups / sizeof *setups; i++) {
+        reference_log_with(setups[i], expect, sizeof expect);
+        cr_expect(strstr(expect, "\"optimizer\":") != NULL, "the config record names the optimizer");
+        char ckpt[256], log[256], args[1024], tmp[300];
+        temp_name(ckpt, sizeof ckpt, "opt_ckpt");
+        temp_name(log, sizeof log, "opt_log");
+        snprintf(args, sizeof args, CKPT_RUN " %s --checkpoint '%s' --log '%s'", setups[i], ckpt, log);
+        setenv("GCBENCH_FAULT", "checkpoint-write:2", 1);
+        const cli_result *r = run(args);
+        unsetenv("GCBENCH_FAULT");
+        cr_expect_neq(r->status, 0);
+        snprintf(args, sizeof args, CKPT_RUN " %s --checkpoint '%s' --resume '%s' --log '%s'", setups[i], ckpt, ckpt, log);
+        r = run(args);
+        cr_assert_eq(r->status, 0, "%s: resume failed: %s", setups[i], r->err);
+        timing_free_log(log, got, sizeof got);
+        cr_expect_str_eq(got, expect, "%s", setups[i]);
+        snprintf(tmp, sizeof tmp, "%s.tmp", ckpt);
+        unlink(ckpt);
+        unlink(tmp);
+        unlink(log);
+    }
+}
+
+/* Catches: a resume that silently continues another optimizer's state, or the same optimizer
+ * with other hyperparameters or GC placement. */
+Test(checkpoint_cli, another_optimizer_or_setting_is_refused_naming_it, .timeout = 300)
+{
+    char ckpt[256], args[1024];
+    temp_name(ckpt, sizeof ckpt, "optcfg_ckpt");
+    snprintf(args, sizeof args, CKPT_RUN " --epochs 1 --optimizer adam --checkpoint '%s'", ckpt);
+    cr_assert_eq(run(args)->status, 0);
+    snprintf(args, sizeof args, CKPT_RUN " --epochs 1 --optimizer adagrad --resume '%s'", ckpt);
+    expect_usage_error(args, "made with optimizer=adam");
+    snprintf(args, sizeof args, CKPT_RUN " --epochs 1 --optimizer adam --lr 0.002 --resume '%s'", ckpt);
+    expect_usage_error(args, "this run has optimizer=adam lr 0.002");
+    snprintf(args, sizeof args, CKPT_RUN " --epochs 1 --optimizer adam --weight-decay 0.01 --resume '%s'", ckpt);
+    expect_usage_error(args, "weight_decay 0.01");
+    snprintf(args, sizeof args, CKPT_RUN " --epochs 1 --optimizer adam --gc-on update --resume '%s'", ckpt);
+    expect_usage_error(args, "gc-on=update");
+    snprintf(args, sizeof args, CKPT_RUN " --epochs 1 --optimizer adam --resume '%s'", ckpt);
+    cr_expect_eq(run(args)->status, 0, "the same configuration resumes");
+    unlink(ckpt);
+}
+
+/* Catches: --gc-on parsed but not passed to the training (the GC run would train as with the
+ * gradient), or leaking into the baseline. */
+Test(cli, gc_on_update_changes_the_gc_run_and_not_the_baseline, .timeout = 300)
+{
+    static char a[1 << 16], b[1 << 16];
+    char *logs[2] = {a, b};
+    const char *modes[2] = {"gradient", "update"};
+    for (int i = 0; i < 2; i++) {
+        char log[256], args[1024];
+        temp_name(log, sizeof log, modes[i]);
+        snprintf(args, sizeof args, CKPT_RUN " --epochs 1 --optimizer adam --gc-on %s --log '%s'", modes[i], log);
+        const cli_result *r = run(args);
+        cr_assert_eq(r->status, 0, "%s", r->err);
+        timing_free_log(log, logs[i], sizeof a);
+        unlink(log);
+    }
+    char *gc_a = strstr(a, "\"run\":\"gc\""), *gc_b = strstr(b, "\"run\":\"gc\"");
+    cr_assert(gc_a && gc_b);
+    char *cfg_end_a = strchr(a, '\n'), *cfg_end_b = strchr(b, '\n');
+    cr_assert(cfg_end_a && cfg_end_b);
+    /* the baseline's records, after the config record, up to the gc run: identical */
+    cr_expect(gc_a - cfg_end_a == gc_b - cfg_end_b && memcmp(cfg_end_a, cfg_end_b, (size_t)(gc_a - cfg_end_a)) == 0,
+              "the baseline does not depend on --gc-on");
+    cr_expect(strcmp(gc_a, gc_b) != 0, "GC on the update trains differently from GC on the gradient");
+    cr_expect(strstr(b, "\"gc_on\":\"update\"") != NULL && strstr(a, "\"gc_on\":\"gradient\"") != NULL);
+}

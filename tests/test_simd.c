@@ -1,4 +1,4 @@
-/* The vectorized GC/RMSprop kernels against the scalar reference (tolerances: simd_check.h),
+/* The vectorized GC/optimizer kernels against the scalar reference (tolerances: simd_check.h),
  * and the run-time dispatch. An ISA this CPU does not run is skipped with a message. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -31,7 +31,8 @@ static void check(const char *isa, simd_check_kind kind)
     Test(simd_##isa, center_rows) { check(#isa, SIMD_CHECK_CENTER_ROWS); }                 \
     Test(simd_##isa, rmsprop) { check(#isa, SIMD_CHECK_RMSPROP); }                         \
     Test(simd_##isa, gc_rmsprop) { check(#isa, SIMD_CHECK_GC_RMSPROP); }                   \
-    Test(simd_##isa, fused_equals_unfused) { check(#isa, SIMD_CHECK_FUSED); }
+    Test(simd_##isa, fused_equals_unfused) { check(#isa, SIMD_CHECK_FUSED); }             \
+    Test(simd_##isa, fused_update_every_rule) { check(#isa, SIMD_CHECK_UPDATE); }
 
 ISA_TESTS(avx2)
 ISA_TESTS(avx512)

@@ -62,6 +62,7 @@ static void config_text(const session *s, char *buf, size_t size)
          s->val.count, dataset_fingerprint(&s->train), dataset_fingerprint(&s->val));
     LINE("runs=%s\n", o->run_baseline && o->run_gc ? "compare" : o->run_gc ? "gc" : "baseline");
     LINE("gc-scope=%s\n", gc_scope_name(o->scope));
+    if (o->gc_on_update) LINE("gc-on=update\n"); /* absent for the gradient, as in checkpoints from before it */
     LINE("epochs=%d\n", o->epochs);
     LINE("batch=%d\n", o->batch);
     char hp[256];

@@ -27,8 +27,10 @@
 static void print_results(const options *opt, const run_summary *base, const run_summary *gc)
 {
     if (dist_rank() != 0) return; /* rank 0 speaks for all */
+    char setup[320];
+    options_setup_text(opt, setup, sizeof setup);
     if (opt->run_baseline && opt->run_gc)
-        console_comparison(stdout, base, gc);
+        console_comparison(stdout, base, gc, setup);
     else
         console_run_summary(stdout, opt->run_gc ? gc : base);
 }
@@ -105,9 +107,10 @@ static int write_report(session *s)
 {
     const options *opt = s->opt;
     char subtitle[768];
-    snprintf(subtitle, sizeof subtitle, "%s %dx%d, %zu train / %zu val, batch %d, lr %g%s, %s", s->data_desc,
-             opt->image_size, opt->image_size, s->train.count, s->val.count, opt->batch, opt->hp.lr,
-             opt->augment ? ", augmented" : "", opt->nscaling ? "thread counts as shown" : "");
+    snprintf(subtitle, sizeof subtitle, "%s %dx%d, %zu train / %zu val, batch %d, %s lr %g%s%s, %s", s->data_desc,
+             opt->image_size, opt->image_size, s->train.count, s->val.count, opt->batch, opt->optimizer->label, opt->hp.lr,
+             opt->gc_on_update ? ", GC on the update" : "", opt->augment ? ", augmented" : "",
+             opt->nscaling ? "thread counts as shown" : "");
     if (!opt->nscaling) {
         size_t len = strlen(subtitle);
         if (dist_ranks() > 1)

@@ -17,8 +17,8 @@ void options_usage(FILE *f)
     fprintf(f,
             "usage: gcbench [options]\n"
             "\n"
-            "Trains the seed's CNN with RMSprop, without and with Gradient Centralization, from\n"
-            "identical initial weights, and compares loss, accuracy and time.\n"
+            "Trains the seed's CNN with RMSprop (or another optimizer), without and with Gradient\n"
+            "Centralization, from identical initial weights, and compares loss, accuracy and time.\n"
             "\n"
             "Runs:\n"
             "  --compare            both runs, baseline then GC (the default)\n"
@@ -26,17 +26,34 @@ void options_usage(FILE *f)
             "  --no-gc              only the baseline run\n"
             "  --gc-scope all|conv  kernels GC centralizes: every rank>1 kernel (all, default)\n"
             "                       or conv kernels only (conv)\n"
+            "  --gc-on gradient|update\n"
+            "                       what GC centralizes: the gradient (default), or the\n"
+            "                       optimizer's step before it is applied\n"
             "Training:\n"
             "  --model NAME         the network to train (%s; the first is the default)\n"
             "  --epochs N           epochs per run (10)\n"
             "  --batch N            images per batch (128)\n"
-            "  --lr X               RMSprop learning rate (1e-4)\n"
             "  --seed N             seed of weights, data, shuffles and dropout (42)\n"
             "  --precision fp32|bf16\n"
             "                       what the network computes in: fp32 (default), or bf16\n"
             "                       feature maps and conv weight copies, with f32 master\n"
             "                       weights, gradients, optimizer and dense layers (needs\n"
             "                       AVX512-BF16 and the fused layers)\n"
+            "Optimizer (Keras 3's update rules and defaults; a flag the optimizer does not read is\n"
+            "refused):\n"
+            "  --optimizer NAME     rmsprop (default), sgd, adam, adamw or adagrad\n"
+            "  --lr X               learning rate (rmsprop 1e-4, sgd 0.01, adam/adamw/adagrad 1e-3)\n"
+            "  --momentum X         sgd: momentum in [0, 1] (0)\n"
+            "  --nesterov           sgd: Nesterov momentum (needs --momentum above 0)\n"
+            "  --beta1 X, --beta2 X adam, adamw: moment decays in [0, 1) (0.9, 0.999)\n"
+            "  --epsilon X          rmsprop, adam, adamw, adagrad: stability term (1e-7)\n"
+            "  --initial-accumulator X\n"
+            "                       adagrad: the accumulator's starting value (0.1)\n"
+            "  --weight-decay X     every optimizer: weight decay (adamw 0.004, others 0)\n"
+            "  --weight-decay-form decoupled|coupled\n"
+            "                       decoupled: w -= w*wd*lr before the update (Keras, default);\n"
+            "                       coupled: wd*w added to the gradient before GC (L2, the\n"
+            "                       GC authors' code)\n"
             "Seed study:\n"
             "  --seeds N            N paired comparisons (baseline and GC), seeds --seed ..\n"
             "                       --seed + N - 1, then per metric the mean GC - baseline\n"
@@ -78,10 +95,17 @@ void options_usage(FILE *f)
             "  --help               this text\n"
             "  --version            the version\n"
             "\n"
-            "Environment: GCBENCH_SIMD=scalar|avx2|avx512|neon picks the GC/RMSprop kernels;\n"
+            "Environment: GCBENCH_SIMD=scalar|avx2|avx512|neon picks the GC/optimizer kernels;\n"
             "GCBENCH_EPOCHS=N sets the default of --epochs.\n"
             "Exit status: 0 success, 2 bad usage or input, 1 failure at run time.\n",
             model_names(), STUDY_MAX_SEEDS, model_min_size(model_at(0)));
+}
+
+void options_setup_text(const options *o, char *buf, size_t size)
+{
+    char hp[256];
+    o->optimizer->describe(&o->hp, 6, hp, sizeof hp);
+    snprintf(buf, size, "%s %s; gc on the %s", o->optimizer->label, hp, o->gc_on_update ? "update" : "gradient");
 }
 
 /* Parses a whole decimal integer in [lo, hi]. */
@@ -127,6 +151,77 @@ static int parse_positive_double(const char *flag, const char *s, double *out)
     if (v <= 0.0) return gc_fail(GC_EUSAGE, "%s: must be positive, got %s", flag, s);
     *out = v;
     return GC_OK;
+}
+
+/* A number in [lo, hi] (hi_open: below hi). */
+static int parse_double_in(const char *flag, const char *s, double lo, double hi, bool hi_open, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || errno == ERANGE || !isfinite(v))
+        return gc_fail(GC_EUSAGE, "%s: '%s' is not a number", flag, s);
+    if (v < lo || v > hi || (hi_open && v == hi))
+        return gc_fail(GC_EUSAGE, "%s: %s is out of range [%g, %g%s", flag, s, lo, hi, hi_open ? ")" : "]");
+    *out = v;
+    return GC_OK;
+}
+
+static int parse_optimizer(const char *flag, const char *s, const optimizer_desc **out)
+{
+    *out = optimizer_find(s);
+    if (!*out) return gc_fail(GC_EUSAGE, "%s: '%s' is not an optimizer (expected rmsprop, sgd, adam, adamw or adagrad)", flag, s);
+    return GC_OK;
+}
+
+/* The optimizer's hyperparameter flags: which field each sets and which OPT_READS_ bit
+ * says the optimizer reads it. */
+typedef struct {
+    const char *flag;
+    unsigned reads;
+} hp_flag;
+
+static const hp_flag hp_flags[] = {
+    {"--lr", OPT_READS_LR},
+    {"--momentum", OPT_READS_MOMENTUM},
+    {"--nesterov", OPT_READS_NESTEROV},
+    {"--beta1", OPT_READS_BETAS},
+    {"--beta2", OPT_READS_BETAS},
+    {"--epsilon", OPT_READS_EPS},
+    {"--initial-accumulator", OPT_READS_INITIAL_ACCUMULATOR},
+    {"--weight-decay", OPT_READS_WEIGHT_DECAY},
+    {"--weight-decay-form", OPT_READS_WEIGHT_DECAY},
+};
+#define NHP_FLAGS (sizeof hp_flags / sizeof hp_flags[0])
+
+/* The optimizer's defaults, then the hyperparameters given (given[k]: hp_flags[k] was), each
+ * refused when the optimizer does not read it. */
+static int resolve_hparams(options *o, const opt_hparams *set, const bool *given)
+{
+    const optimizer_desc *d = o->optimizer;
+    for (size_t k = 0; k < NHP_FLAGS; k++)
+        if (given[k] && !(d->reads & hp_flags[k].reads))
+            return gc_fail(GC_EUSAGE, "%s does not apply to --optimizer %s (%s does not read it)", hp_flags[k].flag,
+                           d->name, d->label);
+    o->hp = d->defaults;
+    if (given[0]) o->hp.lr = set->lr;
+    if (given[1]) o->hp.momentum = set->momentum;
+    if (given[2]) o->hp.nesterov = true;
+    if (given[3]) o->hp.beta1 = set->beta1;
+    if (given[4]) o->hp.beta2 = set->beta2;
+    if (given[5]) o->hp.eps = set->eps;
+    if (given[6]) o->hp.initial_accumulator = set->initial_accumulator;
+    if (given[7]) o->hp.weight_decay = set->weight_decay;
+    if (given[8]) o->hp.wd_coupled = set->wd_coupled;
+    if (o->hp.nesterov && o->hp.momentum == 0.0) return gc_fail(GC_EUSAGE, "--nesterov needs --momentum above 0");
+    return GC_OK;
+}
+
+static size_t hp_flag_index(const char *flag)
+{
+    for (size_t k = 0; k < NHP_FLAGS; k++)
+        if (strcmp(hp_flags[k].flag, flag) == 0) return k;
+    return NHP_FLAGS;
 }
 
 static int parse_scope(const char *flag, const char *s, gc_scope *out)
@@ -230,6 +325,8 @@ int options_parse(options *o, int argc, char **argv)
     if (env_epochs) GC_TRY(parse_int("GCBENCH_EPOCHS", env_epochs, 1, 100000, &o->epochs));
     o->optimizer = optimizer_at(0);
     o->hp = o->optimizer->defaults;
+    opt_hparams set = {0};        /* the hyperparameters given, applied once the optimizer is known */
+    bool given[NHP_FLAGS] = {false};
     bool any_run = false;
     const char *synthetic_count = NULL; /* the last of --train-images / --val-images given */
 
@@ -272,12 +369,20 @@ int options_parse(options *o, int argc, char **argv)
             o->augment = false;
             continue;
         }
+        if (strcmp(flag, "--nesterov") == 0) {
+            if (value) return gc_fail(GC_EUSAGE, "%s takes no value", flag);
+            given[hp_flag_index(flag)] = true;
+            continue;
+        }
 
         static const char *const with_value[] = {"--threads", "--gc-scope", "--epochs", "--batch", "--lr",
                                                  "--seed", "--image-size", "--train-images", "--val-images",
                                                  "--log", "--pin", "--scaling", "--data", "--train-dir",
                                                  "--val-dir", "--report", "--checkpoint", "--resume", "--model",
-                                                 "--seeds", "--target-accuracy", "--plan", "--precision"};
+                                                 "--seeds", "--target-accuracy", "--plan", "--precision",
+                                                 "--optimizer", "--momentum", "--beta1", "--beta2", "--epsilon",
+                                                 "--initial-accumulator", "--weight-decay", "--weight-decay-form",
+                                                 "--gc-on"};
         bool known = false;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) known |= strcmp(flag, with_value[k]) == 0;
         if (!known) return gc_fail(GC_EUSAGE, "unknown option '%s' (see gcbench --help)", arg);
@@ -292,7 +397,25 @@ int options_parse(options *o, int argc, char **argv)
         else if (strcmp(flag, "--gc-scope") == 0) GC_TRY(parse_scope(flag, value, &o->scope));
         else if (strcmp(flag, "--epochs") == 0) GC_TRY(parse_int(flag, value, 1, 100000, &o->epochs));
         else if (strcmp(flag, "--batch") == 0) GC_TRY(parse_int(flag, value, 1, 65536, &o->batch));
-        else if (strcmp(flag, "--lr") == 0) GC_TRY(parse_positive_double(flag, value, &o->hp.lr));
+        else if (strcmp(flag, "--lr") == 0) GC_TRY(parse_positive_double(flag, value, &set.lr));
+        else if (strcmp(flag, "--optimizer") == 0) GC_TRY(parse_optimizer(flag, value, &o->optimizer));
+        else if (strcmp(flag, "--momentum") == 0) GC_TRY(parse_double_in(flag, value, 0.0, 1.0, false, &set.momentum));
+        else if (strcmp(flag, "--beta1") == 0) GC_TRY(parse_double_in(flag, value, 0.0, 1.0, true, &set.beta1));
+        else if (strcmp(flag, "--beta2") == 0) GC_TRY(parse_double_in(flag, value, 0.0, 1.0, true, &set.beta2));
+        else if (strcmp(flag, "--epsilon") == 0) GC_TRY(parse_positive_double(flag, value, &set.eps));
+        else if (strcmp(flag, "--initial-accumulator") == 0)
+            GC_TRY(parse_double_in(flag, value, 0.0, 1e30, false, &set.initial_accumulator));
+        else if (strcmp(flag, "--weight-decay") == 0) GC_TRY(parse_double_in(flag, value, 0.0, 1e30, false, &set.weight_decay));
+        else if (strcmp(flag, "--weight-decay-form") == 0) {
+            if (strcmp(value, "decoupled") != 0 && strcmp(value, "coupled") != 0)
+                return gc_fail(GC_EUSAGE, "%s: '%s' is not a form (expected decoupled or coupled)", flag, value);
+            set.wd_coupled = strcmp(value, "coupled") == 0;
+        }
+        else if (strcmp(flag, "--gc-on") == 0) {
+            if (strcmp(value, "gradient") != 0 && strcmp(value, "update") != 0)
+                return gc_fail(GC_EUSAGE, "%s: '%s' is not a place for GC (expected gradient or update)", flag, value);
+            o->gc_on_update = strcmp(value, "update") == 0;
+        }
         else if (strcmp(flag, "--seed") == 0) GC_TRY(parse_u64(flag, value, &o->seed));
         else if (strcmp(flag, "--image-size") == 0) GC_TRY(parse_int(flag, value, 1, MAX_IMAGE_SIZE, &o->image_size));
         else if (strcmp(flag, "--model") == 0) GC_TRY(parse_model(flag, value, &o->model));
@@ -313,10 +436,12 @@ int options_parse(options *o, int argc, char **argv)
         else if (strcmp(flag, "--checkpoint") == 0) o->checkpoint_path = value;
         else if (strcmp(flag, "--resume") == 0) o->resume_path = value;
         else if (strcmp(flag, "--plan") == 0) o->plan_path = value;
+        if (hp_flag_index(flag) < NHP_FLAGS) given[hp_flag_index(flag)] = true;
         if (strcmp(flag, "--train-images") == 0) synthetic_count = "--train-images";
         if (strcmp(flag, "--val-images") == 0) synthetic_count = "--val-images";
     }
     GC_TRY(check_image_size(o->model, o->image_size)); /* after --model, in whichever order */
+    GC_TRY(resolve_hparams(o, &set, given));            /* after --optimizer, likewise */
     GC_TRY(check_data_flags(o, synthetic_count));
     if (o->nscaling && (o->checkpoint_path || o->resume_path))
         return gc_fail(GC_EUSAGE, "%s does not apply to --scaling studies", o->checkpoint_path ? "--checkpoint" : "--resume");

@@ -25,8 +25,10 @@ typedef struct {
     gc_scope scope;     /* --gc-scope: of the GC run */
     int epochs;
     int batch;
-    const optimizer_desc *optimizer; /* the optimizer and its hyperparameters (--lr) */
+    const optimizer_desc *optimizer; /* --optimizer, and its hyperparameters (--lr, ...): its defaults
+                                      * where no flag was given */
     opt_hparams hp;
+    bool gc_on_update;  /* --gc-on update: GC centralizes the optimizer's step, not the gradient */
     uint64_t seed;
     int image_size;
     precision precision; /* --precision: fp32 (default) or bf16 */
@@ -52,6 +54,10 @@ typedef struct {
 
 /* Fills o from argv. On a bad flag or value returns GC_EUSAGE with a message naming it. */
 int options_parse(options *o, int argc, char **argv);
+
+/* "Adam lr 0.001 beta_1 0.9 beta_2 0.999 eps 1e-07; gc on the gradient": the optimizer, its
+ * hyperparameters and where GC acts, for people. */
+void options_setup_text(const options *o, char *buf, size_t size);
 
 /* The --help text. */
 void options_usage(FILE *f);

@@ -63,7 +63,11 @@ int seed_study_run(session *s, net *n)
         double ips;
         GC_TRY(train_runs(s, n, &base, &gc, &ips));
         s->resume = NULL; /* the seed that was in progress is done; the next ones start afresh */
-        if (speak && !opt->quiet) console_comparison(stdout, &base, &gc);
+        if (speak && !opt->quiet) {
+            char setup[320];
+            options_setup_text(opt, setup, sizeof setup);
+            console_comparison(stdout, &base, &gc, setup);
+        }
         GC_TRY(record_seed(s, &base, &gc));
         jsonl_study_seed(&s->log, &s->study, i);
     }

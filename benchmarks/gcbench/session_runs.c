@@ -126,6 +126,8 @@ int session_build_net(session *s, net **out)
 void session_describe(session *s, const net *n, const pin_report *pin)
 {
     const options *opt = s->opt;
+    char hparams[256];
+    opt->optimizer->describe(&opt->hp, 6, hparams, sizeof hparams);
     config_record cfg = {
         .version = GCBENCH_VERSION, .ranks = dist_ranks(), .threads = pin->threads, .simd = s->kernels->isa,
         .pin = pin->pinned ? pin_policy_name(pin->policy) : "none", .cpus = pin->pinned ? pin->cpu : NULL,
@@ -134,7 +136,10 @@ void session_describe(session *s, const net *n, const pin_report *pin)
         .val_images = s->val.count, .seed = opt->seed, .dataset = s->data_desc, .augment = opt->augment,
         .runs = session_runs_name(opt),
         .gc_scope = gc_scope_name(opt->scope), .lr = opt->hp.lr, .rho = opt->hp.rho, .eps = opt->hp.eps,
-        .params = n->params.count,
+        .params = n->params.count, .optimizer = opt->optimizer->name, .hyperparameters = hparams,
+        .gc_on = gc_on_name(opt->gc_on_update), .momentum = opt->hp.momentum, .nesterov = opt->hp.nesterov,
+        .beta1 = opt->hp.beta1, .beta2 = opt->hp.beta2, .initial_accumulator = opt->hp.initial_accumulator,
+        .weight_decay = opt->hp.weight_decay, .weight_decay_form = opt->hp.wd_coupled ? "coupled" : "decoupled",
         .precision = precision_name(opt->precision), .onednn_isa = precision_onednn_isa(),
         .cpu_bf16 = precision_cpu_bf16(),
     };
@@ -156,14 +161,14 @@ void session_describe(session *s, const net *n, const pin_report *pin)
            dataset_class_count(&s->train, 1), opt->augment ? "on" : "off");
     char ranks[32] = "";
     if (cfg.ranks > 1) snprintf(ranks, sizeof ranks, "%d MPI ranks x ", cfg.ranks);
-    printf("engine:   oneDNN %s, %s%d thread%s (pin %s), activations %s, GC/RMSprop kernels %s, %.0f MB of activations\n",
+    printf("engine:   oneDNN %s, %s%d thread%s (pin %s), activations %s, GC/optimizer kernels %s, %.0f MB of activations\n",
            cfg.onednn, ranks, cfg.threads, cfg.threads == 1 ? "" : "s", cfg.pin, cfg.layout, cfg.simd, (double)net_activation_bytes(n) / 1e6);
     printf("compute:  precision %s, oneDNN ISA %s, CPU bf16 instructions: %s\n", cfg.precision, cfg.onednn_isa,
            cfg.cpu_bf16);
     char hp[256];
     opt->optimizer->describe(&opt->hp, 6, hp, sizeof hp);
-    printf("training: %s, %d epochs, batch %d, %s %s, seed %llu\n\n", cfg.runs, opt->epochs, opt->batch,
-           opt->optimizer->label, hp, (unsigned long long)opt->seed);
+    printf("training: %s, %d epochs, batch %d, %s %s, seed %llu; gc scope %s, on the %s\n\n", cfg.runs, opt->epochs,
+           opt->batch, opt->optimizer->label, hp, (unsigned long long)opt->seed, cfg.gc_scope, cfg.gc_on);
     session_print_plan(s);
     net_summary(n, stdout);
     fflush(stdout);
@@ -181,6 +186,7 @@ int train_runs(session *s, net *n, run_summary *base, run_summary *gc, double *i
     train_config tc = {.epochs = opt->epochs, .batch = opt->batch, .seed = s->seed, .augment = opt->augment,
                        .profile = opt->profile,
                        .optimizer = opt->optimizer, .hp = opt->hp, .kernels = s->kernels};
+    tc.gc_on_update = opt->gc_on_update;
     const char *names[2];
     gc_scope scopes[2];
     run_summary *outs[2];

@@ -15,6 +15,17 @@
  *   the logits of step 1 (BATCH), every gradient of step 1 (parameter tensors in store order:
  *   kernel, bias per layer, each in its (out, in[, kh, kw]) layout), the mean loss of every
  *   step (STEPS, float64), the weights after the last step (same order as the gradients).
+ *
+ * The optimizer alone, any of gcbench's, on given weights and gradients (step_check.py --optimizers):
+ *
+ *   step_check optim SIZE STEPS NAME SCOPE GC_ON IN OUT [key=value ...]
+ *
+ * The seed model's parameter store at SIZE (its tensors in store order, as above); NAME an
+ * optimizer (rmsprop, sgd, adam, adamw, adagrad) at its defaults, changed by key=value (lr,
+ * momentum, nesterov, beta1, beta2, eps, initial_accumulator, weight_decay, coupled); GC of
+ * SCOPE on the GC_ON (gradient|update). IN: the weights, then STEPS gradients (float32, the
+ * store's tensors in order); OUT: the weights after each step.
+ *
  * Not built by CMake on purpose (a check, not part of gcbench): step_check.py compiles it
  * against build/release/libgcbench_core.a, with -DSTEP_CHECK_FUSED=0 for --unfused. */
 #ifndef STEP_CHECK_FUSED
@@ -54,15 +65,85 @@ static void write_tensors(FILE *f, const param_store *ps, const float *base)
     for (int i = 0; i < ps->n; i++) fwrite(base + ps->t[i].offset, sizeof(float), ps->t[i].count, f);
 }
 
+static void read_tensors(FILE *f, const param_store *ps, float *base, const char *path)
+{
+    for (int i = 0; i < ps->n; i++)
+        if (fread(base + ps->t[i].offset, sizeof(float), ps->t[i].count, f) != ps->t[i].count) die(path);
+}
+
+static gc_scope scope_of(const char *s)
+{
+    return strcmp(s, "all") == 0 ? GC_SCOPE_ALL : strcmp(s, "conv") == 0 ? GC_SCOPE_CONV : GC_SCOPE_NONE;
+}
+
+/* "key=value" into hp. */
+static void set_hparam(opt_hparams *hp, const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq) die(kv);
+    double v = strtod(eq + 1, NULL);
+    size_t k = (size_t)(eq - kv);
+#define KEY(name) (k == strlen(name) && strncmp(kv, name, k) == 0)
+    if (KEY("lr")) hp->lr = v;
+    else if (KEY("momentum")) hp->momentum = v;
+    else if (KEY("nesterov")) hp->nesterov = v != 0.0;
+    else if (KEY("beta1")) hp->beta1 = v;
+    else if (KEY("beta2")) hp->beta2 = v;
+    else if (KEY("eps")) hp->eps = v;
+    else if (KEY("rho")) hp->rho = v;
+    else if (KEY("initial_accumulator")) hp->initial_accumulator = v;
+    else if (KEY("weight_decay")) hp->weight_decay = v;
+    else if (KEY("coupled")) hp->wd_coupled = v != 0.0;
+    else die(kv);
+#undef KEY
+}
+
+static int optim_main(int argc, char **argv)
+{
+    if (argc < 9) {
+        fprintf(stderr, "usage: step_check optim SIZE STEPS NAME SCOPE GC_ON IN OUT [key=value ...]\n");
+        return 2;
+    }
+    int size = atoi(argv[2]), steps = atoi(argv[3]);
+    optimizer opt = {.desc = optimizer_find(argv[4]), .scope = scope_of(argv[5]),
+                     .gc_on_update = strcmp(argv[6], "update") == 0, .kernels = simd_best()};
+    if (!opt.desc) die(argv[4]);
+    opt.hp = opt.desc->defaults;
+    for (int i = 9; i < argc; i++) set_hparam(&opt.hp, argv[i]);
+    net *n;
+    if (net_create(&n, (act_shape){3, 3, size, size}, dnnl_format_tag_any) != GC_OK) die("net_create");
+    if (model_build(model_find("seed"), n, STEP_CHECK_FUSED) != GC_OK) die("model");
+    param_store *ps = &n->params;
+    if (params_alloc(ps) != GC_OK || optimizer_prepare(&opt, ps) != GC_OK) die("the parameter store");
+    FILE *in = fopen(argv[7], "rb"), *out = fopen(argv[8], "wb");
+    if (!in) die(argv[7]);
+    if (!out) die(argv[8]);
+    read_tensors(in, ps, ps->w, argv[7]);
+    char hp[256];
+    opt.desc->describe(&opt.hp, 6, hp, sizeof hp);
+    fprintf(stderr, "step_check: %s %s, gc %s on the %s, kernels %s\n", opt.desc->label, hp, gc_scope_name(opt.scope),
+            gc_on_name(opt.gc_on_update), opt.kernels->isa);
+    for (int s = 0; s < steps; s++) {
+        read_tensors(in, ps, ps->g, argv[7]);
+        optimizer_step(&opt, ps);
+        write_tensors(out, ps, ps->w);
+    }
+    fclose(in);
+    if (fclose(out) != 0) die(argv[8]);
+    net_destroy(n);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "optim") == 0) return optim_main(argc, argv);
     if (argc != 10) {
         fprintf(stderr, "usage: step_check SIZE BATCH STEPS SEED SCOPE LR INPUT LABELS OUT\n");
         return 2;
     }
     int size = atoi(argv[1]), batch = atoi(argv[2]), steps = atoi(argv[3]);
     uint64_t seed = strtoull(argv[4], NULL, 10);
-    gc_scope scope = strcmp(argv[5], "all") == 0 ? GC_SCOPE_ALL : strcmp(argv[5], "conv") == 0 ? GC_SCOPE_CONV : GC_SCOPE_NONE;
+    gc_scope scope = scope_of(argv[5]);
     float lr = strtof(argv[6], NULL);
     size_t plane = (size_t)size * (size_t)size, image = 3 * plane, total = (size_t)steps * (size_t)batch;
     float *input = read_all(argv[7], total * image * sizeof(float));
@@ -73,7 +154,9 @@ int main(int argc, char **argv)
     if (model_build(model_find("seed"), n, STEP_CHECK_FUSED) != GC_OK) die("model");
     if (net_plan(n, &batch, 1) != GC_OK) die("net_plan");
     params_init(&n->params, seed);
-    optimizer opt = {.hp = {.lr = lr, .rho = 0.9f, .eps = 1e-7f}, .scope = scope, .kernels = simd_best()};
+    optimizer opt = {.desc = optimizer_find("rmsprop"), .hp = {.lr = lr, .rho = 0.9, .eps = 1e-7}, .scope = scope,
+                     .kernels = simd_best()};
+    if (optimizer_prepare(&opt, &n->params) != GC_OK) die("optimizer_prepare");
     fprintf(stderr, "step_check: layout %s, input %s, kernels %s, init checksum %016llx\n", net_layout_name(n->act_tag),
             net_layout_name(n->input_tag), opt.kernels->isa, (unsigned long long)params_checksum(&n->params));
 

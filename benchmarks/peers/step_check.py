@@ -6,6 +6,13 @@ RMSprop steps (with or without GC) and the weights they end at.
     /usr/bin/python3 benchmarks/peers/step_check.py --data /tmp/fmnist2 --image-size 96 \\
         --batch 128 --steps 20 --seed 1 --scope none all
 
+--optimizers: every optimizer alone (no data needed), on the seed model's weights and the same
+random gradients for --steps steps, against the same optimizer written in PyTorch in Keras 3's
+operations (optim_peer.KerasOptimizer), and against PyTorch's built-in where it exists (where
+its definition differs, the table says so: optim_peer.py's docstring):
+
+    /usr/bin/python3 benchmarks/peers/step_check.py --optimizers --image-size 96 --steps 5
+
 gcbench's side is step_check.c (compiled here against build/release/libgcbench_core.a,
 which `cmake --build --preset release` produces); torch's side is torch_peer.py's model,
 --init gcbench weights and KerasRMSprop. Exit status 1 when a gradient or the logits differ
@@ -23,6 +30,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_peer as tp  # noqa: E402
+import optim_peer as op  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -70,6 +78,92 @@ def rel(a, b):
     return float(np.abs(a - b).max() / scale)
 
 
+# The optimizer settings --optimizers checks: (label, name, hyperparameters, gc scope, gc on).
+OPTIMIZER_CASES = [
+    ("rmsprop", "rmsprop", {}, "all", "gradient"),
+    ("rmsprop wd decoupled", "rmsprop", {"weight_decay": 0.05}, "all", "gradient"),
+    ("sgd", "sgd", {}, "all", "gradient"),
+    ("sgd momentum 0.9", "sgd", {"momentum": 0.9}, "all", "gradient"),
+    ("sgd nesterov", "sgd", {"momentum": 0.9, "nesterov": True}, "all", "gradient"),
+    ("sgd momentum, wd coupled", "sgd", {"momentum": 0.9, "weight_decay": 5e-4, "coupled": True}, "all", "gradient"),
+    ("sgd momentum, no gc", "sgd", {"momentum": 0.9}, "none", "gradient"),
+    ("adam", "adam", {}, "all", "gradient"),
+    ("adam, wd coupled", "adam", {"weight_decay": 1e-2, "coupled": True}, "all", "gradient"),
+    ("adamw", "adamw", {}, "all", "gradient"),
+    ("adagrad", "adagrad", {}, "all", "gradient"),
+    ("sgd momentum, gc on update", "sgd", {"momentum": 0.9}, "all", "update"),
+    ("adam, gc on update", "adam", {}, "all", "update"),
+    ("adamw, gc on update", "adamw", {}, "all", "update"),
+    ("adagrad, gc on update", "adagrad", {}, "all", "update"),
+    ("rmsprop, gc on update", "rmsprop", {}, "all", "update"),
+]
+
+
+def hp_args(hp):
+    keys = {"nesterov": lambda v: "1" if v else "0", "coupled": lambda v: "1" if v else "0"}
+    return ["%s=%s" % (k, keys.get(k, repr)(v)) for k, v in hp.items()]
+
+
+def check_optimizers(args):
+    """--optimizers: the table of agreements; False when gcbench and the Keras form differ by
+    more than --tol of how far the weights moved."""
+    torch.manual_seed(args.seed)
+    model = tp.SeedCNN(args.image_size)
+    tp.init_gcbench(model, args.seed)
+    params0 = [p.detach().clone() for layer in model.layers_in_order() for p in (layer.weight, layer.bias)]
+    # gradients: N(0, 0.01) plus a per-output-unit offset (GC has a mean to remove)
+    grads = []
+    for s in range(args.steps):
+        step = []
+        for p in params0:
+            g = torch.randn(p.shape) * 1e-2
+            if p.dim() > 1:
+                g += (torch.rand((p.shape[0],) + (1,) * (p.dim() - 1)) - 0.5) * 1e-2
+            step.append(g.float())
+        grads.append(step)
+    ok = True
+    print("optimizer alone, %d steps on the seed model at %d px: max |w difference| / max |w moved|"
+          % (args.steps, args.image_size))
+    print("  %-28s %7s %8s %14s %14s" % ("setting", "gc", "gc on", "vs Keras form", "vs torch built-in"))
+    with tempfile.TemporaryDirectory() as tmp:
+        fin, fout = os.path.join(tmp, "in.f32"), os.path.join(tmp, "out.f32")
+        with open(fin, "wb") as f:
+            for p in params0:
+                f.write(p.numpy().astype(np.float32).tobytes())
+            for step in grads:
+                for g in step:
+                    f.write(g.numpy().astype(np.float32).tobytes())
+        for label, name, hp, scope, gc_on in OPTIMIZER_CASES:
+            env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+            subprocess.run([args.binary, "optim", str(args.image_size), str(args.steps), name, scope, gc_on, fin, fout]
+                           + hp_args(hp), check=True, env=env, stderr=subprocess.DEVNULL)
+            raw = np.fromfile(fout, dtype=np.float32)
+            total = sum(p.numel() for p in params0)
+            assert raw.size == total * args.steps, (raw.size, total)
+            g_w = raw[-total:]  # after the last step
+            keras = [p.clone() for p in params0]
+            ko = op.KerasOptimizer(name, keras, hp, scope, gc_on)
+            for step in grads:
+                ko.step(step)
+            k_w = np.concatenate([p.numpy().ravel() for p in keras])
+            w0 = np.concatenate([p.numpy().ravel() for p in params0])
+            moved = max(np.abs(g_w - w0).max(), 1e-30)
+            d_keras = np.abs(g_w - k_w).max() / moved
+            ok &= d_keras < args.tol
+            d_torch = "-"
+            if op.TorchBuiltin.available(name, hp, gc_on):
+                builtin = [p.clone().requires_grad_(True) for p in params0]
+                to = op.TorchBuiltin(name, builtin, hp, scope)
+                for step in grads:
+                    to.step(step)
+                t_w = np.concatenate([p.detach().numpy().ravel() for p in builtin])
+                d_torch = "%.2e" % (np.abs(g_w - t_w).max() / moved)
+            print("  %-28s %7s %8s %14.2e %14s" % (label, scope, gc_on, d_keras, d_torch))
+    print("(torch built-in: '-' where PyTorch has no such optimizer; differences of order 1 are the definitions'"
+          " (eps placement), see benchmarks/peers/optim_peer.py)")
+    return ok
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="/tmp/fmnist2")
@@ -84,9 +178,14 @@ def main():
     ap.add_argument("--binary", default=os.path.join(tempfile.gettempdir(), "gcbench_step_check"))
     ap.add_argument("--unfused", action="store_true", help="gcbench's one-layer-per-Keras-layer network")
     ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--optimizers", action="store_true", help="every optimizer alone against PyTorch (no data)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     build(args.binary, args.unfused)
+    if args.optimizers:
+        ok = check_optimizers(args)
+        print("OK" if ok else "MISMATCH")
+        return 0 if ok else 1
 
     images, labels, classes = tp.load_folder(os.path.join(args.data, "train"), args.image_size)
     n = args.batch * args.steps

@@ -1,14 +1,16 @@
 #include "engine/optim/optimizer.h"
 
 #include <omp.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/base/error.h"
 
-extern const optimizer_desc optimizer_rmsprop;
+extern const optimizer_desc optimizer_rmsprop, optimizer_sgd, optimizer_adam, optimizer_adamw, optimizer_adagrad;
 
 /* The table: the first entry is the default. */
-static const optimizer_desc *const optimizers[] = {&optimizer_rmsprop};
+static const optimizer_desc *const optimizers[] = {&optimizer_rmsprop, &optimizer_sgd, &optimizer_adam, &optimizer_adamw,
+                                                   &optimizer_adagrad};
 #define NOPTIMIZERS (sizeof optimizers / sizeof optimizers[0])
 
 const optimizer_desc *optimizer_at(size_t i) { return i < NOPTIMIZERS ? optimizers[i] : NULL; }
@@ -22,8 +24,26 @@ const optimizer_desc *optimizer_find(const char *name)
 
 int optimizer_prepare(const optimizer *opt, param_store *ps)
 {
-    return params_alloc_state(ps, opt->desc->nslots);
+    GC_TRY(params_alloc_state(ps, opt->desc->nslots));
+    if (ps->updates == 0 && opt->desc->init_state) opt->desc->init_state(&opt->hp, ps->state, ps->total);
+    return GC_OK;
 }
+
+void optimizer_kernel_decay(const opt_hparams *hp, update_hparams *out)
+{
+    out->wd = (float)hp->weight_decay;
+    out->wd_coupled = hp->wd_coupled;
+}
+
+void optimizer_describe_decay(const opt_hparams *hp, int digits, char *buf, size_t size)
+{
+    size_t used = strlen(buf);
+    if (hp->weight_decay == 0.0 || used >= size) return;
+    snprintf(buf + used, size - used, " weight_decay %.*g %s", digits, hp->weight_decay,
+             hp->wd_coupled ? "coupled" : "decoupled");
+}
+
+const char *gc_on_name(bool on_update) { return on_update ? "update" : "gradient"; }
 
 /* Tensors below this many elements are updated by one thread: splitting them costs more than
  * it saves. Elementwise chunks are whole cache lines. */
@@ -50,10 +70,11 @@ bool gc_applies(gc_scope s, const param_tensor *t)
 static void update_span(const optimizer *opt, param_store *ps, int i, size_t off, size_t rows, size_t cols,
                         bool centered)
 {
-    float *slots[OPT_MAX_SLOTS];
+    float *slots[OPT_MAX_SLOTS] = {NULL};
     for (int s = 0; s < opt->desc->nslots; s++) slots[s] = param_state(ps, s, i) + off;
+    gc_mode gc = !centered ? GC_OFF : opt->gc_on_update ? GC_ON_UPDATE : GC_ON_GRADIENT;
     opt->desc->update(opt->kernels, &opt->hp, ps->updates, param_w(ps, i) + off, slots, param_g(ps, i) + off, rows,
-                      cols, centered);
+                      cols, gc);
 }
 
 /* Rows [r0, r1) of tensor i: centralized when GC applies to it. */

@@ -151,6 +151,7 @@ static int train_loop(net *n, prefetcher *tp, prefetcher *vp, size_t train_count
                       run_summary *out, double *scratch)
 {
     optimizer opt = {.desc = cfg->optimizer, .hp = cfg->hp, .scope = scope, .kernels = cfg->kernels};
+    opt.gc_on_update = cfg->gc_on_update;
     GC_TRY(optimizer_prepare(&opt, &n->params));
     if (obs && obs->run_start) obs->run_start(obs->ctx, run, scope, st->init_checksum);
 

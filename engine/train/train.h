@@ -20,6 +20,7 @@ typedef struct {
     bool profile; /* time every phase of every step (engine/net/profile.h) */
     const optimizer_desc *optimizer;
     opt_hparams hp;
+    bool gc_on_update; /* the GC run centralizes the optimizer's step, not the gradient (--gc-on update) */
     const simd_kernels *kernels;
 } train_config;
 

@@ -44,7 +44,7 @@ static void row(FILE *f, const char *name, double a, double b, int decimals)
     fprintf(f, "  %-20s %12.*f %12.*f %+13.*f\n", name, decimals, a, decimals, b, decimals, b - a);
 }
 
-void console_comparison(FILE *f, const run_summary *base, const run_summary *gc)
+void console_comparison(FILE *f, const run_summary *base, const run_summary *gc, const char *setup)
 {
     fprintf(f, "\nComparison after %d epoch%s (both runs from weights %016" PRIx64 "%s; only GC differs)\n",
             base->epochs, base->epochs == 1 ? "" : "s", base->init_checksum,
@@ -58,6 +58,7 @@ void console_comparison(FILE *f, const run_summary *base, const run_summary *gc)
     row(f, "images/s", base->images_per_second, gc->images_per_second, 1);
     double overhead = base->train_seconds > 0 ? (gc->train_seconds / base->train_seconds - 1.0) * 100.0 : NAN;
     fprintf(f, "  GC time overhead: %+.1f%%   (gc scope: %s)\n", overhead, gc_scope_name(gc->scope));
+    fprintf(f, "  optimizer: %s\n", setup);
 }
 
 void console_scaling_header(FILE *f, const char *runs, int epochs, int batch, const char *pin, int cores)

@@ -23,7 +23,8 @@ void console_epoch(FILE *f, const epoch_result *r);
 void console_run_summary(FILE *f, const run_summary *s);
 
 /* The side-by-side block of the baseline and GC runs, and their differences. */
-void console_comparison(FILE *f, const run_summary *baseline, const run_summary *gc);
+/* setup: the optimizer and where GC acts ("Adam lr 0.001 ...; gc on the gradient"). */
+void console_comparison(FILE *f, const run_summary *baseline, const run_summary *gc, const char *setup);
 
 /* A seed study's tables: each seed's key metrics, then per metric the paired statistics and
  * the verdict (after study_summarize). */

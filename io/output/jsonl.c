@@ -102,6 +102,16 @@ void jsonl_config(jsonl_log *log, const config_record *c)
     field_num(f, "lr", c->lr);
     field_num(f, "rho", c->rho);
     field_num(f, "epsilon", c->eps);
+    field_str(f, "optimizer", c->optimizer);
+    field_str(f, "hyperparameters", c->hyperparameters);
+    field_str(f, "gc_on", c->gc_on);
+    field_num(f, "momentum", c->momentum);
+    fprintf(f, ",\"nesterov\":%s", c->nesterov ? "true" : "false");
+    field_num(f, "beta_1", c->beta1);
+    field_num(f, "beta_2", c->beta2);
+    field_num(f, "initial_accumulator", c->initial_accumulator);
+    field_num(f, "weight_decay", c->weight_decay);
+    field_str(f, "weight_decay_form", c->weight_decay_form);
     fprintf(f, ",\"params\":%zu", c->params);
     field_str(f, "precision", c->precision);
     field_str(f, "onednn_isa", c->onednn_isa);

@@ -35,6 +35,12 @@ typedef struct {
     const char *runs;     /* "compare", "baseline" or "gc" */
     const char *gc_scope; /* of the GC run */
     double lr, rho, eps;
+    const char *optimizer;       /* "adam" */
+    const char *hyperparameters; /* what the optimizer reads, for people: "lr 0.001 beta_1 0.9 ..." */
+    const char *gc_on;           /* "gradient" or "update" */
+    double momentum, beta1, beta2, initial_accumulator, weight_decay;
+    bool nesterov;
+    const char *weight_decay_form; /* "decoupled" or "coupled" */
     size_t params;
     const char *precision;  /* "fp32" or "bf16" */
     const char *onednn_isa; /* the ISA oneDNN dispatches to ("avx512_core_bf16") */
