@@ -10,12 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/base/alloc.h"
-#include "engine/base/clock.h"
 #include "engine/base/error.h"
-#include "engine/base/median.h"
 #include "engine/base/rng.h"
-#include "engine/net/layers/maxpool_fused.h"
+#include "engine/net/layers/pool_timing.h"
 #include "engine/net/model.h"
 #include "engine/net/net.h"
 #include "engine/runtime/threads.h"
@@ -110,43 +107,12 @@ static int model_pools(int size, pool_shape *out, int *count)
 typedef enum { KERNEL_FORWARD_NO_DROPOUT, KERNEL_FORWARD, KERNEL_BACKWARD, KERNELS } pool_kernel;
 static const char *const kernel_names[KERNELS] = {"fwd no dropout", "pool forward", "pool backward"};
 
-typedef struct {
-    void *x, *y, *dy, *dx; /* f32 or bf16 elements */
-    uint8_t *arg;
-} pool_buffers;
-
-/* Element i of a buffer of g's type set to v (rounded to bf16 there). */
-static void put(void *p, size_t i, float v, pool_elem e)
-{
-    if (e == POOL_BF16)
-        ((bf16 *)p)[i] = bf16_from_f32(v);
-    else
-        ((float *)p)[i] = v;
-}
-
-static void run_kernel(pool_kernel k, const pool_buffers *b, const pool_geometry *g, const pool_dropout *d)
-{
-    switch (k) {
-    case KERNEL_FORWARD_NO_DROPOUT: maxpool_fused_forward(b->x, b->y, b->arg, g, &(pool_dropout){0.0f, 0}); break;
-    case KERNEL_FORWARD: maxpool_fused_forward(b->x, b->y, b->arg, g, d); break;
-    default: maxpool_fused_backward(b->dy, b->arg, b->dx, g, d); break;
-    }
-}
-
-/* Median seconds per image of kernel k over chunks walking a 128-image batch (the dropout
- * masks depend on the chunk's place in it), after one warm-up call. */
-static double time_kernel(pool_kernel k, const pool_options *o, const pool_buffers *b, pool_geometry g,
+/* Median seconds per image of kernel k over o->reps calls after a warm-up. */
+static double time_kernel(pool_kernel k, const pool_options *o, const pool_timing_buffers *b, pool_geometry g,
                           const pool_dropout *d)
 {
-    double t[1000];
-    for (int r = 0; r <= o->reps; r++) {
-        g.first = (long)((r * g.n) % 128);
-        double t0 = clock_seconds();
-        run_kernel(k, b, &g, d);
-        double t1 = clock_seconds();
-        if (r) t[r - 1] = (t1 - t0) / (double)g.n;
-    }
-    return median_of(t, o->reps);
+    const pool_dropout none = {0.0f, 0};
+    return pool_timing_run(b, g, k == KERNEL_FORWARD_NO_DROPOUT ? &none : d, k == KERNEL_BACKWARD, o->reps, 0.0);
 }
 
 static int bench_shape(const pool_options *o, const pool_shape *p)
@@ -155,23 +121,9 @@ static int bench_shape(const pool_options *o, const pool_shape *p)
     for (int i = 0; i < o->nchunks; i++) most = o->chunks[i] > most ? o->chunks[i] : most;
     pool_geometry g = {.n = most, .c = p->c, .h = p->side, .w = p->side, .block = o->block,
                        .elem = o->bf16 ? POOL_BF16 : POOL_F32};
-    size_t es = o->bf16 ? sizeof(bf16) : sizeof(float);
     pool_dropout d = {p->rate, rng_key(1, RNG_STREAM_DROPOUT, 0, 0)};
-    size_t in = pool_in_elems(&g), out = pool_out_elems(&g);
-    pool_buffers b = {0};
-    int rc = gc_alloc(&b.x, in * es, "bench_pool input");
-    if (rc == GC_OK) rc = gc_alloc(&b.dx, in * es, "bench_pool input gradient");
-    if (rc == GC_OK) rc = gc_alloc(&b.y, out * es, "bench_pool output");
-    if (rc == GC_OK) rc = gc_alloc(&b.dy, out * es, "bench_pool output gradient");
-    if (rc == GC_OK) rc = gc_alloc((void **)&b.arg, out, "bench_pool argmax");
-    if (rc == GC_OK) {
-        /* a ReLU output: half zeros, half positive (the model's channel counts fill whole blocks) */
-        for (size_t i = 0; i < in; i++) {
-            float u = rng_uniform(7, i) - 0.5f;
-            put(b.x, i, u > 0.0f ? u : 0.0f, g.elem);
-        }
-        for (size_t i = 0; i < out; i++) put(b.dy, i, rng_uniform(8, i) - 0.5f, g.elem);
-    }
+    pool_timing_buffers b;
+    int rc = pool_timing_alloc(&g, &b);
     for (int c = 0; rc == GC_OK && c < o->nchunks; c++) {
         g.n = o->chunks[c];
         for (int k = 0; k < KERNELS; k++) {
@@ -185,7 +137,7 @@ static int bench_shape(const pool_options *o, const pool_shape *p)
                 printf("%-9s %-14s %6d %10.4f\n", p->name, kernel_names[k], (int)g.n, 1e3 * s);
         }
     }
-    gc_free(b.x), gc_free(b.dx), gc_free(b.y), gc_free(b.dy), gc_free(b.arg);
+    if (rc == GC_OK) pool_timing_free(&b);
     return rc;
 }
 

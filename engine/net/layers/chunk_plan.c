@@ -5,11 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/base/alloc.h"
-#include "engine/base/clock.h"
 #include "engine/base/error.h"
-#include "engine/base/median.h"
-#include "engine/net/layers/maxpool_fused.h"
+#include "engine/net/layers/pool_timing.h"
 
 _Static_assert(LAYER_IMPL_MAX == CONV_IMPL_NAME_MAX, "a layer holds any implementation name");
 
@@ -56,54 +53,6 @@ static int fastest(net *n, const conv_geometry *g, conv_bench *bench, conv_direc
     return rc;
 }
 
-/* One chunk's buffers for the fused layer's own kernels; x is also the backward's output. */
-typedef struct {
-    float *x, *y, *dy;
-    uint8_t *arg;
-} pool_buffers;
-
-static void pool_buffers_free(pool_buffers *b) { gc_free(b->x), gc_free(b->y), gc_free(b->dy), gc_free(b->arg); }
-
-static int pool_buffers_alloc(pool_geometry g, pool_buffers *b)
-{
-    *b = (pool_buffers){0};
-    size_t in = pool_in_elems(&g), out = pool_out_elems(&g);
-    int rc = gc_alloc((void **)&b->x, in * sizeof(float), "the calibration's pooling input");
-    if (rc == GC_OK) rc = gc_alloc((void **)&b->y, out * sizeof(float), "the calibration's pooled output");
-    if (rc == GC_OK) rc = gc_alloc((void **)&b->dy, out * sizeof(float), "the calibration's output gradient");
-    if (rc == GC_OK) rc = gc_alloc((void **)&b->arg, out, "the calibration's argmax");
-    if (rc != GC_OK) {
-        pool_buffers_free(b);
-        return rc;
-    }
-    for (size_t i = 0; i < in; i++) b->x[i] = (float)(i * 2654435761u % 2001u) * 1e-3f - 1.0f; /* half ReLU zeros */
-    for (size_t i = 0; i < in; i++) b->x[i] = b->x[i] > 0.0f ? b->x[i] : 0.0f;
-    for (size_t i = 0; i < out; i++) b->dy[i] = (float)(i * 40503u % 2001u) * 1e-3f - 1.0f;
-    return GC_OK;
-}
-
-#define POOL_TIME_MAX_CALLS 64
-
-/* Seconds per image of the fused layer's own pooling kernel at g.n images a chunk: the median
- * call of a budget (at least 3, after one warm-up), each at another place in the batch. The
- * plan counts it with the convolution it follows or precedes: the chunk size that is fastest
- * for the convolution alone can leave the pooling a chunk that no longer fits the cache. */
-static double time_pool(const pool_buffers *b, pool_geometry g, const pool_dropout *d, bool backward, double budget)
-{
-    double t[POOL_TIME_MAX_CALLS], start = clock_seconds();
-    int calls = 0;
-    for (int k = -1; k < POOL_TIME_MAX_CALLS && (k < 3 || clock_seconds() - start < budget); k++) {
-        g.first = (long)((k + 1) * g.n);
-        double t0 = clock_seconds();
-        if (backward)
-            maxpool_fused_backward(b->dy, b->arg, b->x, &g, d);
-        else
-            maxpool_fused_forward(b->x, b->y, b->arg, &g, d);
-        if (k >= 0) t[calls++] = (clock_seconds() - t0) / (double)g.n;
-    }
-    return median_of(t, calls);
-}
-
 static int calibrate_layer(net *n, const layer *l, int batch, double budget, chunk_plan_layer *r)
 {
     conv_geometry g = {l->in.c, l->in.h, l->in.w, l->filters, l->kernel, l->index ? n->act_tag : n->input_tag,
@@ -118,12 +67,12 @@ static int calibrate_layer(net *n, const layer *l, int batch, double budget, chu
                         .block = pool_block_of(n->act_tag, l->filters),
                         .elem = n->act_dt == dnnl_bf16 ? POOL_BF16 : POOL_F32};
     pool_dropout drop = {l->rate, 1};
-    pool_buffers pool;
-    GC_TRY(pool_buffers_alloc(pg, &pool));
+    pool_timing_buffers pool;
+    GC_TRY(pool_timing_alloc(&pg, &pool));
     conv_bench *bench;
     int rc = conv_bench_create(&n->ctx, &g, batch, sizes[nsizes - 1], &bench);
     if (rc != GC_OK) {
-        pool_buffers_free(&pool);
+        pool_timing_free(&pool);
         return rc;
     }
     double best_fwd = 1e30, best_bwd = 1e30;
@@ -134,9 +83,11 @@ static int calibrate_layer(net *n, const layer *l, int batch, double budget, chu
             if (d != CONV_BACKWARD_DATA || l->index > 0)
                 rc = fastest(n, &g, bench, (conv_direction)d, sizes[s], budget, &t[d], impl[d]);
         if (rc != GC_OK) break;
+        /* the pooling counts with the convolution it follows or precedes: the chunk that is
+         * fastest for the convolution alone can leave the pooling one that misses the cache */
         pg.n = sizes[s];
-        t[CONV_FORWARD] += time_pool(&pool, pg, &drop, false, budget);
-        t[CONV_BACKWARD_WEIGHTS] += time_pool(&pool, pg, &drop, true, budget);
+        t[CONV_FORWARD] += pool_timing_run(&pool, pg, &drop, false, 3, budget);
+        t[CONV_BACKWARD_WEIGHTS] += pool_timing_run(&pool, pg, &drop, true, 3, budget);
         if (t[CONV_FORWARD] < best_fwd) {
             best_fwd = t[CONV_FORWARD];
             r->forward_chunk = sizes[s];
@@ -150,7 +101,7 @@ static int calibrate_layer(net *n, const layer *l, int batch, double budget, chu
         }
     }
     conv_bench_destroy(bench);
-    pool_buffers_free(&pool);
+    pool_timing_free(&pool);
     return rc;
 }
 
