@@ -518,6 +518,14 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
+/* Whether tensor t is timed at `threads`: several threads only on tensors the optimizer splits
+ * (SPLIT_MIN_ELEMS), and only the --tensor asked for. */
+static bool selected(const tensor *t, int threads, const options *o)
+{
+    if (threads > 1 && t->rows * t->cols < SPLIT_MIN_ELEMS) return false;
+    return !o->only_tensor || strcmp(o->only_tensor, t->name) == 0;
+}
+
 int main(int argc, char **argv)
 {
     options o;
@@ -558,8 +566,7 @@ int main(int argc, char **argv)
             if (pass == 1 && all == 1) break;
             for (int i = 0; i < ntensors; i++) {
                 const tensor *t = &tensors[i];
-                if (threads > 1 && t->rows * t->cols < SPLIT_MIN_ELEMS) continue;
-                if (o.only_tensor && strcmp(o.only_tensor, t->name) != 0) continue;
+                if (!selected(t, threads, &o)) continue;
                 if (bench_optimizers(t, threads, k, &o) != 0) {
                     fprintf(stderr, "bench_kernels: error: out of memory for %s\n", t->name);
                     return 1;
@@ -582,8 +589,7 @@ int main(int argc, char **argv)
         if (pass == 1 && all == 1) break;
         for (int i = 0; i < ntensors; i++) {
             const tensor *t = &tensors[i];
-            if (threads > 1 && t->rows * t->cols < SPLIT_MIN_ELEMS) continue;
-            if (o.only_tensor && strcmp(o.only_tensor, t->name) != 0) continue;
+            if (!selected(t, threads, &o)) continue;
             for (int cold = 0; cold <= (o.cold && (size_t)i == largest); cold++) {
                 if (bench_tensor(t, threads, cold, isas, nisas, &o) != 0) {
                     fprintf(stderr, "bench_kernels: error: out of memory for %s\n", t->name);

@@ -78,7 +78,7 @@ bf16-pool-output-at-float-offsets @@ release @@ engine/net/layers/conv_pool.c @@
 bf16-flatten-keeps-bf16 @@ release @@ engine/net/layers/flatten.c @@ GC_TRY(md_4d(&nhwc, out_md.data_type, b, l->in.c, l->in.h, l->in.w, dnnl_nhwc)); @@ GC_TRY(md_4d(&nhwc, n->act_dt, b, l->in.c, l->in.h, l->in.w, dnnl_nhwc));
 bf16-pool-reads-f32 @@ release @@ engine/net/layers/conv_pool.c @@ .elem = n->act_dt == dnnl_bf16 ? POOL_BF16 : POOL_F32}; @@ .elem = POOL_F32};
 bf16-checkpoint-forgets-precision @@ release @@ benchmarks/gcbench/checkpoint_session.c @@ LINE("precision=%s\n", precision_name(o->precision)); @@ (void)0;
-loader-bf16-writes-f32 @@ release @@ io/input/loader.c @@ if (rc == GC_OK) simd_best()->f32_to_bf16((bf16 *)input + (size_t)k * values, ld->staged, values); @@ if (rc == GC_OK) memcpy(input, ld->staged, values * sizeof(bf16));
+loader-bf16-writes-f32 @@ release @@ io/input/loader.c @@ if (rc == GC_OK) ld->narrow((bf16 *)input + (size_t)k * values, ld->staged, values); @@ if (rc == GC_OK) memcpy(input, ld->staged, values * sizeof(bf16));
 simd-update-mean-not-removed @@ release @@ simd/update_body.h @@ upd_store(r->w, i, m, upd_apply(rule, k, w, vf_sub(upd_step(rule, k, g, s0, s1), mean))); @@ upd_store(r->w, i, m, upd_apply(rule, k, w, upd_step(rule, k, g, s0, s1)));
 simd-coupled-mean-of-raw-gradient @@ release @@ simd/update_body.h @@ if (next && k->coupled) @@ if (0)
 simd-nesterov-as-momentum @@ release @@ simd/update_body.h @@ case RULE_NESTEROV: return vf_sub(vf_mul(s0, k->decay), vf_mul(g, k->lr)); @@ case RULE_NESTEROV: return s0;

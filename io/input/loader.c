@@ -55,6 +55,7 @@ int loader_set_bf16(loader *ld)
 {
     if (ld->bf16) return GC_OK;
     ld->bf16 = true;
+    ld->narrow = simd_best()->f32_to_bf16;
     return gc_alloc((void **)&ld->staged, dataset_image_bytes(ld->data) * sizeof(float), "an image before bf16");
 }
 
@@ -131,7 +132,7 @@ int loader_fill(const loader *ld, int step, void *input, uint8_t *labels)
         int rc;
         if (ld->bf16) {
             rc = convert_image(ld, idx, ld->staged);
-            if (rc == GC_OK) simd_best()->f32_to_bf16((bf16 *)input + (size_t)k * values, ld->staged, values);
+            if (rc == GC_OK) ld->narrow((bf16 *)input + (size_t)k * values, ld->staged, values);
         } else {
             rc = convert_image(ld, idx, (float *)input + (size_t)k * values);
         }

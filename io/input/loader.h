@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "io/input/dataset.h"
+#include "simd/bf16.h"
 
 typedef struct {
     const dataset *data;
@@ -25,6 +26,7 @@ typedef struct {
     int rank, ranks; /* data parallelism: this process fills only its share of every batch */
     uint8_t *drawn;  /* one image, for datasets drawn on demand */
     float *staged;   /* bf16: one image in f32, before it is narrowed into the batch */
+    void (*narrow)(bf16 *dst, const float *src, size_t n); /* bf16: this CPU's f32 -> bf16 */
 } loader;
 
 /* shuffle and augment are what training uses; evaluation passes neither. */

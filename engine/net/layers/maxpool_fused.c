@@ -112,6 +112,8 @@ void maxpool_fused_forward(const void *x, void *y, uint8_t *argmax, const pool_g
     const long OH = pool_out_side(H), OW = pool_out_side(W);
     const uint64_t hwc = (uint64_t)(H * W * C);
     const bool drop = d->rate > 0.0f;
+    const uint32_t threshold = drop ? dropout_threshold(d->rate) : 0;
+    const float scale = drop ? 1.0f / (1.0f - d->rate) : 1.0f;
     const size_t es = elem_bytes(g->elem);
     const pool_row_fn kernel = forward_row(pool_rows_best(), X, C, g->elem);
 
@@ -126,10 +128,10 @@ void maxpool_fused_forward(const void *x, void *y, uint8_t *argmax, const pool_g
                     .out = (char *)y + o * es,
                     .arg = argmax + o,
                     .W = W, .OW = OW, .X = X,
-                    .key = d->key, .threshold = drop ? dropout_threshold(d->rate) : 0,
+                    .key = d->key, .threshold = threshold,
                     .row_index = (uint64_t)(g->first + n) * hwc + (uint64_t)(2 * oh * W * C + cb * X),
                     .C = C, .lanes = lanes,
-                    .scale = drop ? 1.0f / (1.0f - d->rate) : 1.0f,
+                    .scale = scale,
                     .drop = drop,
                     .bf16 = g->elem == POOL_BF16,
                 };
