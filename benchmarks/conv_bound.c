@@ -161,8 +161,9 @@ static int parse(int argc, char **argv, bound_options *o)
         }
         if (strcmp(a, "--layout") == 0) {
             if (v && strcmp(v, "nhwc") == 0) o->layout = dnnl_nhwc;
-            else if (v && strcmp(v, "blocked") == 0) o->layout = dnnl_format_tag_any;
-            else return gc_fail(GC_EUSAGE, "--layout: expected blocked or nhwc");
+            else if (v && strcmp(v, "blocked") == 0) o->layout = net_native_layout(dnnl_f32);
+            else if (v && strcmp(v, "native") == 0) o->layout = dnnl_format_tag_any;
+            else return gc_fail(GC_EUSAGE, "--layout: expected native, blocked or nhwc");
             i++;
             continue;
         }
@@ -176,12 +177,13 @@ static int parse(int argc, char **argv, bound_options *o)
         }
         if (strcmp(a, "--help") == 0) {
             printf("usage: conv_bound [--image-size N] [--batch N] [--threads N] [--repeats N] [--json]\n"
-                   "                  [--best [--bf16] [--chunks LIST] [--budget SECONDS] [--layout blocked|nhwc] [--verbose]]\n"
+                   "                  [--best [--bf16] [--chunks LIST] [--budget SECONDS] [--layout native|blocked|nhwc] [--verbose]]\n"
                    "--best: every implementation oneDNN offers at every chunk size of LIST\n"
                    "(default 1,2,4,8,16,32,64,128, capped at the batch), each timed for SECONDS\n"
                    "(0.02) of chunks after a warm-up; the best per layer and direction, and their\n"
-                   "sum: the oneDNN limit. --layout: the activations' layout (blocked: the one gcbench\n"
-                   "uses on this CPU). --verbose prints every configuration. --bf16: bf16 activations\n"
+                   "sum: the oneDNN limit. --layout: the activations' layout (native, the default: the\n"
+                   "one gcbench trains in on this CPU in that precision, channels-last for bf16 with\n"
+                   "AMX, else blocked). --verbose prints every configuration. --bf16: bf16 activations\n"
                    "and weights, the weights' gradient in f32 or bf16 per layer, whichever is faster\n"
                    "(the grad column): the bf16 limit.\n");
             exit(0);
@@ -245,6 +247,13 @@ static int best_mode(const bound_options *o, const conv_shape *shapes, int nshap
 {
     net *n;
     GC_TRY(net_create(&n, (act_shape){3, 3, o->image_size, o->image_size}, o->layout));
+    if (o->bf16) { /* the engine's bf16 types and the layout it trains in (channels-last with AMX) */
+        int prc = net_set_precision(n, dnnl_bf16, dnnl_bf16);
+        if (prc != GC_OK) {
+            net_destroy(n);
+            return gc_context(prc, "--bf16");
+        }
+    }
     int max_chunk = 1;
     for (int c = 0; c < o->nchunks; c++)
         if (o->chunks[c] <= o->batch && o->chunks[c] > max_chunk) max_chunk = o->chunks[c];
@@ -263,7 +272,6 @@ static int best_mode(const bound_options *o, const conv_shape *shapes, int nshap
         const conv_shape *cs = &shapes[i];
         conv_geometry g = {cs->ic, cs->side, cs->side, cs->oc, 3, i ? n->act_tag : n->input_tag, n->act_tag,
                            i ? n->act_dt : n->input_dt, n->weight_dt};
-        if (o->bf16) g.act_dt = g.weight_dt = dnnl_bf16; /* the input batch too */
         conv_bench *bench = NULL;
         rc = conv_bench_create(&n->ctx, &g, o->batch, max_chunk, &bench);
         for (int d = 0; d < CONV_DIRECTIONS && rc == GC_OK; d++) {

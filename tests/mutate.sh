@@ -90,6 +90,8 @@ adagrad-accumulator-reset-on-resume @@ release @@ engine/optim/optimizer.c @@ if
 resume-step-count-halved @@ release @@ engine/train/train_checkpoint.c @@     ps->updates = updates; @@     ps->updates = updates / 2;
 cli-optimizer-flag-unchecked @@ release @@ benchmarks/gcbench/options.c @@ if (given[k] && !(d->reads & hp_flags[k].reads)) @@ if (0)
 cli-gc-on-dropped @@ release @@ benchmarks/gcbench/session_runs.c @@     tc.gc_on_update = opt->gc_on_update; @@     tc.gc_on_update = false;
+bf16-layout-not-rechosen @@ release @@ engine/net/net.c @@ n->act_tag = net_native_layout(act); @@ n->act_tag = n->act_tag;
+pool-rows-64-as-32 @@ release @@ engine/net/layers/pool_rows.h @@ X == 32 ? 2 : X == 64 ? 3 : -1; @@ X == 32 ? 2 : X == 64 ? 2 : -1;
 EOF
 }
 

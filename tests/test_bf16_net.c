@@ -27,10 +27,11 @@
 
 #define BATCH 6
 
-static net *build(dnnl_data_type_t dt)
+/* Both precisions in one layout, so that their buffers compare element by element. */
+static net *build(dnnl_data_type_t dt, dnnl_format_tag_t tag)
 {
     net *n;
-    cr_assert_eq(net_create(&n, (act_shape){3, 3, 14, 14}, dnnl_format_tag_any), GC_OK);
+    cr_assert_eq(net_create(&n, (act_shape){3, 3, 14, 14}, tag), GC_OK);
     cr_assert_eq(net_set_precision(n, dt, dt), GC_OK, "%s", gc_error_message());
     cr_assert_eq(net_add_conv_pool(n, 16, 3, 0.0f), GC_OK); /* 14 -> 12 -> 6 */
     cr_assert_eq(net_add_conv_pool(n, 32, 3, 0.5f), GC_OK); /* 6 -> 4 -> 2, dropout: x2 */
@@ -98,14 +99,13 @@ static pass_result run(net *n)
     return r;
 }
 
-Test(bf16_net, integer_network_is_bit_identical_to_f32)
+static void check_bit_identical(dnnl_format_tag_t tag)
 {
-    if (precision_check_cpu(PRECISION_BF16) != GC_OK) cr_skip_test("bf16 does not run natively here: %s", gc_error_message());
-    net *a = build(dnnl_f32), *b = build(dnnl_bf16);
+    net *a = build(dnnl_f32, tag), *b = build(dnnl_bf16, tag);
     pass_result ra = run(a), rb = run(b);
     size_t nonzero = 0;
     for (int i = 0; i < BATCH; i++) {
-        cr_assert_eq(ra.out[i], rb.out[i], "logit %d: f32 %g, bf16 %g", i, (double)ra.out[i], (double)rb.out[i]);
+        cr_assert_eq(ra.out[i], rb.out[i], "%s: logit %d: f32 %g, bf16 %g", net_layout_name(tag), i, (double)ra.out[i], (double)rb.out[i]);
         cr_assert(fabsf(ra.out[i]) < 256.0f && ra.out[i] == rintf(ra.out[i]), "logit %d = %g: not a small integer", i,
                   (double)ra.out[i]);
     }
@@ -128,6 +128,14 @@ Test(bf16_net, integer_network_is_bit_identical_to_f32)
     free(ra.out), free(ra.grad), free(ra.d_in), free(rb.out), free(rb.grad), free(rb.d_in);
     net_destroy(a);
     net_destroy(b);
+}
+
+/* The blocked layout (AVX512-BF16 without AMX) and channels-last (oneDNN's AMX kernels). */
+Test(bf16_net, integer_network_is_bit_identical_to_f32)
+{
+    if (precision_check_cpu(PRECISION_BF16) != GC_OK) cr_skip_test("bf16 does not run natively here: %s", gc_error_message());
+    check_bit_identical(dnnl_nChw16c);
+    check_bit_identical(dnnl_nhwc);
 }
 
 /* The plain layers compute in f32 only: a bf16 network of them is refused by name at planning. */

@@ -100,6 +100,9 @@ Test(maxpool_fused, blocked_8_with_dropout) { check_layout(8, 20, 6, 7, 2, 0.25f
 /* 18 channels: blocks no longer start on a whole draw, so the portable kernel runs */
 Test(maxpool_fused, blocked_16_channels_not_a_multiple_of_4) { check_layout(16, 18, 5, 6, 1, 0.5f); }
 Test(maxpool_fused, channels_last_with_dropout) { check_layout(5, 5, 7, 7, 3, 0.5f); }
+/* channels-last rows of 32 and 64 channels (bf16 with AMX) run the vector kernels */
+Test(maxpool_fused, channels_last_32_with_dropout) { check_layout(32, 32, 7, 9, 2, 0.5f); }
+Test(maxpool_fused, channels_last_64_with_dropout) { check_layout(64, 64, 6, 7, 1, 0.25f); }
 Test(maxpool_fused, planar_with_dropout) { check_layout(1, 3, 8, 5, 1, 0.5f); }
 
 Test(maxpool_fused, keep_decisions_are_those_of_the_plain_dropout_layer)

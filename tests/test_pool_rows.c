@@ -75,6 +75,11 @@ static void check_isas(long block, long c, long h, long w, float rate)
 Test(pool_rows, blocked_16_every_isa_agrees) { check_isas(16, 20, 9, 7, 0.5f); }
 Test(pool_rows, blocked_16_every_isa_agrees_without_dropout) { check_isas(16, 32, 6, 10, 0.0f); }
 Test(pool_rows, blocked_8_every_isa_agrees) { check_isas(8, 12, 7, 9, 0.25f); }
+Test(pool_rows, channels_last_32_and_64_every_isa_agrees)
+{
+    check_isas(32, 32, 7, 9, 0.5f);
+    check_isas(64, 64, 5, 6, 0.3f);
+}
 /* thresholds far from 0.5: the 16-bit draw compares at both ends */
 Test(pool_rows, blocked_16_every_isa_agrees_at_low_and_high_rates)
 {
@@ -145,4 +150,6 @@ Test(pool_rows, bf16_is_the_f32_result_rounded_once_in_every_isa)
     check_bf16(8, 24, 5, 8, 0.5f);
     check_bf16(16, 18, 5, 7, 0.3f); /* channels not a multiple of 4: the portable kernel */
     check_bf16(5, 5, 6, 5, 0.3f);   /* channels last */
+    check_bf16(32, 32, 5, 7, 0.3f); /* channels last, the vector kernels */
+    check_bf16(64, 64, 6, 5, 0.5f);
 }

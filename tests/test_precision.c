@@ -84,6 +84,31 @@ Test(precision, bf16_on_a_cpu_with_it_is_accepted)
     gc_error_clear();
 }
 
+/* bf16 takes the layout oneDNN's AMX kernels read (channels-last, the input too); without AMX,
+ * and back in f32, the blocked one; a layout the caller chose is kept. */
+Test(precision, bf16_trains_channels_last_where_amx_runs_it)
+{
+    if (precision_check_cpu(PRECISION_BF16) != GC_OK) cr_skip_test("bf16 does not run natively here: %s", gc_error_message());
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    bool amx = (isa & dnnl_cpu_isa_avx512_core_amx) == dnnl_cpu_isa_avx512_core_amx;
+    net *n = NULL;
+    cr_assert_eq(net_create(&n, (act_shape){3, 3, 8, 8}, dnnl_format_tag_any), GC_OK);
+    cr_expect_eq(n->act_tag, dnnl_nChw16c);
+    cr_expect_eq(n->input_tag, dnnl_nchw);
+    cr_assert_eq(net_set_precision(n, dnnl_bf16, dnnl_bf16), GC_OK, "%s", gc_error_message());
+    cr_expect_eq(n->act_tag, amx ? dnnl_nhwc : dnnl_nChw16c, "%s", net_layout_name(n->act_tag));
+    cr_expect_eq(n->input_tag, amx ? dnnl_nhwc : dnnl_nchw, "%s", net_layout_name(n->input_tag));
+    cr_assert_eq(net_set_precision(n, dnnl_f32, dnnl_f32), GC_OK);
+    cr_expect_eq(n->act_tag, dnnl_nChw16c);
+    cr_expect_eq(n->input_tag, dnnl_nchw);
+    net_destroy(n);
+    cr_assert_eq(net_create(&n, (act_shape){3, 3, 8, 8}, dnnl_nChw16c), GC_OK);
+    cr_assert_eq(net_set_precision(n, dnnl_bf16, dnnl_bf16), GC_OK);
+    cr_expect_eq(n->act_tag, dnnl_nChw16c, "a chosen layout is kept");
+    cr_expect_eq(n->input_tag, dnnl_nchw);
+    net_destroy(n);
+}
+
 /* The program: exit status, stdout and stderr of `env gcbench args` on a one-epoch run. */
 static const cli_result *run(const char *env, const char *args)
 {

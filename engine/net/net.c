@@ -9,6 +9,18 @@
 #include "engine/base/error.h"
 #include "engine/net/precision.h"
 
+dnnl_format_tag_t net_native_layout(dnnl_data_type_t dt)
+{
+    /* The layout oneDNN's fastest convolutions use on this CPU: its AMX kernels (bf16) read
+     * channels-last only (blocked bf16 falls back to AVX512-BF16 code, 3-4x slower); otherwise
+     * 16 or 8 channels per block with AVX-512 or AVX2, channels-last elsewhere. */
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    if (dt == dnnl_bf16 && (isa & dnnl_cpu_isa_avx512_core_amx) == dnnl_cpu_isa_avx512_core_amx) return dnnl_nhwc;
+    if ((isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core) return dnnl_nChw16c;
+    if ((isa & dnnl_cpu_isa_avx2) == dnnl_cpu_isa_avx2) return dnnl_nChw8c;
+    return dnnl_nhwc;
+}
+
 int net_create(net **out, act_shape input, dnnl_format_tag_t act_tag)
 {
     *out = NULL;
@@ -22,19 +34,9 @@ int net_create(net **out, act_shape input, dnnl_format_tag_t act_tag)
         free(n);
         return rc;
     }
-    if (act_tag == dnnl_format_tag_any) {
-        /* The layout oneDNN's convolutions run natively on this CPU: 16 or 8 channels per
-         * block with AVX-512 or AVX2, channels-last elsewhere. */
-        dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
-        if ((isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core)
-            act_tag = dnnl_nChw16c;
-        else if ((isa & dnnl_cpu_isa_avx2) == dnnl_cpu_isa_avx2)
-            act_tag = dnnl_nChw8c;
-        else
-            act_tag = dnnl_nhwc;
-    }
-    n->act_tag = act_tag;
-    n->input_tag = act_tag == dnnl_nhwc ? dnnl_nhwc : dnnl_nchw;
+    n->layout_native = act_tag == dnnl_format_tag_any;
+    n->act_tag = n->layout_native ? net_native_layout(dnnl_f32) : act_tag;
+    n->input_tag = n->act_tag == dnnl_nhwc ? dnnl_nhwc : dnnl_nchw;
     n->input_dt = n->act_dt = n->weight_dt = dnnl_f32;
     n->input = input;
     *out = n;
@@ -237,6 +239,11 @@ int net_set_precision(net *n, dnnl_data_type_t act, dnnl_data_type_t weights)
                        dt_name(act), dt_name(weights));
     n->input_dt = n->act_dt = act; /* the batch too: the loader writes it in this type */
     n->weight_dt = weights;
+    if (n->layout_native) { /* the fastest layout can depend on the type */
+        bool input_follows = n->input_tag == (n->act_tag == dnnl_nhwc ? dnnl_nhwc : dnnl_nchw);
+        n->act_tag = net_native_layout(act);
+        if (input_follows) n->input_tag = n->act_tag == dnnl_nhwc ? dnnl_nhwc : dnnl_nchw;
+    }
     return GC_OK;
 }
 

@@ -131,6 +131,7 @@ struct net {
     dnnl_ctx ctx;
     dnnl_format_tag_t act_tag;   /* layout of rank-3 activations (after the input) */
     dnnl_format_tag_t input_tag; /* layout of the input batch: nchw or nhwc */
+    bool layout_native;          /* act_tag is net_native_layout's for the activations' type */
     /* The precision: data types of the input batch, of the activations and their gradients,
      * and of the compute copies of the weights that forward and backward-data read. Master
      * weights, weight gradients and the optimizer stay f32 in the parameter store. */
@@ -162,8 +163,12 @@ struct net {
     bool planned;
 };
 
+/* The activation layout oneDNN's fastest convolutions in type dt use on this CPU. */
+dnnl_format_tag_t net_native_layout(dnnl_data_type_t dt);
+
 /* Creates an empty network for images of shape (c, h, w). act_tag: the layout of hidden
- * activations, or dnnl_format_tag_any for the one this CPU's convolutions prefer. */
+ * activations, or dnnl_format_tag_any for the one this CPU's convolutions prefer in the
+ * network's precision (net_native_layout; net_set_precision chooses again). */
 int net_create(net **out, act_shape input, dnnl_format_tag_t act_tag);
 void net_destroy(net *n);
 
@@ -181,9 +186,10 @@ int net_add_conv_pool(net *n, int filters, int kernel, float rate);
 /* Images per chunk for conv_pool layers (before net_plan; 0: automatic). */
 void net_set_chunk_images(net *n, int images);
 
-/* Sets the activations' and the weights' compute data types (before net_plan). Only f32 runs
- * in this version; another type is refused with GC_EUSAGE naming it, bf16 on a CPU that
- * cannot run it natively with the message of precision_check_cpu. */
+/* Sets the activations' and the weights' compute data types (before net_plan): both f32 or
+ * both bf16; another pair is refused with GC_EUSAGE naming it, bf16 on a CPU that cannot run
+ * it natively with the message of precision_check_cpu. A network created with the native
+ * layout takes the one for the new type (and its input the matching nchw or nhwc). */
 int net_set_precision(net *n, dnnl_data_type_t act, dnnl_data_type_t weights);
 
 /* Sets the layout of the input batch (before net_plan): benchmarks that time one inner layer

@@ -82,7 +82,7 @@ static void backward_row_any(const pool_row *r)
         }
 }
 
-/* 16- and 8-channel blocks run the vector kernels of this CPU's ISA (pool_rows.h). */
+/* Blocks of 8 to 64 channels run the vector kernels of this CPU's ISA (pool_rows.h). */
 const pool_row_kernels *pool_rows_best(void)
 {
 #if defined(GCBENCH_POOL_ROWS_X86)
@@ -97,13 +97,14 @@ static size_t elem_bytes(pool_elem e) { return e == POOL_BF16 ? sizeof(bf16) : s
 /* The vector kernels need whole draws per block (pool_rows.h). */
 static pool_row_fn forward_row(const pool_row_kernels *k, long X, long C, pool_elem e)
 {
-    if (C % 4 != 0) return forward_row_any;
-    return X == 16 ? k->forward16[e] : X == 8 ? k->forward8[e] : forward_row_any;
+    int w = pool_row_width_index(X);
+    return C % 4 != 0 || w < 0 ? forward_row_any : k->forward[w][e];
 }
 
 static pool_row_fn backward_row(const pool_row_kernels *k, long X, pool_elem e)
 {
-    return X == 16 ? k->backward16[e] : X == 8 ? k->backward8[e] : backward_row_any;
+    int w = pool_row_width_index(X);
+    return w < 0 ? backward_row_any : k->backward[w][e];
 }
 
 void maxpool_fused_forward(const void *x, void *y, uint8_t *argmax, const pool_geometry *g, const pool_dropout *d)

@@ -1,5 +1,6 @@
 /* The row kernels of the fused max-pool (engine/net/layers/maxpool_fused.c) for oneDNN's 16- and
- * 8-channel blocks: one vector per pixel, one body (pool_rows_body.h) compiled once per ISA in
+ * 8-channel blocks, and channels-last rows of 32 or 64 channels (one "block" per pixel, the
+ * bf16 layout with AMX): a pixel's channels in whole vectors, one body (pool_rows_body.h) compiled once per ISA in
  * its own file, like simd/. Each file has the ISA flags for the whole translation unit: gcc 12
  * scalarizes 64-byte generic vectors inside target_clones functions (the comparisons and the
  * byte/int conversions run lane by lane), which made the 16-channel kernels many times slower
@@ -36,10 +37,18 @@ typedef void (*pool_row_fn)(const pool_row *r);
 
 /* The vector kernels draw the keep decisions of a block's channels four at a time, so they
  * need C % 4 == 0 (every block then starts on a draw); other shapes take the portable ones. */
+enum { POOL_ROW_WIDTHS = 4 }; /* blocks of 8, 16, 32 and 64 channels */
+
+/* The table index of a block width X, or -1 when no vector kernel has it. */
+static inline int pool_row_width_index(long X)
+{
+    return X == 8 ? 0 : X == 16 ? 1 : X == 32 ? 2 : X == 64 ? 3 : -1;
+}
+
 typedef struct {
     const char *isa; /* "base", "avx2", "avx512" */
-    pool_row_fn forward16[POOL_ELEM_TYPES], backward16[POOL_ELEM_TYPES]; /* by pool_elem */
-    pool_row_fn forward8[POOL_ELEM_TYPES], backward8[POOL_ELEM_TYPES];
+    /* by pool_row_width_index, then pool_elem */
+    pool_row_fn forward[POOL_ROW_WIDTHS][POOL_ELEM_TYPES], backward[POOL_ROW_WIDTHS][POOL_ELEM_TYPES];
 } pool_row_kernels;
 
 /* Defined by pool_rows_<isa>.c; the x86 ones are built only there. */

@@ -160,26 +160,34 @@
 #if POOL_ROWS_LANES >= 16
 DEFINE_VECTORS(16)
 DEFINE_VECTORS(8)
+DEFINE_BLOCK_KERNELS(64, 16)
+DEFINE_BLOCK_KERNELS(32, 16)
 DEFINE_BLOCK_KERNELS(16, 16)
 DEFINE_BLOCK_KERNELS(8, 8)
 #elif POOL_ROWS_LANES == 8
 DEFINE_VECTORS(8)
+DEFINE_BLOCK_KERNELS(64, 8)
+DEFINE_BLOCK_KERNELS(32, 8)
 DEFINE_BLOCK_KERNELS(16, 8)
 DEFINE_BLOCK_KERNELS(8, 8)
 #else
 DEFINE_VECTORS(4)
+DEFINE_BLOCK_KERNELS(64, 4)
+DEFINE_BLOCK_KERNELS(32, 4)
 DEFINE_BLOCK_KERNELS(16, 4)
 DEFINE_BLOCK_KERNELS(8, 4)
 #endif
+
+#define POOL_ROW_ENTRY(dir, X) {[POOL_F32] = dir##_row_##X##_f32, [POOL_BF16] = dir##_row_##X##_bf16}
 
 const pool_row_kernels *POOL_CAT_(pool_rows, POOL_ROWS_ISA)(void)
 {
     static const pool_row_kernels table = {
         .isa = POOL_STR_(POOL_ROWS_ISA),
-        .forward16 = {[POOL_F32] = forward_row_16_f32, [POOL_BF16] = forward_row_16_bf16},
-        .backward16 = {[POOL_F32] = backward_row_16_f32, [POOL_BF16] = backward_row_16_bf16},
-        .forward8 = {[POOL_F32] = forward_row_8_f32, [POOL_BF16] = forward_row_8_bf16},
-        .backward8 = {[POOL_F32] = backward_row_8_f32, [POOL_BF16] = backward_row_8_bf16},
+        .forward = {POOL_ROW_ENTRY(forward, 8), POOL_ROW_ENTRY(forward, 16), POOL_ROW_ENTRY(forward, 32),
+                    POOL_ROW_ENTRY(forward, 64)},
+        .backward = {POOL_ROW_ENTRY(backward, 8), POOL_ROW_ENTRY(backward, 16), POOL_ROW_ENTRY(backward, 32),
+                     POOL_ROW_ENTRY(backward, 64)},
     };
     return &table;
 }
