@@ -92,6 +92,8 @@ cli-optimizer-flag-unchecked @@ release @@ benchmarks/gcbench/options.c @@ if (g
 cli-gc-on-dropped @@ release @@ benchmarks/gcbench/session_runs.c @@     tc.gc_on_update = opt->gc_on_update; @@     tc.gc_on_update = false;
 bf16-layout-not-rechosen @@ release @@ engine/net/net.c @@ n->act_tag = net_native_layout(act); @@ n->act_tag = n->act_tag;
 pool-rows-64-as-32 @@ release @@ engine/net/layers/pool_rows.h @@ X == 32 ? 2 : X == 64 ? 3 : -1; @@ X == 32 ? 2 : X == 64 ? 2 : -1;
+bf16-first-layer-dx-not-widened @@ release @@ engine/net/layers/conv_pool.c @@ g.dx_f32 = st->wgrad_f32; @@ g.dx_f32 = false;
+pool-widening-as-bf16 @@ release @@ engine/net/layers/maxpool_fused.c @@ return e == dx ? k->backward[w][e] : k->backward_widening[w]; @@ return k->backward[w][e];
 EOF
 }
 

@@ -113,9 +113,9 @@ static void check_bf16(long block, long c, long h, long w, float rate)
     bf16 *xh = calloc(nin, sizeof *xh), *yh = calloc(nout, sizeof *yh), *dyh = calloc(nout, sizeof *dyh);
     bf16 *dxh = calloc(nin + 1, sizeof *dxh);
     float *xf = calloc(nin, sizeof *xf), *yf = calloc(nout, sizeof *yf), *dyf = calloc(nout, sizeof *dyf);
-    float *dxf = calloc(nin, sizeof *dxf);
+    float *dxf = calloc(nin, sizeof *dxf), *dxw = calloc(nin + 1, sizeof *dxw);
     uint8_t *argh = calloc(nout, 1), *argf = calloc(nout, 1);
-    cr_assert(xh && yh && dyh && dxh && xf && yf && dyf && dxf && argh && argf);
+    cr_assert(xh && yh && dyh && dxh && xf && yf && dyf && dxf && dxw && argh && argf);
     fill_bf16(xh, xf, nin, 21, true, true);
     fill_bf16(dyh, dyf, nout, 22, false, true);
     static const char *const isas[] = {"base", "avx2", "avx512"};
@@ -139,8 +139,16 @@ static void check_bf16(long block, long c, long h, long w, float rate)
         for (size_t k = 0; k < nin; k++)
             cr_assert_eq(dx_at[k], bf16_from_f32(dxf[k]), "%s block %ld: dx[%zu] %04x, expected %04x", isas[i], block,
                          k, dx_at[k], bf16_from_f32(dxf[k]));
+        /* widening: bf16 dy, f32 dx is the f32 kernel's dx itself (dy widens exactly) */
+        g.dx_f32 = true;
+        memset(dxw, 0xff, (nin + 1) * sizeof *dxw);
+        maxpool_fused_backward(dyh, argh, dxw + 1, &g, &d); /* misaligned too */
+        g.dx_f32 = false;
+        cr_assert(memcmp(dxw + 1, dxf, nin * sizeof *dxf) == 0, "%s block %ld: widened dx differs from f32's", isas[i],
+                  block);
     }
-    free(xh), free(yh), free(dyh), free(dxh), free(xf), free(yf), free(dyf), free(dxf), free(argh), free(argf);
+    free(xh), free(yh), free(dyh), free(dxh), free(xf), free(yf), free(dyf), free(dxf), free(dxw), free(argh),
+        free(argf);
 }
 
 Test(pool_rows, bf16_is_the_f32_result_rounded_once_in_every_isa)

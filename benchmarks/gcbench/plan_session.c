@@ -130,9 +130,13 @@ void session_log_plan(session *s)
                                                                        : "measured";
         fputs("{\"event\":\"plan\",\"source\":", s->log.f);
         json_string(s->log.f, src);
-        /* every direction reads and writes activations in one type; weight gradients are f32 */
-        fprintf(s->log.f, ",\"data_type\":\"%s\",\"weight_gradient_type\":\"f32\"",
-                dt_name(precision_dt(s->opt->precision)));
+        /* every direction reads and writes activations in one type, except the first layer's
+         * backward-weights (precision_wgrad_in_f32); weight gradients are f32 */
+        dnnl_data_type_t dt = precision_dt(s->opt->precision);
+        fprintf(s->log.f,
+                ",\"data_type\":\"%s\",\"first_layer_backward_weights_data_type\":\"%s\",\"weight_gradient_type\":"
+                "\"f32\"",
+                dt_name(dt), dt_name(precision_wgrad_in_f32(dt, false) ? dnnl_f32 : dt));
         fputs(",\"layers\":", s->log.f);
         chunk_plan_json(s->log.f, &s->plan);
         fputs("}\n", s->log.f);
@@ -143,8 +147,10 @@ void session_log_plan(session *s)
 void session_print_plan(const session *s)
 {
     if (s->opt->quiet || s->plan.nlayers == 0) return;
-    printf("plan:     images per oneDNN call, forward/backward, and implementations (%s; %s data, f32 weight "
-           "gradients):\n", s->plan_source, dt_name(precision_dt(s->opt->precision)));
+    dnnl_data_type_t dt = precision_dt(s->opt->precision);
+    printf("plan:     images per oneDNN call, forward/backward, and implementations (%s; %s data%s, f32 weight "
+           "gradients):\n", s->plan_source, dt_name(dt),
+           precision_wgrad_in_f32(dt, false) ? ", the first layer's backward-weights from f32 copies" : "");
     for (int i = 0; i < s->plan.nlayers; i++) {
         const chunk_plan_layer *r = &s->plan.layers[i];
         printf("          %-9s %3d/%-3d  %s, %s, %s\n", r->layer, r->forward_chunk, r->backward_chunk,

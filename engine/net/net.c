@@ -297,7 +297,7 @@ static int chunk_images(const net *n)
 }
 
 /* The conv_pool layers' shared scratch: a chunk's convolution output (reused for its
- * gradient), sized for the largest such layer. */
+ * gradient, f32 where the layer's backward-weights is), sized for the largest such layer. */
 static int alloc_chunk_scratch(net *n)
 {
     size_t bytes = 0;
@@ -310,8 +310,10 @@ static int alloc_chunk_scratch(net *n)
         if (l->chunk_bwd > n->max_batch) l->chunk_bwd = n->max_batch;
         long h = l->in.h - l->kernel + 1, w = l->in.w - l->kernel + 1;
         int most = l->chunk > l->chunk_bwd ? l->chunk : l->chunk_bwd;
+        bool input_grad = l->index > 0 || n->input_grad;
+        dnnl_data_type_t dt = precision_wgrad_in_f32(n->act_dt, input_grad) ? dnnl_f32 : n->act_dt;
         dnnl_memory_desc_t md;
-        GC_TRY(md_4d(&md, n->act_dt, most, l->filters, h, w, n->act_tag));
+        GC_TRY(md_4d(&md, dt, most, l->filters, h, w, n->act_tag));
         if (md_bytes(&md) > bytes) bytes = md_bytes(&md);
     }
     if (bytes == 0) return GC_OK;

@@ -61,3 +61,5 @@ int precision_check_cpu(precision p)
                        precision_onednn_isa());
     return GC_OK;
 }
+
+bool precision_wgrad_in_f32(dnnl_data_type_t act_dt, bool input_grad) { return act_dt == dnnl_bf16 && !input_grad; }

@@ -63,15 +63,19 @@ static int calibrate_layer(net *n, const layer *l, int batch, double budget, chu
     int sizes[8], nsizes = 0;
     for (int c = 1; c <= 64 && c <= batch && (size_t)c * per_image <= CHUNK_PLAN_MAX_BYTES; c *= 2) sizes[nsizes++] = c;
     if (nsizes == 0) sizes[nsizes++] = 1;
+    /* the backward-weights' own types (precision_wgrad_in_f32), the pooling's gradient in them */
+    conv_geometry gw = conv_wgrad_geometry(&g, l->index > 0 || n->input_grad);
     pool_geometry pg = {.n = sizes[nsizes - 1], .c = l->filters, .h = conv_h(l), .w = conv_w(l),
                         .block = pool_block_of(n->act_tag, l->filters),
-                        .elem = n->act_dt == dnnl_bf16 ? POOL_BF16 : POOL_F32};
+                        .elem = n->act_dt == dnnl_bf16 ? POOL_BF16 : POOL_F32, .dx_f32 = gw.act_dt != g.act_dt};
     pool_dropout drop = {l->rate, 1};
     pool_timing_buffers pool;
     GC_TRY(pool_timing_alloc(&pg, &pool));
-    conv_bench *bench;
+    conv_bench *bench = NULL, *bench_w = NULL;
     int rc = conv_bench_create(&n->ctx, &g, batch, sizes[nsizes - 1], &bench);
+    if (rc == GC_OK && pg.dx_f32) rc = conv_bench_create(&n->ctx, &gw, batch, sizes[nsizes - 1], &bench_w);
     if (rc != GC_OK) {
+        conv_bench_destroy(bench);
         pool_timing_free(&pool);
         return rc;
     }
@@ -80,7 +84,9 @@ static int calibrate_layer(net *n, const layer *l, int batch, double budget, chu
         double t[CONV_DIRECTIONS] = {0.0, 0.0, 0.0};
         char impl[CONV_DIRECTIONS][CONV_IMPL_NAME_MAX] = {"", "", ""};
         for (int d = 0; d < CONV_DIRECTIONS && rc == GC_OK; d++)
-            if (d != CONV_BACKWARD_DATA || l->index > 0)
+            if (d == CONV_BACKWARD_WEIGHTS && bench_w)
+                rc = fastest(n, &gw, bench_w, (conv_direction)d, sizes[s], budget, &t[d], impl[d]);
+            else if (d != CONV_BACKWARD_DATA || l->index > 0)
                 rc = fastest(n, &g, bench, (conv_direction)d, sizes[s], budget, &t[d], impl[d]);
         if (rc != GC_OK) break;
         /* the pooling counts with the convolution it follows or precedes: the chunk that is
@@ -101,6 +107,7 @@ static int calibrate_layer(net *n, const layer *l, int batch, double budget, chu
         }
     }
     conv_bench_destroy(bench);
+    conv_bench_destroy(bench_w);
     pool_timing_free(&pool);
     return rc;
 }

@@ -33,6 +33,7 @@ typedef struct {
 typedef struct {
     int images, first;
     dnnl_op fwd, bwd_weights, bwd_data;
+    dnnl_op widen_src; /* f32 backward-weights: the chunk's input, widened to f32 */
 } chunk_ops;
 
 typedef struct {
@@ -40,6 +41,8 @@ typedef struct {
     dnnl_memory_t w_fwd, w_bwd, b, dw_chunk, db_chunk;
     float *dw_chunk_buf, *dw_acc, *db_chunk_buf;
     size_t dw_elems;
+    bool wgrad_f32; /* backward-weights from f32 copies (precision_wgrad_in_f32) */
+    void *src_f32;  /* then: a backward chunk's input in f32 */
     dnnl_op w_to_fwd, w_to_bwd, dw_to_user;
     chunk_primitives prims[MAX_CHUNK_SIZES];
     int nprims;
@@ -59,10 +62,11 @@ static int chunk_mds(const net *n, const layer *l, long images, dnnl_memory_desc
     return md_4d(dst, n->act_dt, images, l->filters, conv_h(l), conv_w(l), n->act_tag);
 }
 
-static conv_geometry geometry(const net *n, const layer *l)
+static conv_geometry geometry(const net *n, const layer *l, conv_direction d)
 {
-    return (conv_geometry){l->in.c, l->in.h, l->in.w, l->filters, l->kernel, in_tag(n, l), n->act_tag, n->act_dt,
-                           n->weight_dt};
+    conv_geometry g = {l->in.c, l->in.h, l->in.w, l->filters, l->kernel, in_tag(n, l), n->act_tag, n->act_dt,
+                       n->weight_dt};
+    return d == CONV_BACKWARD_WEIGHTS ? conv_wgrad_geometry(&g, l->d_in != NULL) : g;
 }
 
 /* Direction d's descriptor at `images`: the layer's implementation for it (a named one must
@@ -70,7 +74,7 @@ static conv_geometry geometry(const net *n, const layer *l)
 static int direction_pd(net *n, const layer *l, conv_direction d, int images, conv_weights_md w,
                         const_dnnl_primitive_desc_t hint, dnnl_primitive_desc_t *out)
 {
-    conv_geometry g = geometry(n, l);
+    conv_geometry g = geometry(n, l, d);
     const char *want = l->conv_impl[d];
     GC_TRY(conv_search_pd(&n->ctx, &g, d, images, w, hint, want, out));
     GC_TRY(dnnl_ctx_adopt_pd(&n->ctx, *out));
@@ -93,7 +97,15 @@ static int make_primitives(net *n, layer *l, conv_pool_state *st, int images, ch
     if (first) st->w_fwd_md = *dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_weights_md, 0);
     GC_TRY(dnnl_ctx_primitive(ctx, fwd_pd, &cp->fwd));
 
-    GC_TRY(direction_pd(n, l, CONV_BACKWARD_WEIGHTS, images, first ? NULL : &st->dw_md, fwd_pd, &bw_pd));
+    const_dnnl_primitive_desc_t bw_hint = fwd_pd;
+    dnnl_primitive_desc_t fwd_f32_pd = NULL; /* an f32 backward-weights takes the f32 forward as hint */
+    if (st->wgrad_f32) {
+        conv_geometry gw = geometry(n, l, CONV_BACKWARD_WEIGHTS);
+        GC_TRY(conv_search_pd(ctx, &gw, CONV_FORWARD, images, NULL, NULL, NULL, &fwd_f32_pd));
+        GC_TRY(dnnl_ctx_adopt_pd(ctx, fwd_f32_pd));
+        bw_hint = fwd_f32_pd;
+    }
+    GC_TRY(direction_pd(n, l, CONV_BACKWARD_WEIGHTS, images, first ? NULL : &st->dw_md, bw_hint, &bw_pd));
     if (first) st->dw_md = *dnnl_primitive_desc_query_md(bw_pd, dnnl_query_diff_weights_md, 0);
     GC_TRY(dnnl_ctx_primitive(ctx, bw_pd, &cp->bwd_weights));
     if (!l->d_in) return GC_OK;
@@ -134,6 +146,12 @@ static int init_state(net *n, layer *l, conv_pool_state **out)
     GC_TRY(dnnl_ctx_alloc(&n->ctx, sizeof *st, "conv_pool state", (void **)&st));
     GC_TRY(md_4d(&st->w_user_md, dnnl_f32, l->filters, l->in.c, l->kernel, l->kernel, dnnl_oihw));
     GC_TRY(md_1d(&st->b_md, dnnl_f32, l->filters));
+    st->wgrad_f32 = geometry(n, l, CONV_BACKWARD_WEIGHTS).act_dt != n->act_dt;
+    if (st->wgrad_f32) {
+        dnnl_memory_desc_t in32;
+        GC_TRY(md_4d(&in32, dnnl_f32, l->chunk_bwd, l->in.c, l->in.h, l->in.w, in_tag(n, l)));
+        GC_TRY(dnnl_ctx_alloc(&n->ctx, md_bytes(&in32), "f32 copy of a conv chunk's input", &st->src_f32));
+    }
     const chunk_primitives *cp = NULL;
     GC_TRY(primitives_for(n, l, st, l->chunk, &cp)); /* fixes the weight layouts */
 
@@ -202,8 +220,18 @@ static int plan_chunks(net *n, layer *l, conv_pool_state *st, int v, int pass)
             continue;
         }
         c->bwd_weights = cp->bwd_weights;
-        dnnl_op_arg(&c->bwd_weights, DNNL_ARG_SRC, src);
-        dnnl_op_arg(&c->bwd_weights, DNNL_ARG_DIFF_DST, dst);
+        dnnl_memory_t w_src = src, w_dst = dst;
+        if (st->wgrad_f32) {
+            dnnl_memory_desc_t src32_md, dst32_md;
+            GC_TRY(md_4d(&src32_md, dnnl_f32, c->images, l->in.c, l->in.h, l->in.w, in_tag(n, l)));
+            GC_TRY(md_4d(&dst32_md, dnnl_f32, c->images, l->filters, conv_h(l), conv_w(l), n->act_tag));
+            GC_TRY(dnnl_ctx_reorder(&n->ctx, &src_md, (char *)l->in_buf + offset, &src32_md, st->src_f32,
+                                    &c->widen_src));
+            GC_TRY(dnnl_ctx_memory(&n->ctx, &src32_md, st->src_f32, &w_src));
+            GC_TRY(dnnl_ctx_memory(&n->ctx, &dst32_md, n->chunk_buf, &w_dst));
+        }
+        dnnl_op_arg(&c->bwd_weights, DNNL_ARG_SRC, w_src);
+        dnnl_op_arg(&c->bwd_weights, DNNL_ARG_DIFF_DST, w_dst);
         dnnl_op_arg(&c->bwd_weights, DNNL_ARG_DIFF_WEIGHTS, st->dw_chunk);
         dnnl_op_arg(&c->bwd_weights, DNNL_ARG_DIFF_BIAS, st->db_chunk);
         if (l->d_in) {
@@ -293,8 +321,10 @@ static int conv_pool_backward(net *n, layer *l, const pass_ctx *p)
         pool_geometry g = chunk_geometry(n, l, c, p);
         size_t o = (size_t)c->first * out_elems;
         double t0 = n->profile ? clock_seconds() : 0.0;
+        g.dx_f32 = st->wgrad_f32;
         maxpool_fused_backward((char *)l->d_out + o * es, (uint8_t *)l->workspace + o, n->chunk_buf, &g, &d);
         if (n->profile) own_time(n, l, true, clock_seconds() - t0);
+        if (st->wgrad_f32) GC_TRY(dnnl_op_run(&n->ctx, &c->widen_src));
         GC_TRY(dnnl_op_run(&n->ctx, &c->bwd_weights));
         if (l->d_in) GC_TRY(dnnl_op_run(&n->ctx, &c->bwd_data));
         GC_TRY(dnnl_ctx_wait(&n->ctx));

@@ -7,6 +7,7 @@
 #include "engine/base/alloc.h"
 #include "engine/base/clock.h"
 #include "engine/base/error.h"
+#include "engine/net/precision.h"
 #include "engine/base/median.h"
 #include "simd/bf16.h"
 
@@ -333,4 +334,11 @@ int conv_bench_time(conv_bench *b, conv_direction d, const_dnnl_primitive_desc_t
     int rc = time_chunks(b, d, pd, images, budget, min_chunks, &r, per_image);
     res_free(&r);
     return rc;
+}
+
+conv_geometry conv_wgrad_geometry(const conv_geometry *g, bool input_grad)
+{
+    conv_geometry w = *g;
+    if (precision_wgrad_in_f32(g->act_dt, input_grad)) w.act_dt = w.weight_dt = dnnl_f32;
+    return w;
 }

@@ -69,16 +69,17 @@ static void forward_row_any(const pool_row *r)
 
 static void backward_row_any(const pool_row *r)
 {
-    char *r1 = (char *)r->out + (size_t)(r->W * r->X) * (r->bf16 ? sizeof(bf16) : sizeof(float));
+    const pool_row dx = {.bf16 = r->bf16 && !r->dx_f32}; /* the type dx is stored in */
+    char *r1 = (char *)r->out + (size_t)(r->W * r->X) * (dx.bf16 ? sizeof(bf16) : sizeof(float));
     for (long ow = 0; ow < r->OW; ow++)
         for (long ci = 0; ci < r->X; ci++) {
             long e = ow * r->X + ci;
             float g = load_elem(r, r->dy, e) * r->scale;
             int a = r->arg_in[e];
-            store_elem(r, r->out, (2 * ow) * r->X + ci, a == 0 ? g : 0.0f);
-            store_elem(r, r->out, (2 * ow + 1) * r->X + ci, a == 1 ? g : 0.0f);
-            store_elem(r, r1, (2 * ow) * r->X + ci, a == 2 ? g : 0.0f);
-            store_elem(r, r1, (2 * ow + 1) * r->X + ci, a == 3 ? g : 0.0f);
+            store_elem(&dx, r->out, (2 * ow) * r->X + ci, a == 0 ? g : 0.0f);
+            store_elem(&dx, r->out, (2 * ow + 1) * r->X + ci, a == 1 ? g : 0.0f);
+            store_elem(&dx, r1, (2 * ow) * r->X + ci, a == 2 ? g : 0.0f);
+            store_elem(&dx, r1, (2 * ow + 1) * r->X + ci, a == 3 ? g : 0.0f);
         }
 }
 
@@ -101,10 +102,11 @@ static pool_row_fn forward_row(const pool_row_kernels *k, long X, long C, pool_e
     return C % 4 != 0 || w < 0 ? forward_row_any : k->forward[w][e];
 }
 
-static pool_row_fn backward_row(const pool_row_kernels *k, long X, pool_elem e)
+static pool_row_fn backward_row(const pool_row_kernels *k, long X, pool_elem e, pool_elem dx)
 {
     int w = pool_row_width_index(X);
-    return w < 0 ? backward_row_any : k->backward[w][e];
+    if (w < 0) return backward_row_any;
+    return e == dx ? k->backward[w][e] : k->backward_widening[w];
 }
 
 void maxpool_fused_forward(const void *x, void *y, uint8_t *argmax, const pool_geometry *g, const pool_dropout *d)
@@ -146,26 +148,29 @@ void maxpool_fused_backward(const void *dy, const uint8_t *argmax, void *dx, con
     const long cb_count = blocks(g), H = g->h, W = g->w, X = g->block;
     const long OH = pool_out_side(H), OW = pool_out_side(W);
     const float scale = d->rate > 0.0f ? 1.0f / (1.0f - d->rate) : 1.0f;
-    const size_t es = elem_bytes(g->elem);
-    const pool_row_fn kernel = backward_row(pool_rows_best(), X, g->elem);
+    const pool_elem dx_elem = g->dx_f32 ? POOL_F32 : g->elem;
+    const size_t es = elem_bytes(g->elem), es_dx = elem_bytes(dx_elem);
+    const pool_row_fn kernel = backward_row(pool_rows_best(), X, g->elem, dx_elem);
 
 #pragma omp parallel for collapse(2) schedule(static)
     for (long n = 0; n < g->n; n++)
         for (long cb = 0; cb < cb_count; cb++) {
-            char *plane = (char *)dx + (size_t)((n * cb_count + cb) * H * W * X) * es;
+            char *plane = (char *)dx + (size_t)((n * cb_count + cb) * H * W * X) * es_dx;
             for (long oh = 0; oh < OH; oh++) {
                 size_t o = (size_t)(((n * cb_count + cb) * OH + oh) * OW) * (size_t)X;
-                char *rows = plane + (size_t)(2 * oh * W * X) * es;
+                char *rows = plane + (size_t)(2 * oh * W * X) * es_dx;
                 pool_row r = {.out = rows, .dy = (const char *)dy + o * es, .arg_in = argmax + o,
-                              .W = W, .OW = OW, .X = X, .scale = scale, .bf16 = g->elem == POOL_BF16};
+                              .W = W, .OW = OW, .X = X, .scale = scale, .bf16 = g->elem == POOL_BF16,
+                              .dx_f32 = g->dx_f32};
                 kernel(&r);
                 /* an odd width leaves a column no window covers (all-zero bits: +0 in both types) */
                 for (long col = 2 * OW; col < W; col++) {
-                    memset(rows + (size_t)(col * X) * es, 0, (size_t)X * es);
-                    memset(rows + (size_t)((W + col) * X) * es, 0, (size_t)X * es);
+                    memset(rows + (size_t)(col * X) * es_dx, 0, (size_t)X * es_dx);
+                    memset(rows + (size_t)((W + col) * X) * es_dx, 0, (size_t)X * es_dx);
                 }
             }
             /* an odd height leaves a row no window covers */
-            for (long row = 2 * OH; row < H; row++) memset(plane + (size_t)(row * W * X) * es, 0, (size_t)(W * X) * es);
+            for (long row = 2 * OH; row < H; row++)
+                memset(plane + (size_t)(row * W * X) * es_dx, 0, (size_t)(W * X) * es_dx);
         }
 }

@@ -18,6 +18,7 @@
 #define GCBENCH_ENGINE_LAYERS_MAXPOOL_FUSED_H
 
 #include <oneapi/dnnl/dnnl_types.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,7 +32,9 @@ typedef struct {
     long first;      /* batch index of the chunk's first image (dropout masks use it) */
     long c, h, w;    /* channels and side of the pre-pool activation */
     long block;      /* channels per block, see above */
-    pool_elem elem;  /* of x, y, dy and dx (argmax codes are bytes) */
+    pool_elem elem;  /* of x, y and dy (argmax codes are bytes) */
+    /* dx in f32 from bf16 dy (a bf16 network's f32 backward-weights, conv_pool.c); else elem */
+    bool dx_f32;
 } pool_geometry;
 
 /* Dropout before the pooling: the counter-based masks of engine/net/layers/dropout.h. */
@@ -60,8 +63,8 @@ size_t pool_out_elems(const pool_geometry *g);
 void maxpool_fused_forward(const void *x, void *y, uint8_t *argmax, const pool_geometry *g, const pool_dropout *d);
 
 /* dx = the gradient of the pre-ReLU activation: dy routed to each window's argmax, times
- * 1/(1-rate); zero everywhere else (including rows and columns no window covers). dy and dx
- * hold g->elem elements. */
+ * 1/(1-rate); zero everywhere else (including rows and columns no window covers). dy holds
+ * g->elem elements, dx the same or, with g->dx_f32, f32 (exact widening). */
 void maxpool_fused_backward(const void *dy, const uint8_t *argmax, void *dx, const pool_geometry *g,
                             const pool_dropout *d);
 

@@ -31,6 +31,7 @@ typedef struct {
     float scale;
     bool drop;
     bool bf16;            /* the portable kernels' element type (the vector ones have one each) */
+    bool dx_f32;          /* backward, portable kernel: dx in f32 whatever bf16 says */
 } pool_row;
 
 typedef void (*pool_row_fn)(const pool_row *r);
@@ -49,6 +50,7 @@ typedef struct {
     const char *isa; /* "base", "avx2", "avx512" */
     /* by pool_row_width_index, then pool_elem */
     pool_row_fn forward[POOL_ROW_WIDTHS][POOL_ELEM_TYPES], backward[POOL_ROW_WIDTHS][POOL_ELEM_TYPES];
+    pool_row_fn backward_widening[POOL_ROW_WIDTHS]; /* bf16 dy, f32 dx */
 } pool_row_kernels;
 
 /* Defined by pool_rows_<isa>.c; the x86 ones are built only there. */

@@ -136,26 +136,31 @@
         }                                                                                            \
     }                                                                                                \
                                                                                                      \
-    static void backward_row_##X##_##T(const pool_row *r)                                            \
+    DEFINE_BACKWARD_ROW(X, V, T, T, E, T, E)
+
+/* The backward row kernel NAME: dy of type TD (ED bytes), dx of type TX (EX bytes). */
+#define DEFINE_BACKWARD_ROW(X, V, NAME, TD, ED, TX, EX)                                              \
+    static void backward_row_##X##_##NAME(const pool_row *r)                                         \
     {                                                                                                \
         enum { P = X / V };                                                                          \
-        char *r0 = r->out, *r1 = (char *)r->out + (size_t)(r->W * X) * E;                            \
+        char *r0 = r->out, *r1 = (char *)r->out + (size_t)(r->W * X) * EX;                           \
         for (long ow = 0; ow < r->OW; ow++)                                                          \
             for (int p = 0; p < P; p++) {                                                            \
                 long e = ow * X + p * V;                                                             \
-                vf##V dy = load_##T##_##V((const char *)r->dy + (size_t)e * E);                      \
+                vf##V dy = load_##TD##_##V((const char *)r->dy + (size_t)e * ED);                    \
                 vb##V a8;                                                                            \
                 memcpy(&a8, r->arg_in + e, sizeof a8);                                               \
-                void *const out[4] = {r0 + (size_t)((2 * ow) * X + p * V) * E,                       \
-                                      r0 + (size_t)((2 * ow + 1) * X + p * V) * E,                   \
-                                      r1 + (size_t)((2 * ow) * X + p * V) * E,                       \
-                                      r1 + (size_t)((2 * ow + 1) * X + p * V) * E};                  \
-                route_##T##_##V(out, dy * r->scale, a8);                                             \
+                void *const out[4] = {r0 + (size_t)((2 * ow) * X + p * V) * EX,                      \
+                                      r0 + (size_t)((2 * ow + 1) * X + p * V) * EX,                  \
+                                      r1 + (size_t)((2 * ow) * X + p * V) * EX,                      \
+                                      r1 + (size_t)((2 * ow + 1) * X + p * V) * EX};                 \
+                route_##TX##_##V(out, dy * r->scale, a8);                                            \
             }                                                                                        \
     }
 
 /* Both element types of both block widths: T names the type, E its bytes. */
-#define DEFINE_BLOCK_KERNELS(X, V) DEFINE_ROW_KERNELS(X, V, f32, 4) DEFINE_ROW_KERNELS(X, V, bf16, 2)
+#define DEFINE_BLOCK_KERNELS(X, V)                                                                   \
+    DEFINE_ROW_KERNELS(X, V, f32, 4) DEFINE_ROW_KERNELS(X, V, bf16, 2) DEFINE_BACKWARD_ROW(X, V, widening, bf16, 2, f32, 4)
 
 #if POOL_ROWS_LANES >= 16
 DEFINE_VECTORS(16)
@@ -188,6 +193,8 @@ const pool_row_kernels *POOL_CAT_(pool_rows, POOL_ROWS_ISA)(void)
                     POOL_ROW_ENTRY(forward, 64)},
         .backward = {POOL_ROW_ENTRY(backward, 8), POOL_ROW_ENTRY(backward, 16), POOL_ROW_ENTRY(backward, 32),
                      POOL_ROW_ENTRY(backward, 64)},
+        .backward_widening = {backward_row_8_widening, backward_row_16_widening, backward_row_32_widening,
+                              backward_row_64_widening},
     };
     return &table;
 }

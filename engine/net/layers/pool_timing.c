@@ -27,7 +27,7 @@ int pool_timing_alloc(const pool_geometry *g, pool_timing_buffers *b)
     *b = (pool_timing_buffers){0};
     size_t in = pool_in_elems(g), out = pool_out_elems(g), es = g->elem == POOL_BF16 ? sizeof(bf16) : sizeof(float);
     int rc = gc_alloc(&b->x, in * es, "the pooling's timed input");
-    if (rc == GC_OK) rc = gc_alloc(&b->dx, in * es, "the pooling's timed input gradient");
+    if (rc == GC_OK) rc = gc_alloc(&b->dx, in * (g->dx_f32 ? sizeof(float) : es), "the pooling's timed input gradient");
     if (rc == GC_OK) rc = gc_alloc(&b->y, out * es, "the pooling's timed output");
     if (rc == GC_OK) rc = gc_alloc(&b->dy, out * es, "the pooling's timed output gradient");
     if (rc == GC_OK) rc = gc_alloc((void **)&b->arg, out, "the pooling's timed argmax");
