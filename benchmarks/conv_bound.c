@@ -185,7 +185,8 @@ static int parse(int argc, char **argv, bound_options *o)
                    "one gcbench trains in on this CPU in that precision, channels-last for bf16 with\n"
                    "AMX, else blocked). --verbose prints every configuration. --bf16: bf16 activations\n"
                    "and weights, the weights' gradient in f32 or bf16 per layer, whichever is faster\n"
-                   "(the grad column): the bf16 limit.\n");
+                   "(the grad column), and the first layer's backward-weights in f32 where that is\n"
+                   "faster (gcbench computes it from f32 copies there): the bf16 limit.\n");
             exit(0);
         }
         if (strcmp(a, "--image-size") == 0) target = &o->image_size, lo = 94, hi = 2048;
@@ -286,6 +287,17 @@ static int best_mode(const bound_options *o, const conv_shape *shapes, int nshap
                 if (rc != GC_OK) break;
                 if (rb.per_image < row.per_image) row = rb, grad = "bf16";
             }
+            const char *data = o->bf16 ? "bf16" : "fp32";
+            if (o->bf16 && d == CONV_BACKWARD_WEIGHTS && i == 0) { /* f32 from widened copies, as gcbench may */
+                conv_geometry gw = conv_wgrad_geometry(&g, false);
+                conv_bench *bench_w = NULL;
+                best_row rw;
+                rc = conv_bench_create(&n->ctx, &gw, o->batch, max_chunk, &bench_w);
+                if (rc == GC_OK) rc = best_direction(o, &n->ctx, &gw, dnnl_f32, bench_w, (conv_direction)d, i, &rw);
+                conv_bench_destroy(bench_w);
+                if (rc != GC_OK) break;
+                if (gw.act_dt != g.act_dt && rw.per_image < row.per_image) row = rw, grad = "f32", data = "fp32";
+            }
             total += row.per_image;
             total_first += row.first_full;
             const char *name = cs->name;
@@ -293,7 +305,7 @@ static int best_mode(const bound_options *o, const conv_shape *shapes, int nshap
                 printf("{\"layer\":%d,\"direction\":\"%s\",\"chunk\":%d,\"impl\":\"%s\",\"ms_per_image\":%.4f,"
                        "\"first_at_batch_ms_per_image\":%.4f,\"precision\":\"%s\",\"weights_grad\":\"%s\"}\n",
                        i + 1, conv_direction_name((conv_direction)d), row.chunk, row.impl, 1e3 * row.per_image,
-                       1e3 * row.first_full, o->bf16 ? "bf16" : "fp32", grad);
+                       1e3 * row.first_full, data, grad);
             else
                 printf("%-9s %-16s %6d %-24s %10.3f %12.3f %5s\n", name, conv_direction_name((conv_direction)d), row.chunk,
                        row.impl, 1e3 * row.per_image, 1e3 * row.first_full, grad);
