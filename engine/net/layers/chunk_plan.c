@@ -71,9 +71,12 @@ static int calibrate_layer(net *n, const layer *l, int batch, double budget, chu
     pool_dropout drop = {l->rate, 1};
     pool_timing_buffers pool;
     GC_TRY(pool_timing_alloc(&pg, &pool));
+    /* the benches walk two of the largest chunks, not the whole batch: as far out of the cache
+     * as the batch, without holding a batch of inputs and gradients per bench (memory) */
+    int walk = 2 * sizes[nsizes - 1] < batch ? 2 * sizes[nsizes - 1] : batch;
     conv_bench *bench = NULL, *bench_w = NULL;
-    int rc = conv_bench_create(&n->ctx, &g, batch, sizes[nsizes - 1], &bench);
-    if (rc == GC_OK && pg.dx_f32) rc = conv_bench_create(&n->ctx, &gw, batch, sizes[nsizes - 1], &bench_w);
+    int rc = conv_bench_create(&n->ctx, &g, walk, sizes[nsizes - 1], &bench);
+    if (rc == GC_OK && pg.dx_f32) rc = conv_bench_create(&n->ctx, &gw, walk, sizes[nsizes - 1], &bench_w);
     if (rc != GC_OK) {
         conv_bench_destroy(bench);
         pool_timing_free(&pool);

@@ -152,8 +152,8 @@ struct conv_bench {
     dnnl_ctx *ctx;
     conv_geometry g;
     long batch, max_images;
-    float *src, *diff_src, *dst; /* the batch's input and its gradient; one chunk's output */
-    size_t src_image, dst_image; /* floats per image */
+    char *src, *diff_src, *dst;  /* the batch's input and its gradient; one chunk's output */
+    size_t src_image, dst_image; /* bytes per image, in the activations' type */
 };
 
 static float fill_value(size_t i, unsigned salt) { return (float)((i * 2654435761u + salt) % 2001u) * 1e-3f - 1.0f; }
@@ -171,10 +171,10 @@ static void fill_dt(void *p, size_t bytes, dnnl_data_type_t dt, unsigned salt)
     for (size_t i = 0; i < bytes / sizeof *f; i++) f[i] = fill_value(i, salt);
 }
 
-static size_t image_floats(long c, long h, long w, dnnl_format_tag_t tag)
+static size_t image_bytes(dnnl_data_type_t dt, long c, long h, long w, dnnl_format_tag_t tag)
 {
     dnnl_memory_desc_t md;
-    return md_4d(&md, dnnl_f32, 1, c, h, w, tag) == GC_OK ? md_bytes(&md) / sizeof(float) : 0;
+    return md_4d(&md, dt, 1, c, h, w, tag) == GC_OK ? md_bytes(&md) : 0;
 }
 
 int conv_bench_create(dnnl_ctx *ctx, const conv_geometry *g, long batch, long max_images, conv_bench **out)
@@ -182,20 +182,19 @@ int conv_bench_create(dnnl_ctx *ctx, const conv_geometry *g, long batch, long ma
     conv_bench *b;
     GC_TRY(gc_alloc((void **)&b, sizeof *b, "a convolution benchmark"));
     *b = (conv_bench){.ctx = ctx, .g = *g, .batch = batch, .max_images = max_images};
-    b->src_image = image_floats(g->ic, g->h, g->w, g->src_tag);
-    b->dst_image = image_floats(g->oc, out_h(g), out_w(g), g->dst_tag);
+    b->src_image = image_bytes(g->act_dt, g->ic, g->h, g->w, g->src_tag);
+    b->dst_image = image_bytes(g->act_dt, g->oc, out_h(g), out_w(g), g->dst_tag);
     size_t ns = b->src_image * (size_t)batch, nd = b->dst_image * (size_t)max_images;
-    int rc = gc_alloc((void **)&b->src, ns * sizeof(float), "a convolution benchmark's input batch");
-    if (rc == GC_OK) rc = gc_alloc((void **)&b->diff_src, ns * sizeof(float), "a convolution benchmark's gradient batch");
-    if (rc == GC_OK) rc = gc_alloc((void **)&b->dst, nd * sizeof(float), "a convolution benchmark's chunk buffer");
+    int rc = gc_alloc((void **)&b->src, ns, "a convolution benchmark's input batch");
+    if (rc == GC_OK) rc = gc_alloc((void **)&b->diff_src, ns, "a convolution benchmark's gradient batch");
+    if (rc == GC_OK) rc = gc_alloc((void **)&b->dst, nd, "a convolution benchmark's chunk buffer");
     if (rc != GC_OK) {
         conv_bench_destroy(b);
         return rc;
     }
-    /* (sized in floats: room for bf16 activations too) */
-    fill_dt(b->src, ns * sizeof(float), g->act_dt, 1);
-    fill_dt(b->diff_src, ns * sizeof(float), g->act_dt, 2);
-    fill_dt(b->dst, nd * sizeof(float), g->act_dt, 3);
+    fill_dt(b->src, ns, g->act_dt, 1);
+    fill_dt(b->diff_src, ns, g->act_dt, 2);
+    fill_dt(b->dst, nd, g->act_dt, 3);
     *out = b;
     return GC_OK;
 }
@@ -256,7 +255,7 @@ static int time_chunks(conv_bench *b, conv_direction d, const_dnnl_primitive_des
     dnnl_memory_t src, dst, w, bias = NULL, scratch = NULL;
     dnnl_exec_arg_t args[6];
     int nargs = 0, rc = GC_OK;
-    float *moving = d == CONV_BACKWARD_DATA ? b->diff_src : b->src; /* the batch-walking argument */
+    char *moving = d == CONV_BACKWARD_DATA ? b->diff_src : b->src; /* the batch-walking argument */
     const dnnl_memory_desc_t *smd = query(pd, d == CONV_BACKWARD_DATA ? dnnl_query_diff_src_md : dnnl_query_src_md);
     const dnnl_memory_desc_t *dmd = query(pd, d == CONV_FORWARD ? dnnl_query_dst_md : dnnl_query_diff_dst_md);
     const dnnl_memory_desc_t *wmd = query(pd, d == CONV_BACKWARD_WEIGHTS ? dnnl_query_diff_weights_md
@@ -304,7 +303,7 @@ static int time_chunks(conv_bench *b, conv_direction d, const_dnnl_primitive_des
     double calls[TIME_MAX_CALLS], timed = 0.0;
     int ncalls = 0;
     for (long k = 0; rc == GC_OK; k++) {
-        float *at = moving + (size_t)(k % chunks_per_batch) * (size_t)images * b->src_image;
+        char *at = moving + (size_t)(k % chunks_per_batch) * (size_t)images * b->src_image;
         dnnl_status_t st = dnnl_memory_set_data_handle(src, at);
         double t0 = clock_seconds();
         if (st == dnnl_success) st = dnnl_primitive_execute(prim, b->ctx->stream, nargs, args);
