@@ -94,6 +94,8 @@ bf16-layout-not-rechosen @@ release @@ engine/net/net.c @@ n->act_tag = net_nati
 pool-rows-64-as-32 @@ release @@ engine/net/layers/pool_rows.h @@ X == 32 ? 2 : X == 64 ? 3 : -1; @@ X == 32 ? 2 : X == 64 ? 2 : -1;
 bf16-first-layer-dx-not-widened @@ release @@ engine/net/layers/conv_pool.c @@ g.dx_f32 = st->wgrad_f32; @@ g.dx_f32 = false;
 pool-widening-as-bf16 @@ release @@ engine/net/layers/maxpool_fused.c @@ return e == dx ? k->backward[w][e] : k->backward_widening[w]; @@ return k->backward[w][e];
+step-skips-bf16-copy @@ release @@ engine/optim/optimizer.c @@ opt->kernels->f32_to_bf16(param_w_bf16(ps, i) + off, param_w(ps, i) + off, rows * cols); @@ (void)off;
+bf16-stale-copy-not-remade @@ release @@ engine/net/layers/conv_pool.c @@ if (n->weight_dt == dnnl_bf16 && !params_bf16_copy_current(&n->params)) { @@ if (0) {
 EOF
 }
 

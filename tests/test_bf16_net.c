@@ -23,7 +23,9 @@
 #include "engine/base/rng.h"
 #include "engine/net/net.h"
 #include "engine/net/precision.h"
+#include "engine/optim/optimizer.h"
 #include "simd/bf16.h"
+#include "simd/simd.h"
 
 #define BATCH 6
 
@@ -136,6 +138,56 @@ Test(bf16_net, integer_network_is_bit_identical_to_f32)
     if (precision_check_cpu(PRECISION_BF16) != GC_OK) cr_skip_test("bf16 does not run natively here: %s", gc_error_message());
     check_bit_identical(dnnl_nChw16c);
     check_bit_identical(dnnl_nhwc);
+}
+
+/* Logits of a forward pass (no dropout) on the batch already in the network. */
+static void logits(net *n, float *out)
+{
+    pass_ctx p = {.variant = 0, .batch = BATCH, .training = false};
+    cr_assert_eq(net_forward(n, &p), GC_OK, "%s", gc_error_message());
+    memcpy(out, net_output(n), BATCH * sizeof(float));
+}
+
+/* The optimizer's step writes the bf16 copy of every conv kernel (nearest even of the new
+ * master weights), the copy is then current, and the convolutions read it: the logits after
+ * the step equal those of the copy the layers make themselves when it is marked stale. */
+Test(bf16_net, the_step_writes_the_compute_copy_the_convolutions_read)
+{
+    if (precision_check_cpu(PRECISION_BF16) != GC_OK) cr_skip_test("bf16 does not run natively here: %s", gc_error_message());
+    net *n = build(dnnl_bf16, net_native_layout(dnnl_bf16));
+    param_store *ps = &n->params;
+    params_init(ps, 5);
+    size_t in = (size_t)BATCH * (size_t)act_shape_elems(n->input);
+    for (size_t i = 0; i < in; i++) ((bf16 *)net_input(n))[i] = bf16_from_f32(rng_range(43, i, 0.0f, 1.0f));
+    optimizer opt = {.desc = optimizer_find("rmsprop"), .hp = optimizer_find("rmsprop")->defaults,
+                     .scope = GC_SCOPE_ALL, .kernels = simd_best()};
+    opt.hp.lr = 1e-2; /* steps large enough to change most bf16 values */
+    cr_assert_eq(optimizer_prepare(&opt, ps), GC_OK);
+    cr_assert(!params_bf16_copy_current(ps), "no step yet: the copy is not current");
+    pass_ctx p = {.variant = 0, .batch = BATCH, .training = true, .noise_key = rng_key(7, RNG_STREAM_DROPOUT, 0, 0)};
+    cr_assert_eq(net_forward(n, &p), GC_OK, "%s", gc_error_message());
+    for (int b = 0; b < BATCH; b++) net_output_grad(n)[b] = b % 2 ? 1.0f : -1.0f;
+    cr_assert_eq(net_backward(n, &p), GC_OK, "%s", gc_error_message());
+    optimizer_step(&opt, ps);
+    cr_assert(params_bf16_copy_current(ps));
+    size_t checked = 0;
+    for (int i = 0; i < ps->n; i++) {
+        if (ps->t[i].kind != PARAM_CONV_KERNEL) continue;
+        const float *w = param_w(ps, i);
+        const bf16 *c = param_w_bf16(ps, i);
+        for (size_t k = 0; k < ps->t[i].count; k++, checked++)
+            cr_assert_eq(c[k], bf16_from_f32(w[k]), "%s[%zu]: copy %04x, expected %04x", ps->t[i].name, k, c[k],
+                         bf16_from_f32(w[k]));
+    }
+    cr_assert(checked > 0);
+    float after_step[BATCH], remade[BATCH];
+    logits(n, after_step);
+    params_weights_changed(ps);
+    logits(n, remade);
+    for (int b = 0; b < BATCH; b++)
+        cr_assert_eq(after_step[b], remade[b], "logit %d: %g with the optimizer's copy, %g with the layers'", b,
+                     (double)after_step[b], (double)remade[b]);
+    net_destroy(n);
 }
 
 /* The plain layers compute in f32 only: a bf16 network of them is refused by name at planning. */

@@ -422,6 +422,7 @@ int net_plan(net *n, const int *batch_sizes, int count)
 
     GC_TRY(check_precision(n));
     GC_TRY(params_alloc(&n->params));
+    if (n->weight_dt == dnnl_bf16) GC_TRY(params_alloc_bf16_copy(&n->params));
     GC_TRY(alloc_buffers(n));
     for (int v = 0; v < n->nvariants; v++) {
         for (int i = 0; i < n->nlayers; i++) {

@@ -61,10 +61,19 @@ int params_alloc_state(param_store *ps, int nslots)
     return GC_OK;
 }
 
+int params_alloc_bf16_copy(param_store *ps)
+{
+    ps->w_bf16_updates = PARAMS_COPY_STALE;
+    if (ps->w_bf16) return GC_OK;
+    return gc_alloc((void **)&ps->w_bf16, ps->total * sizeof *ps->w_bf16, "the bf16 copy of the conv kernels");
+}
+
 void params_free(param_store *ps)
 {
     gc_free(ps->w);
     gc_free(ps->g);
+    gc_free(ps->w_bf16);
+    ps->w_bf16 = NULL;
     for (int s = 0; s < ps->nslots; s++) gc_free(ps->state[s]), ps->state[s] = NULL;
     ps->nslots = 0;
     ps->w = ps->g = NULL;
@@ -86,6 +95,7 @@ void params_init(param_store *ps, uint64_t seed)
     memset(ps->g, 0, ps->total * sizeof *ps->g);
     for (int s = 0; s < ps->nslots; s++) memset(ps->state[s], 0, ps->total * sizeof(float));
     ps->updates = 0;
+    params_weights_changed(ps);
 }
 
 uint64_t params_checksum(const param_store *ps)

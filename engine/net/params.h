@@ -42,7 +42,14 @@ typedef struct {
     float *state[PARAMS_MAX_SLOTS]; /* the optimizer's state slots (params_alloc_state) */
     int nslots;
     uint64_t updates;  /* optimizer steps applied since params_init (Keras's `iterations`) */
+    /* A bf16 network's compute copy of the conv kernels (params_alloc_bf16_copy; bf16 bits, in
+     * the weights' layout), written by the optimizer's step as it updates them; current when
+     * w_bf16_updates == updates (PARAMS_COPY_STALE: the weights may have changed since). */
+    uint16_t *w_bf16;
+    uint64_t w_bf16_updates;
 } param_store;
+
+#define PARAMS_COPY_STALE UINT64_MAX
 
 /* Registers a tensor (before params_alloc); returns its index in *index. */
 int params_add(param_store *ps, const char *name, param_kind kind, int rank, const long *dims,
@@ -56,9 +63,19 @@ int params_alloc(param_store *ps);
 int params_alloc_state(param_store *ps, int nslots);
 void params_free(param_store *ps);
 
+/* Gives the store the bf16 compute copy of its conv kernels, stale until written. */
+int params_alloc_bf16_copy(param_store *ps);
+static inline bool params_bf16_copy_current(const param_store *ps)
+{
+    return ps->w_bf16 && ps->w_bf16_updates == ps->updates;
+}
+/* Whoever writes weights other than through the optimizer's step says so. */
+static inline void params_weights_changed(param_store *ps) { ps->w_bf16_updates = PARAMS_COPY_STALE; }
+
 static inline float *param_w(const param_store *ps, int i) { return ps->w + ps->t[i].offset; }
 static inline float *param_g(const param_store *ps, int i) { return ps->g + ps->t[i].offset; }
 /* Slot s of tensor i's optimizer state. */
+static inline uint16_t *param_w_bf16(const param_store *ps, int i) { return ps->w_bf16 + ps->t[i].offset; }
 static inline float *param_state(const param_store *ps, int s, int i) { return ps->state[s] + ps->t[i].offset; }
 
 /* Keras's initialisation from the seed: kernels Glorot-uniform, limit sqrt(6/(fan_in+fan_out));

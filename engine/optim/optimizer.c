@@ -75,6 +75,9 @@ static void update_span(const optimizer *opt, param_store *ps, int i, size_t off
     gc_mode gc = !centered ? GC_OFF : opt->gc_on_update ? GC_ON_UPDATE : GC_ON_GRADIENT;
     opt->desc->update(opt->kernels, &opt->hp, ps->updates, param_w(ps, i) + off, slots, param_g(ps, i) + off, rows,
                       cols, gc);
+    /* the bf16 compute copy, from the span just written while it is still in cache */
+    if (ps->w_bf16 && ps->t[i].kind == PARAM_CONV_KERNEL)
+        opt->kernels->f32_to_bf16(param_w_bf16(ps, i) + off, param_w(ps, i) + off, rows * cols);
 }
 
 /* Rows [r0, r1) of tensor i: centralized when GC applies to it. */
@@ -111,6 +114,7 @@ void optimizer_step(const optimizer *opt, param_store *ps)
             }
         }
     }
+    if (ps->w_bf16) ps->w_bf16_updates = ps->updates; /* every span wrote its part */
 }
 
 void optimizer_centralize(const optimizer *opt, param_store *ps)

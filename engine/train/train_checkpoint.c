@@ -160,5 +160,6 @@ int train_params_get(const checkpoint_section *sec, const char *path, param_stor
     memcpy(ps->w, w, bytes);
     for (int s = 0; s < d->nslots; s++) memcpy(ps->state[s], slot[s], bytes);
     ps->updates = updates;
+    params_weights_changed(ps);
     return GC_OK;
 }

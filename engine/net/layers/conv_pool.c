@@ -20,6 +20,7 @@
 #include "engine/net/layers/maxpool_fused.h"
 #include "engine/base/rng.h"
 #include "engine/net/layers/conv_search.h"
+#include "simd/simd.h"
 
 #define MAX_CHUNK_SIZES (4 * NET_MAX_VARIANTS) /* forward and backward: full and last chunks */
 
@@ -129,14 +130,14 @@ static int primitives_for(net *n, layer *l, conv_pool_state *st, int images, con
 }
 
 /* A buffer for weights in layout md: the store's own when md is its layout. */
-static int weights_buffer(net *n, const dnnl_memory_desc_t *user_md, float *user, const dnnl_memory_desc_t *md,
-                          float **out)
+static int weights_buffer(net *n, const dnnl_memory_desc_t *user_md, void *user, const dnnl_memory_desc_t *md,
+                          void **out)
 {
     if (md_equal(user_md, md)) {
         *out = user;
         return GC_OK;
     }
-    return dnnl_ctx_alloc(&n->ctx, md_bytes(md), "conv weights", (void **)out);
+    return dnnl_ctx_alloc(&n->ctx, md_bytes(md), "conv weights", out);
 }
 
 /* The state shared by every batch size: weight layouts, buffers and reorders. */
@@ -155,17 +156,25 @@ static int init_state(net *n, layer *l, conv_pool_state **out)
     const chunk_primitives *cp = NULL;
     GC_TRY(primitives_for(n, l, st, l->chunk, &cp)); /* fixes the weight layouts */
 
-    float *w = param_w(&n->params, l->param_w), *g = param_g(&n->params, l->param_w);
-    float *w_fwd, *w_bwd = NULL;
-    GC_TRY(weights_buffer(n, &st->w_user_md, w, &st->w_fwd_md, &w_fwd));
-    GC_TRY(dnnl_ctx_reorder(&n->ctx, &st->w_user_md, w, &st->w_fwd_md, w_fwd, &st->w_to_fwd));
+    float *g = param_g(&n->params, l->param_w);
+    /* The compute copies come from the master weights (f32), or in a bf16 network from the
+     * store's bf16 copy, which the optimizer writes: then the reorders only change the layout. */
+    dnnl_memory_desc_t src_md = st->w_user_md;
+    void *src = param_w(&n->params, l->param_w);
+    if (n->weight_dt == dnnl_bf16) {
+        GC_TRY(md_4d(&src_md, dnnl_bf16, l->filters, l->in.c, l->kernel, l->kernel, dnnl_oihw));
+        src = param_w_bf16(&n->params, l->param_w);
+    }
+    void *w_fwd, *w_bwd = NULL;
+    GC_TRY(weights_buffer(n, &src_md, src, &st->w_fwd_md, &w_fwd));
+    GC_TRY(dnnl_ctx_reorder(&n->ctx, &src_md, src, &st->w_fwd_md, w_fwd, &st->w_to_fwd));
     GC_TRY(dnnl_ctx_memory(&n->ctx, &st->w_fwd_md, w_fwd, &st->w_fwd));
     if (l->d_in) {
         if (md_equal(&st->w_bwd_md, &st->w_fwd_md)) { /* the forward reorder made it already */
             st->w_bwd = st->w_fwd;
         } else {
-            GC_TRY(weights_buffer(n, &st->w_user_md, w, &st->w_bwd_md, &w_bwd));
-            GC_TRY(dnnl_ctx_reorder(&n->ctx, &st->w_user_md, w, &st->w_bwd_md, w_bwd, &st->w_to_bwd));
+            GC_TRY(weights_buffer(n, &src_md, src, &st->w_bwd_md, &w_bwd));
+            GC_TRY(dnnl_ctx_reorder(&n->ctx, &src_md, src, &st->w_bwd_md, w_bwd, &st->w_to_bwd));
             GC_TRY(dnnl_ctx_memory(&n->ctx, &st->w_bwd_md, w_bwd, &st->w_bwd));
         }
     }
@@ -174,7 +183,7 @@ static int init_state(net *n, layer *l, conv_pool_state **out)
     /* Gradients: each chunk's in dw_chunk, summed in dw_acc (oneDNN's layout), one reorder. */
     st->dw_elems = md_bytes(&st->dw_md) / sizeof(float);
     GC_TRY(dnnl_ctx_alloc(&n->ctx, md_bytes(&st->dw_md), "conv weight gradient chunk", (void **)&st->dw_chunk_buf));
-    GC_TRY(weights_buffer(n, &st->w_user_md, g, &st->dw_md, &st->dw_acc));
+    GC_TRY(weights_buffer(n, &st->w_user_md, g, &st->dw_md, (void **)&st->dw_acc));
     GC_TRY(dnnl_ctx_reorder(&n->ctx, &st->dw_md, st->dw_acc, &st->w_user_md, g, &st->dw_to_user));
     GC_TRY(dnnl_ctx_memory(&n->ctx, &st->dw_md, st->dw_chunk_buf, &st->dw_chunk));
     GC_TRY(dnnl_ctx_alloc(&n->ctx, (size_t)l->filters * sizeof(float), "conv bias gradient chunk",
@@ -284,6 +293,10 @@ static int conv_pool_forward(net *n, layer *l, const pass_ctx *p)
     conv_pool_state *st = l->impl;
     size_t out_elems = layer_out_elems(n, l, 1), es = dt_size(n->act_dt);
     pool_dropout d = chunk_dropout(l, p);
+    if (n->weight_dt == dnnl_bf16 && !params_bf16_copy_current(&n->params)) { /* before the first step */
+        const param_tensor *t = &n->params.t[l->param_w];
+        simd_best()->f32_to_bf16(param_w_bf16(&n->params, l->param_w), param_w(&n->params, l->param_w), t->count);
+    }
     GC_TRY(dnnl_op_run(&n->ctx, &st->w_to_fwd));
     for (int k = 0; k < st->nchunks[0][p->variant]; k++) {
         const chunk_ops *c = &st->chunks[0][p->variant][k];
