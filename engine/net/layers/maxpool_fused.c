@@ -152,25 +152,36 @@ void maxpool_fused_backward(const void *dy, const uint8_t *argmax, void *dx, con
     const size_t es = elem_bytes(g->elem), es_dx = elem_bytes(dx_elem);
     const pool_row_fn kernel = backward_row(pool_rows_best(), X, g->elem, dx_elem);
 
-#pragma omp parallel for collapse(2) schedule(static)
-    for (long n = 0; n < g->n; n++)
-        for (long cb = 0; cb < cb_count; cb++) {
-            char *plane = (char *)dx + (size_t)((n * cb_count + cb) * H * W * X) * es_dx;
-            for (long oh = 0; oh < OH; oh++) {
-                size_t o = (size_t)(((n * cb_count + cb) * OH + oh) * OW) * (size_t)X;
-                char *rows = plane + (size_t)(2 * oh * W * X) * es_dx;
-                pool_row r = {.out = rows, .dy = (const char *)dy + o * es, .arg_in = argmax + o,
-                              .W = W, .OW = OW, .X = X, .scale = scale, .bf16 = g->elem == POOL_BF16,
-                              .dx_f32 = g->dx_f32};
-                kernel(&r);
-                /* an odd width leaves a column no window covers (all-zero bits: +0 in both types) */
-                for (long col = 2 * OW; col < W; col++) {
-                    memset(rows + (size_t)(col * X) * es_dx, 0, (size_t)X * es_dx);
-                    memset(rows + (size_t)((W + col) * X) * es_dx, 0, (size_t)X * es_dx);
+    /* rows of windows in parallel, as the forward: parallel over images and blocks only left
+     * one thread working on a chunk of one image in one block (nhwc, or 16 channels) */
+#pragma omp parallel
+    {
+#pragma omp for collapse(3) schedule(static) nowait
+        for (long n = 0; n < g->n; n++)
+            for (long cb = 0; cb < cb_count; cb++)
+                for (long oh = 0; oh < OH; oh++) {
+                    char *plane = (char *)dx + (size_t)((n * cb_count + cb) * H * W * X) * es_dx;
+                    size_t o = (size_t)(((n * cb_count + cb) * OH + oh) * OW) * (size_t)X;
+                    char *rows = plane + (size_t)(2 * oh * W * X) * es_dx;
+                    pool_row r = {.out = rows, .dy = (const char *)dy + o * es, .arg_in = argmax + o,
+                                  .W = W, .OW = OW, .X = X, .scale = scale, .bf16 = g->elem == POOL_BF16,
+                                  .dx_f32 = g->dx_f32};
+                    kernel(&r);
+                    /* an odd width leaves a column no window covers (all-zero bits: +0 in both types) */
+                    for (long col = 2 * OW; col < W; col++) {
+                        memset(rows + (size_t)(col * X) * es_dx, 0, (size_t)X * es_dx);
+                        memset(rows + (size_t)((W + col) * X) * es_dx, 0, (size_t)X * es_dx);
+                    }
                 }
-            }
-            /* an odd height leaves a row no window covers */
-            for (long row = 2 * OH; row < H; row++)
-                memset(plane + (size_t)(row * W * X) * es_dx, 0, (size_t)(W * X) * es_dx);
+        /* an odd height leaves a row no window covers */
+        if (H > 2 * OH) {
+#pragma omp for collapse(2) schedule(static)
+            for (long n = 0; n < g->n; n++)
+                for (long cb = 0; cb < cb_count; cb++) {
+                    char *plane = (char *)dx + (size_t)((n * cb_count + cb) * H * W * X) * es_dx;
+                    for (long row = 2 * OH; row < H; row++)
+                        memset(plane + (size_t)(row * W * X) * es_dx, 0, (size_t)(W * X) * es_dx);
+                }
         }
+    }
 }
