@@ -199,6 +199,9 @@ void net_set_input_tag(net *n, dnnl_format_tag_t tag);
 /* Asks for the gradient w.r.t. the input batch (net_input_grad) as well; before net_plan.
  * Training never needs it; gradient checks do. */
 void net_want_input_grad(net *n);
+/* Whether layer l computes d(loss)/d(its input): every layer but the first, which does only
+ * when net_want_input_grad asked. */
+static inline bool net_layer_input_grad(const net *n, const layer *l) { return l->index > 0 || n->input_grad; }
 static inline const float *net_input_grad(const net *n) { return n->layers[0].d_in; }
 
 /* Allocates parameters and buffers and builds every primitive for each batch size

@@ -20,6 +20,7 @@
 #include "engine/net/layers/maxpool_fused.h"
 #include "engine/base/rng.h"
 #include "engine/net/layers/conv_search.h"
+#include "engine/net/precision.h"
 #include "simd/simd.h"
 
 #define MAX_CHUNK_SIZES (4 * NET_MAX_VARIANTS) /* forward and backward: full and last chunks */
@@ -44,6 +45,7 @@ typedef struct {
     size_t dw_elems;
     bool wgrad_f32; /* backward-weights from f32 copies (precision_wgrad_in_f32) */
     void *src_f32;  /* then: a backward chunk's input in f32 */
+    void (*to_bf16)(bf16 *dst, const float *src, size_t n); /* remakes a stale bf16 weight copy */
     dnnl_op w_to_fwd, w_to_bwd, dw_to_user;
     chunk_primitives prims[MAX_CHUNK_SIZES];
     int nprims;
@@ -147,7 +149,8 @@ static int init_state(net *n, layer *l, conv_pool_state **out)
     GC_TRY(dnnl_ctx_alloc(&n->ctx, sizeof *st, "conv_pool state", (void **)&st));
     GC_TRY(md_4d(&st->w_user_md, dnnl_f32, l->filters, l->in.c, l->kernel, l->kernel, dnnl_oihw));
     GC_TRY(md_1d(&st->b_md, dnnl_f32, l->filters));
-    st->wgrad_f32 = geometry(n, l, CONV_BACKWARD_WEIGHTS).act_dt != n->act_dt;
+    st->wgrad_f32 = precision_wgrad_in_f32(n->act_dt, l->d_in != NULL);
+    st->to_bf16 = simd_best()->f32_to_bf16;
     if (st->wgrad_f32) {
         dnnl_memory_desc_t in32;
         GC_TRY(md_4d(&in32, dnnl_f32, l->chunk_bwd, l->in.c, l->in.h, l->in.w, in_tag(n, l)));
@@ -295,7 +298,7 @@ static int conv_pool_forward(net *n, layer *l, const pass_ctx *p)
     pool_dropout d = chunk_dropout(l, p);
     if (n->weight_dt == dnnl_bf16 && !params_bf16_copy_current(&n->params)) { /* before the first step */
         const param_tensor *t = &n->params.t[l->param_w];
-        simd_best()->f32_to_bf16(param_w_bf16(&n->params, l->param_w), param_w(&n->params, l->param_w), t->count);
+        st->to_bf16(param_w_bf16(&n->params, l->param_w), param_w(&n->params, l->param_w), t->count);
     }
     GC_TRY(dnnl_op_run(&n->ctx, &st->w_to_fwd));
     for (int k = 0; k < st->nchunks[0][p->variant]; k++) {

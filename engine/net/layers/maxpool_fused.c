@@ -33,14 +33,14 @@ size_t pool_out_elems(const pool_geometry *g)
 }
 
 /* Element i of a row buffer of either type, as f32; and the store back (bf16 rounded). */
-static float load_elem(const pool_row *r, const void *p, long i)
+static float load_elem(bool bf16_elem, const void *p, long i)
 {
-    return r->bf16 ? f32_from_bf16(((const bf16 *)p)[i]) : ((const float *)p)[i];
+    return bf16_elem ? f32_from_bf16(((const bf16 *)p)[i]) : ((const float *)p)[i];
 }
 
-static void store_elem(const pool_row *r, void *p, long i, float v)
+static void store_elem(bool bf16_elem, void *p, long i, float v)
 {
-    if (r->bf16)
+    if (bf16_elem)
         ((bf16 *)p)[i] = bf16_from_f32(v);
     else
         ((float *)p)[i] = v;
@@ -55,31 +55,31 @@ static void forward_row_any(const pool_row *r)
             uint8_t arg = 0;
             for (int k = 0; k < 4; k++) {
                 long dy = k >> 1, dx = k & 1;
-                float v = load_elem(r, r->in0, (dy * r->W + 2 * ow + dx) * r->X + ci);
+                float v = load_elem(r->bf16, r->in0, (dy * r->W + 2 * ow + dx) * r->X + ci);
                 if (r->drop) {
                     uint64_t i = r->row_index + (uint64_t)((dy * r->W + 2 * ow + dx) * r->C + ci);
                     v = ci < r->lanes && dropout_keeps(r->key, r->threshold, i) ? v * r->scale : 0.0f;
                 }
                 if (v > best) best = v, arg = (uint8_t)k;
             }
-            store_elem(r, r->out, ow * r->X + ci, best);
+            store_elem(r->bf16, r->out, ow * r->X + ci, best);
             r->arg[ow * r->X + ci] = best > 0.0f ? arg : POOL_ARG_NONE;
         }
 }
 
 static void backward_row_any(const pool_row *r)
 {
-    const pool_row dx = {.bf16 = r->bf16 && !r->dx_f32}; /* the type dx is stored in */
-    char *r1 = (char *)r->out + (size_t)(r->W * r->X) * (dx.bf16 ? sizeof(bf16) : sizeof(float));
+    const bool dx_bf16 = r->bf16 && !r->dx_f32; /* the type dx is stored in */
+    char *r1 = (char *)r->out + (size_t)(r->W * r->X) * (dx_bf16 ? sizeof(bf16) : sizeof(float));
     for (long ow = 0; ow < r->OW; ow++)
         for (long ci = 0; ci < r->X; ci++) {
             long e = ow * r->X + ci;
-            float g = load_elem(r, r->dy, e) * r->scale;
+            float g = load_elem(r->bf16, r->dy, e) * r->scale;
             int a = r->arg_in[e];
-            store_elem(&dx, r->out, (2 * ow) * r->X + ci, a == 0 ? g : 0.0f);
-            store_elem(&dx, r->out, (2 * ow + 1) * r->X + ci, a == 1 ? g : 0.0f);
-            store_elem(&dx, r1, (2 * ow) * r->X + ci, a == 2 ? g : 0.0f);
-            store_elem(&dx, r1, (2 * ow + 1) * r->X + ci, a == 3 ? g : 0.0f);
+            store_elem(dx_bf16, r->out, (2 * ow) * r->X + ci, a == 0 ? g : 0.0f);
+            store_elem(dx_bf16, r->out, (2 * ow + 1) * r->X + ci, a == 1 ? g : 0.0f);
+            store_elem(dx_bf16, r1, (2 * ow) * r->X + ci, a == 2 ? g : 0.0f);
+            store_elem(dx_bf16, r1, (2 * ow + 1) * r->X + ci, a == 3 ? g : 0.0f);
         }
 }
 
