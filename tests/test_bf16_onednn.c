@@ -5,8 +5,10 @@
  * What they do, and these tests hold them to:
  *   - oneDNN 2.6's reorder equals gcbench's on every value but denormals; a denormal comes
  *     out either as gcbench's (oneDNN's emulated conversion, when its ISA is capped below
- *     avx512_core_bf16: the ctest test_bf16_onednn_capped runs it so) or as a zero of its
- *     sign (native, on AVX512-BF16: vcvtneps2bf16);
+ *     avx512_core_bf16 but not below avx512_core: the ctest test_bf16_onednn_capped runs it
+ *     so) or as a zero of its sign (native, on AVX512-BF16: vcvtneps2bf16);
+ *   - below avx512_core (an AVX2 machine, where gcbench refuses bf16), oneDNN converts in
+ *     plain C: denormals to a zero of their sign, and -0 to +0, the one other difference;
  *   - vcvtneps2bf16 equals gcbench's on every value but denormals, which it makes a zero of
  *     their sign (it treats denormal inputs as zero).
  * Catches: a gcbench conversion that drifts from oneDNN on normals, NaNs or infinities (the
@@ -80,14 +82,19 @@ Test(bf16_onednn, reorder_equals_gcbench_but_may_flush_denormals)
     bf16 *got = malloc(N * sizeof *got);
     cr_assert_not_null(got);
     onednn_reorder(in, got);
-    /* oneDNN's ISA values are bit sets: all of avx512_core_bf16's bits means it or better */
-    bool native = (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16 &&
-                  simd_cpu_has("avx512_bf16");
-    size_t flushed = 0, kept = 0;
+    /* oneDNN's ISA values are bit sets: all of an ISA's bits means it or better */
+    const unsigned isa = (unsigned)dnnl_get_effective_cpu_isa();
+    bool native = (isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16 && simd_cpu_has("avx512_bf16");
+    bool plain_c = (isa & dnnl_cpu_isa_avx512_core) != dnnl_cpu_isa_avx512_core;
+    size_t flushed = 0, kept = 0, minus_zero = 0;
     for (size_t i = 0; i < N; i++) {
         bf16 want = bf16_from_f32(in[i]);
         if (got[i] == want) {
             kept += denormal(in[i]) && want != signed_zero(in[i]);
+            continue;
+        }
+        if (plain_c && bf16_bits_of_f32(in[i]) == 0x80000000u && got[i] == 0x0000u) {
+            minus_zero++;
             continue;
         }
         cr_assert(denormal(in[i]) && got[i] == signed_zero(in[i]),
@@ -96,9 +103,14 @@ Test(bf16_onednn, reorder_equals_gcbench_but_may_flush_denormals)
         flushed++;
     }
     cr_log_info("oneDNN %s (ISA 0x%x): %zu denormals flushed to zero, %zu kept as gcbench keeps them",
-                native ? "native bf16" : "emulated bf16", (unsigned)dnnl_get_effective_cpu_isa(), flushed, kept);
-    /* below AVX512-BF16 oneDNN converts as gcbench does, denormals included */
-    if (!native) cr_expect_eq(flushed, 0, "oneDNN's emulated conversion flushed %zu denormals", flushed);
+                native ? "native bf16" : plain_c ? "plain C bf16" : "emulated bf16", isa, flushed, kept);
+    /* emulated on AVX-512 oneDNN converts as gcbench does, denormals included; in plain C it
+     * flushes them all */
+    if (!native && !plain_c) cr_expect_eq(flushed, 0, "oneDNN's emulated conversion flushed %zu denormals", flushed);
+    if (plain_c) {
+        cr_expect_eq(kept, 0, "oneDNN's plain C conversion kept %zu denormals", kept);
+        cr_expect_eq(minus_zero, 1, "oneDNN's plain C conversion kept the sign of -0");
+    }
     cr_expect_gt(flushed + kept, 0, "the inputs hold denormals that round to nonzero");
     free(got);
     free(in);
