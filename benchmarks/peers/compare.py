@@ -7,7 +7,8 @@ Runs, each --repeats times, in turn:
                          layer and direction: the oneDNN limit on this machine;
   gcbench --no-gc        training throughput (median images/s of epochs 2+) and peak RSS;
   gcbench --gc           the same with GC: the overhead is the ratio of the two;
-  torch_peer.py          the same model, batch and data shape in PyTorch (channels_last).
+  torch_peer.py          the same model, batch and data shape in PyTorch (channels_last);
+  gcbench at 1 thread    with --speedup: the 1 -> --threads speedup, pair by pair.
 and prints median, min and max of each figure and the ratios of the medians. Every gcbench run
 replays the chunk plan of the first one (--plan, from its log's plan record). Neither gcbench
 nor the peer augments here (--no-augment): the same work on both sides. Peak RSS is
@@ -15,7 +16,7 @@ measured by GNU time (/usr/bin/time -f %M) around each process.
 
   /usr/bin/python3 benchmarks/peers/compare.py [--build build/release] [--repeats 3]
       [--image-size 300] [--batch 128] [--threads 2] [--epochs 3] [--train-images 1027]
-      [--torch-images 384] [--no-torch] [--precision fp32|bf16] [--json FILE]
+      [--torch-images 384] [--no-torch] [--speedup] [--precision fp32|bf16] [--json FILE]
 
 With --precision bf16, gcbench trains in bf16 and the limit is conv_bound --best --bf16; the
 plain bound (oneDNN's first implementations, fp32 only) is skipped, and PyTorch stays fp32.
@@ -74,15 +75,17 @@ def write_plan(record):
     PLAN["path"] = f.name
 
 
-def gcbench(a, gc):
-    plan = ["--plan", PLAN["path"]] if "path" in PLAN else []
+def gcbench(a, gc, threads=None):
+    """One run; threads other than --threads calibrate (or reuse) their own plan, as a user's would."""
+    threads = threads or a.threads
+    plan = ["--plan", PLAN["path"]] if "path" in PLAN and threads == a.threads else []
     with tempfile.NamedTemporaryFile("r", suffix=".jsonl") as log:
         _, rss = timed([os.path.join(a.build, "gcbench"), "--gc" if gc else "--no-gc", "--quiet"] + plan + [
-                        "--image-size", str(a.image_size), "--batch", str(a.batch), "--threads", str(a.threads),
+                        "--image-size", str(a.image_size), "--batch", str(a.batch), "--threads", str(threads),
                         "--epochs", str(a.epochs), "--train-images", str(a.train_images), "--val-images", "128",
                         "--no-augment", "--precision", a.precision, "--log", log.name])  # the peer does not augment either
         records = [json.loads(l) for l in log.read().splitlines()]
-    if "path" not in PLAN:
+    if "path" not in PLAN and threads == a.threads:
         write_plan([r for r in records if r["event"] == "plan"][0])
     summary = [r for r in records if r["event"] == "summary"][0]
     epochs = [r for r in records if r["event"] == "epoch"][1:]  # epoch 1 pays first-touch costs
@@ -119,11 +122,17 @@ def main():
     p.add_argument("--train-images", type=int, default=1027)
     p.add_argument("--torch-images", type=int, default=384, help="PyTorch is slow: fewer images per epoch")
     p.add_argument("--no-torch", action="store_true")
+    p.add_argument("--speedup", action="store_true", help="also gcbench --no-gc at 1 thread: the speedup to --threads")
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     p.add_argument("--json", help="also write every measurement to this file")
     a = p.parse_args()
+    if not a.no_torch:  # fail before the first timing, not after it
+        probe = subprocess.run(["/usr/bin/python3", "-c", "import numpy, torch, PIL"], stderr=subprocess.PIPE, text=True)
+        if probe.returncode != 0:
+            sys.exit("compare.py: the PyTorch peer needs numpy, torch and PIL for /usr/bin/python3 "
+                     "(apt-get install python3-torch python3-pil), or pass --no-torch:\n" + probe.stderr.strip().splitlines()[-1])
 
-    runs = {"best": [], "bound": [], "baseline": [], "gc": [], "torch": []}
+    runs = {"best": [], "bound": [], "baseline": [], "gc": [], "torch": [], "one_thread": []}
     for i in range(a.repeats):  # interleaved, so drifting load hits every figure alike
         runs["best"].append(conv_bound_best(a))
         if a.precision == "fp32":
@@ -132,6 +141,8 @@ def main():
         runs["gc"].append(gcbench(a, True))
         if not a.no_torch:
             runs["torch"].append(torch_peer(a))
+        if a.speedup:
+            runs["one_thread"].append(gcbench(a, False, threads=1))
         print("round %d of %d done" % (i + 1, a.repeats), file=sys.stderr)
 
     ips = {k: spread([r["images_per_second"] for r in v]) for k, v in runs.items() if v}
@@ -139,8 +150,9 @@ def main():
           % (a.image_size, a.image_size, a.batch, a.threads, a.precision, a.repeats))
     print("  %-40s %10s %22s" % ("", "images/s", "min..max"))
     labels = {"best": "the oneDNN limit (conv_bound --best)", "bound": "oneDNN convolutions alone (conv_bound)", "baseline": "gcbench, no GC",
-              "gc": "gcbench, GC (all kernels)", "torch": "PyTorch 1.13, channels_last"}
-    for k in ["best", "bound", "baseline", "gc", "torch"]:
+              "gc": "gcbench, GC (all kernels)", "torch": "PyTorch 1.13, channels_last",
+              "one_thread": "gcbench, no GC, 1 thread"}
+    for k in ["best", "bound", "baseline", "gc", "torch", "one_thread"]:
         if k in ips:
             m, lo, hi = ips[k]
             print("  %-40s %10.1f %10.1f..%-10.1f" % (labels[k], m, lo, hi))
@@ -150,6 +162,10 @@ def main():
         print("  gcbench / convolution bound  %6.1f%%  (%.1f..%.1f, round by round)" % spread_pct(runs, "bound"))
     if "torch" in ips:
         print("  gcbench / PyTorch            %6.2fx" % (ips["baseline"][0] / ips["torch"][0]))
+    if runs["one_thread"]:
+        m, lo, hi = spread([b["images_per_second"] / o["images_per_second"]
+                            for b, o in zip(runs["baseline"], runs["one_thread"])])
+        print("  1 -> %d threads              %6.2fx  (%.2f..%.2f, round by round)" % (a.threads, m, lo, hi))
     base_t = [r["train_seconds_per_epoch"] for r in runs["baseline"]]
     gc_t = [r["train_seconds_per_epoch"] for r in runs["gc"]]
     overheads = [100 * (g / b - 1) for g, b in zip(gc_t, base_t)]
