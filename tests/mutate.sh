@@ -97,6 +97,7 @@ pool-widening-as-bf16 @@ release @@ engine/net/layers/maxpool_fused.c @@ return 
 step-skips-bf16-copy @@ release @@ engine/optim/optimizer.c @@ opt->kernels->f32_to_bf16(param_w_bf16(ps, i) + off, param_w(ps, i) + off, rows * cols); @@ (void)off;
 bf16-stale-copy-not-remade @@ release @@ engine/net/layers/conv_pool.c @@ if (n->weight_dt == dnnl_bf16 && !params_bf16_copy_current(&n->params)) { @@ if (0) {
 plan-chunk-gradient-overwrites @@ release @@ engine/net/layers/conv_pool.c @@ accumulate(st->dw_acc, st->dw_chunk_buf, st->dw_elems, k == 0); @@ accumulate(st->dw_acc, st->dw_chunk_buf, st->dw_elems, true);
+bf16-first-layer-f32-copies-in-any-layout @@ release @@ engine/net/precision.c @@ return act_dt == dnnl_bf16 && act_tag == dnnl_nhwc && !input_grad; @@ return act_dt == dnnl_bf16 && !input_grad;
 EOF
 }
 

@@ -109,6 +109,21 @@ Test(precision, bf16_trains_channels_last_where_amx_runs_it)
     net_destroy(n);
 }
 
+/* The first layer's backward-weights reads f32 copies only in a channels-last bf16 network
+ * (AMX's layout, where oneDNN's bf16 kernel for 3 input channels is the slower); blocked, and
+ * in every layer that also computes an input gradient, it stays in the activations' type.
+ * Catches the rule taking f32 in the blocked layout (measured slower there), in the other
+ * layers, or in an f32 network. */
+Test(precision, first_layer_weight_gradient_from_f32_copies_only_channels_last)
+{
+    cr_expect(precision_wgrad_in_f32(dnnl_bf16, dnnl_nhwc, false));
+    cr_expect_not(precision_wgrad_in_f32(dnnl_bf16, dnnl_nChw16c, false));
+    cr_expect_not(precision_wgrad_in_f32(dnnl_bf16, dnnl_nhwc, true));
+    cr_expect_not(precision_wgrad_in_f32(dnnl_bf16, dnnl_nChw16c, true));
+    cr_expect_not(precision_wgrad_in_f32(dnnl_f32, dnnl_nhwc, false));
+    cr_expect_not(precision_wgrad_in_f32(dnnl_f32, dnnl_nChw16c, false));
+}
+
 /* The program: exit status, stdout and stderr of `env gcbench args` on a one-epoch run. */
 static const cli_result *run(const char *env, const char *args)
 {

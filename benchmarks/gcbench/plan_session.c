@@ -120,6 +120,10 @@ int session_choose_plan(session *s, net *n)
     return net_set_chunk_plan(n, &s->plan);
 }
 
+/* Whether the first layer's backward-weights reads f32 copies: the network trains in its
+ * precision's native layout (net_set_precision). */
+static bool first_wgrad_f32(dnnl_data_type_t dt) { return precision_wgrad_in_f32(dt, net_native_layout(dt), false); }
+
 void session_log_plan(session *s)
 {
     if (s->log.f && (!s->resume || s->resume->log_size == 0)) {
@@ -136,7 +140,7 @@ void session_log_plan(session *s)
         fprintf(s->log.f,
                 ",\"data_type\":\"%s\",\"first_layer_backward_weights_data_type\":\"%s\",\"weight_gradient_type\":"
                 "\"f32\"",
-                dt_name(dt), dt_name(precision_wgrad_in_f32(dt, false) ? dnnl_f32 : dt));
+                dt_name(dt), dt_name(first_wgrad_f32(dt) ? dnnl_f32 : dt));
         fputs(",\"layers\":", s->log.f);
         chunk_plan_json(s->log.f, &s->plan);
         fputs("}\n", s->log.f);
@@ -150,7 +154,7 @@ void session_print_plan(const session *s)
     dnnl_data_type_t dt = precision_dt(s->opt->precision);
     printf("plan:     images per oneDNN call, forward/backward, and implementations (%s; %s data%s, f32 weight "
            "gradients):\n", s->plan_source, dt_name(dt),
-           precision_wgrad_in_f32(dt, false) ? ", the first layer's backward-weights from f32 copies" : "");
+           first_wgrad_f32(dt) ? ", the first layer's backward-weights from f32 copies" : "");
     for (int i = 0; i < s->plan.nlayers; i++) {
         const chunk_plan_layer *r = &s->plan.layers[i];
         printf("          %-9s %3d/%-3d  %s, %s, %s\n", r->layer, r->forward_chunk, r->backward_chunk,

@@ -62,4 +62,7 @@ int precision_check_cpu(precision p)
     return GC_OK;
 }
 
-bool precision_wgrad_in_f32(dnnl_data_type_t act_dt, bool input_grad) { return act_dt == dnnl_bf16 && !input_grad; }
+bool precision_wgrad_in_f32(dnnl_data_type_t act_dt, dnnl_format_tag_t act_tag, bool input_grad)
+{
+    return act_dt == dnnl_bf16 && act_tag == dnnl_nhwc && !input_grad;
+}

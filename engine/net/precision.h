@@ -34,11 +34,14 @@ int precision_check_cpu(precision p);
 const char *precision_onednn_isa(void);
 const char *precision_cpu_bf16(void);
 
-/* Whether a conv layer's backward-weights runs in f32 in a network whose activations are act_dt:
- * in a bf16 network, the layer that computes no input gradient (the first) does, from f32
- * copies of its input and output gradient. oneDNN 2.6 has no AMX kernel for its 3-channel
- * input, and its AVX512-BF16 one takes 0.64 ms an image there against f32's 0.36 (Xeon with
- * AMX, conv_bound --best): widening the two costs less than the difference. */
-bool precision_wgrad_in_f32(dnnl_data_type_t act_dt, bool input_grad);
+/* Whether a conv layer's backward-weights runs in f32 in a network whose activations are act_dt
+ * in layout act_tag: in a bf16 network trained channels-last (the AMX layout, net_native_layout),
+ * the layer that computes no input gradient (the first) does, from f32 copies of its input and
+ * output gradient. oneDNN 2.6 has no AMX kernel for its 3-channel input, and its channels-last
+ * AVX512-BF16 one takes 0.64 ms an image there against f32's 0.36 (Xeon with AMX, conv_bound
+ * --best): widening the two costs less than the difference. In the blocked layout (AVX512-BF16
+ * without AMX) the bf16 kernel is the faster: 0.24 ms against f32's 0.40 before any widening
+ * (AMD Zen 4, conv_bound --best --bf16 --verbose), so there it stays bf16. */
+bool precision_wgrad_in_f32(dnnl_data_type_t act_dt, dnnl_format_tag_t act_tag, bool input_grad);
 
 #endif

@@ -34,7 +34,7 @@ void chunk_plan_default(const net *n, chunk_plan *p);
 
 /* How chunk_plan_calibrate measures; part of the plan cache's key, so that plans measured
  * another way are measured again. */
-#define CHUNK_PLAN_METHOD "conv+pool 4"
+#define CHUNK_PLAN_METHOD "conv+pool 5"
 
 /* Measures, for every conv_pool layer of n (built, not yet planned), each implementation at
  * chunk sizes 1, 2, 4, ... 64 (at most the batch, and CHUNK_PLAN_MAX_BYTES of chunk buffer),

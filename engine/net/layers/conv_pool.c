@@ -149,7 +149,7 @@ static int init_state(net *n, layer *l, conv_pool_state **out)
     GC_TRY(dnnl_ctx_alloc(&n->ctx, sizeof *st, "conv_pool state", (void **)&st));
     GC_TRY(md_4d(&st->w_user_md, dnnl_f32, l->filters, l->in.c, l->kernel, l->kernel, dnnl_oihw));
     GC_TRY(md_1d(&st->b_md, dnnl_f32, l->filters));
-    st->wgrad_f32 = precision_wgrad_in_f32(n->act_dt, l->d_in != NULL);
+    st->wgrad_f32 = precision_wgrad_in_f32(n->act_dt, n->act_tag, l->d_in != NULL);
     st->to_bf16 = simd_best()->f32_to_bf16;
     if (st->wgrad_f32) {
         dnnl_memory_desc_t in32;

@@ -338,6 +338,6 @@ int conv_bench_time(conv_bench *b, conv_direction d, const_dnnl_primitive_desc_t
 conv_geometry conv_wgrad_geometry(const conv_geometry *g, bool input_grad)
 {
     conv_geometry w = *g;
-    if (precision_wgrad_in_f32(g->act_dt, input_grad)) w.act_dt = w.weight_dt = dnnl_f32;
+    if (precision_wgrad_in_f32(g->act_dt, g->dst_tag, input_grad)) w.act_dt = w.weight_dt = dnnl_f32;
     return w;
 }
