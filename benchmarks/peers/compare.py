@@ -6,7 +6,8 @@ Runs, each --repeats times, in turn:
   conv_bound --best      every implementation oneDNN offers at every chunk size, the best per
                          layer and direction: the oneDNN limit on this machine;
   gcbench --no-gc        training throughput (median images/s of epochs 2+) and peak RSS;
-  gcbench --gc           the same with GC: the overhead is the ratio of the two;
+  gcbench --gc           the same with GC: the overhead is the ratio of the two, and GC's
+                         own cost the optimizer phase of --profile, with GC less without;
   torch_peer.py          the same model, batch and data shape in PyTorch (channels_last);
   gcbench at 1 thread    with --speedup: the 1 -> --threads speedup, pair by pair.
 and prints median, min and max of each figure and the ratios of the medians. Every gcbench run
@@ -83,14 +84,17 @@ def gcbench(a, gc, threads=None):
         _, rss = timed([os.path.join(a.build, "gcbench"), "--gc" if gc else "--no-gc", "--quiet"] + plan + [
                         "--image-size", str(a.image_size), "--batch", str(a.batch), "--threads", str(threads),
                         "--epochs", str(a.epochs), "--train-images", str(a.train_images), "--val-images", "128",
-                        "--no-augment", "--precision", a.precision, "--log", log.name])  # the peer does not augment either
+                        "--no-augment", "--precision", a.precision, "--profile", "--log", log.name])  # the peer does not augment either
         records = [json.loads(l) for l in log.read().splitlines()]
     if "path" not in PLAN and threads == a.threads:
         write_plan([r for r in records if r["event"] == "plan"][0])
     summary = [r for r in records if r["event"] == "summary"][0]
     epochs = [r for r in records if r["event"] == "epoch"][1:]  # epoch 1 pays first-touch costs
+    profiles = [r for r in records if r["event"] == "profile"][1:]
     return {"images_per_second": summary["images_per_second"], "peak_rss_mb": rss,
-            "train_seconds_per_epoch": statistics.median(e["train_seconds"] for e in epochs)}
+            "train_seconds_per_epoch": statistics.median(e["train_seconds"] for e in epochs),
+            "optimizer_seconds_per_epoch": statistics.median(p["optimizer"] for p in profiles),
+            "step_seconds_per_epoch": statistics.median(p["step_seconds"] for p in profiles)}
 
 
 def torch_peer(a):
@@ -170,7 +174,12 @@ def main():
     gc_t = [r["train_seconds_per_epoch"] for r in runs["gc"]]
     overheads = [100 * (g / b - 1) for g, b in zip(gc_t, base_t)]
     m, lo, hi = spread(overheads)
-    print("  GC time per epoch            %+6.2f%%  (%+.2f..%+.2f, round by round)" % (m, lo, hi))
+    print("  GC time per epoch            %+6.2f%%  (%+.2f..%+.2f, round by round: the noise, mostly)" % (m, lo, hi))
+    own = [100 * (g["optimizer_seconds_per_epoch"] - b["optimizer_seconds_per_epoch"]) / b["step_seconds_per_epoch"]
+           for g, b in zip(runs["gc"], runs["baseline"])]
+    m, lo, hi = spread(own)
+    print("  GC's own cost (--profile)    %+6.3f%%  (%+.3f..%+.3f, round by round: the optimizer phase with GC less"
+          " without, of the epoch's steps)" % (m, lo, hi))
     for k in ["baseline", "torch"]:
         if runs[k]:
             m, lo, hi = spread([r["peak_rss_mb"] for r in runs[k]])
