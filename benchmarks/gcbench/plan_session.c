@@ -11,7 +11,6 @@
 
 #include "engine/base/error.h"
 #include "engine/base/fnv.h"
-#include "engine/net/precision.h"
 #include "engine/runtime/dist.h"
 #include "session.h"
 
@@ -120,11 +119,7 @@ int session_choose_plan(session *s, net *n)
     return net_set_chunk_plan(n, &s->plan);
 }
 
-/* Whether the first layer's backward-weights reads f32 copies: the network trains in its
- * precision's native layout (net_set_precision). */
-static bool first_wgrad_f32(dnnl_data_type_t dt) { return precision_wgrad_in_f32(dt, net_native_layout(dt), false); }
-
-void session_log_plan(session *s)
+void session_log_plan(session *s, const net *n)
 {
     if (s->log.f && (!s->resume || s->resume->log_size == 0)) {
         /* measured now or read from the cache is the same plan: the same record */
@@ -135,12 +130,12 @@ void session_log_plan(session *s)
         fputs("{\"event\":\"plan\",\"source\":", s->log.f);
         json_string(s->log.f, src);
         /* every direction reads and writes activations in one type, except the first layer's
-         * backward-weights (precision_wgrad_in_f32); weight gradients are f32 */
-        dnnl_data_type_t dt = precision_dt(s->opt->precision);
+         * backward-weights (net_layer_wgrad_f32); weight gradients are f32 */
+        dnnl_data_type_t dt = n->act_dt;
         fprintf(s->log.f,
                 ",\"data_type\":\"%s\",\"first_layer_backward_weights_data_type\":\"%s\",\"weight_gradient_type\":"
                 "\"f32\"",
-                dt_name(dt), dt_name(first_wgrad_f32(dt) ? dnnl_f32 : dt));
+                dt_name(dt), dt_name(net_layer_wgrad_f32(n, &n->layers[0]) ? dnnl_f32 : dt));
         fputs(",\"layers\":", s->log.f);
         chunk_plan_json(s->log.f, &s->plan);
         fputs("}\n", s->log.f);
@@ -148,13 +143,13 @@ void session_log_plan(session *s)
     }
 }
 
-void session_print_plan(const session *s)
+void session_print_plan(const session *s, const net *n)
 {
     if (s->opt->quiet || s->plan.nlayers == 0) return;
-    dnnl_data_type_t dt = precision_dt(s->opt->precision);
+    dnnl_data_type_t dt = n->act_dt;
     printf("plan:     images per oneDNN call, forward/backward, and implementations (%s; %s data%s, f32 weight "
            "gradients):\n", s->plan_source, dt_name(dt),
-           first_wgrad_f32(dt) ? ", the first layer's backward-weights from f32 copies" : "");
+           net_layer_wgrad_f32(n, &n->layers[0]) ? ", the first layer's backward-weights from f32 copies" : "");
     for (int i = 0; i < s->plan.nlayers; i++) {
         const chunk_plan_layer *r = &s->plan.layers[i];
         printf("          %-9s %3d/%-3d  %s, %s, %s\n", r->layer, r->forward_chunk, r->backward_chunk,

@@ -88,8 +88,8 @@ int seed_study_run(session *s, net *n);
 int session_choose_plan(session *s, net *n);
 
 /* The plan's log record (after the config record), and the plan for people (unless --quiet). */
-void session_log_plan(session *s);
-void session_print_plan(const session *s);
+void session_log_plan(session *s, const net *n);
+void session_print_plan(const session *s, const net *n);
 
 /* Writes --checkpoint FILE: the run's state, the weights and optimizer state, the log so far,
  * the report's history and a study's finished seeds, with the configuration to check on resume. */

@@ -144,7 +144,7 @@ void session_describe(session *s, const net *n, const pin_report *pin)
         .cpu_bf16 = precision_cpu_bf16(),
     };
     if (!s->resume || s->resume->log_size == 0) jsonl_config(&s->log, &cfg);
-    session_log_plan(s);
+    session_log_plan(s, n);
     if (pin->note[0] && dist_rank() == 0) {
         fflush(stdout);
         fprintf(stderr, "gcbench: warning: %s\n", pin->note);
@@ -169,7 +169,7 @@ void session_describe(session *s, const net *n, const pin_report *pin)
     opt->optimizer->describe(&opt->hp, 6, hp, sizeof hp);
     printf("training: %s, %d epochs, batch %d, %s %s, seed %llu; gc scope %s, on the %s\n\n", cfg.runs, opt->epochs,
            opt->batch, opt->optimizer->label, hp, (unsigned long long)opt->seed, cfg.gc_scope, cfg.gc_on);
-    session_print_plan(s);
+    session_print_plan(s, n);
     net_summary(n, stdout);
     fflush(stdout);
 }

@@ -79,14 +79,15 @@ def write_plan(record):
 def gcbench(a, gc, threads=None):
     """One run; threads other than --threads calibrate (or reuse) their own plan, as a user's would."""
     threads = threads or a.threads
-    plan = ["--plan", PLAN["path"]] if "path" in PLAN and threads == a.threads else []
+    shared = threads == a.threads  # the runs that share the first run's plan
+    plan = ["--plan", PLAN["path"]] if "path" in PLAN and shared else []
     with tempfile.NamedTemporaryFile("r", suffix=".jsonl") as log:
         _, rss = timed([os.path.join(a.build, "gcbench"), "--gc" if gc else "--no-gc", "--quiet"] + plan + [
                         "--image-size", str(a.image_size), "--batch", str(a.batch), "--threads", str(threads),
                         "--epochs", str(a.epochs), "--train-images", str(a.train_images), "--val-images", "128",
                         "--no-augment", "--precision", a.precision, "--profile", "--log", log.name])  # the peer does not augment either
         records = [json.loads(l) for l in log.read().splitlines()]
-    if "path" not in PLAN and threads == a.threads:
+    if "path" not in PLAN and shared:
         write_plan([r for r in records if r["event"] == "plan"][0])
     summary = [r for r in records if r["event"] == "summary"][0]
     epochs = [r for r in records if r["event"] == "epoch"][1:]  # epoch 1 pays first-touch costs
@@ -110,9 +111,18 @@ def spread(values):
     return statistics.median(values), min(values), max(values)
 
 
+def paired(runs, a, b, f):
+    """f(run of a, run of b), pair by pair within each round: median, min, max."""
+    return spread([f(x, y) for x, y in zip(runs[a], runs[b])])
+
+
+def ips_ratio(x, y):
+    return x["images_per_second"] / y["images_per_second"]
+
+
 def spread_pct(runs, bound):
     """gcbench / bound in percent, pair by pair within each round: median, min, max."""
-    return spread([100 * g["images_per_second"] / b["images_per_second"] for g, b in zip(runs["baseline"], runs[bound])])
+    return paired(runs, "baseline", bound, lambda g, b: 100 * ips_ratio(g, b))
 
 
 def main():
@@ -167,17 +177,13 @@ def main():
     if "torch" in ips:
         print("  gcbench / PyTorch            %6.2fx" % (ips["baseline"][0] / ips["torch"][0]))
     if runs["one_thread"]:
-        m, lo, hi = spread([b["images_per_second"] / o["images_per_second"]
-                            for b, o in zip(runs["baseline"], runs["one_thread"])])
+        m, lo, hi = paired(runs, "baseline", "one_thread", ips_ratio)
         print("  1 -> %d threads              %6.2fx  (%.2f..%.2f, round by round)" % (a.threads, m, lo, hi))
-    base_t = [r["train_seconds_per_epoch"] for r in runs["baseline"]]
-    gc_t = [r["train_seconds_per_epoch"] for r in runs["gc"]]
-    overheads = [100 * (g / b - 1) for g, b in zip(gc_t, base_t)]
-    m, lo, hi = spread(overheads)
+    m, lo, hi = paired(runs, "gc", "baseline",
+                       lambda g, b: 100 * (g["train_seconds_per_epoch"] / b["train_seconds_per_epoch"] - 1))
     print("  GC time per epoch            %+6.2f%%  (%+.2f..%+.2f, round by round: the noise, mostly)" % (m, lo, hi))
-    own = [100 * (g["optimizer_seconds_per_epoch"] - b["optimizer_seconds_per_epoch"]) / b["step_seconds_per_epoch"]
-           for g, b in zip(runs["gc"], runs["baseline"])]
-    m, lo, hi = spread(own)
+    m, lo, hi = paired(runs, "gc", "baseline", lambda g, b: 100 * (g["optimizer_seconds_per_epoch"] -
+                                                                   b["optimizer_seconds_per_epoch"]) / b["step_seconds_per_epoch"])
     print("  GC's own cost (--profile)    %+6.3f%%  (%+.3f..%+.3f, round by round: the optimizer phase with GC less"
           " without, of the epoch's steps)" % (m, lo, hi))
     for k in ["baseline", "torch"]:

@@ -296,6 +296,11 @@ static int chunk_images(const net *n)
     return images < n->max_batch ? images : n->max_batch;
 }
 
+bool net_layer_wgrad_f32(const net *n, const layer *l)
+{
+    return precision_wgrad_in_f32(n->act_dt, n->act_tag, net_layer_input_grad(n, l));
+}
+
 /* The conv_pool layers' shared scratch: a chunk's convolution output (reused for its
  * gradient, f32 where the layer's backward-weights is), sized for the largest such layer. */
 static int alloc_chunk_scratch(net *n)
@@ -310,7 +315,7 @@ static int alloc_chunk_scratch(net *n)
         if (l->chunk_bwd > n->max_batch) l->chunk_bwd = n->max_batch;
         long h = l->in.h - l->kernel + 1, w = l->in.w - l->kernel + 1;
         int most = l->chunk > l->chunk_bwd ? l->chunk : l->chunk_bwd;
-        dnnl_data_type_t dt = precision_wgrad_in_f32(n->act_dt, n->act_tag, net_layer_input_grad(n, l)) ? dnnl_f32 : n->act_dt;
+        dnnl_data_type_t dt = net_layer_wgrad_f32(n, l) ? dnnl_f32 : n->act_dt;
         dnnl_memory_desc_t md;
         GC_TRY(md_4d(&md, dt, most, l->filters, h, w, n->act_tag));
         if (md_bytes(&md) > bytes) bytes = md_bytes(&md);

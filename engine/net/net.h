@@ -203,6 +203,9 @@ void net_want_input_grad(net *n);
  * when net_want_input_grad asked. */
 static inline bool net_layer_input_grad(const net *n, const layer *l) { return l->index > 0 || n->input_grad; }
 static inline const float *net_input_grad(const net *n) { return n->layers[0].d_in; }
+/* Whether layer l's backward-weights reads f32 copies of its input and output gradient
+ * (precision_wgrad_in_f32 for the network's type, layout and l). */
+bool net_layer_wgrad_f32(const net *n, const layer *l);
 
 /* Allocates parameters and buffers and builds every primitive for each batch size
  * (at most NET_MAX_VARIANTS distinct sizes). */

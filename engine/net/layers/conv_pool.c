@@ -20,7 +20,6 @@
 #include "engine/net/layers/maxpool_fused.h"
 #include "engine/base/rng.h"
 #include "engine/net/layers/conv_search.h"
-#include "engine/net/precision.h"
 #include "simd/simd.h"
 
 #define MAX_CHUNK_SIZES (4 * NET_MAX_VARIANTS) /* forward and backward: full and last chunks */
@@ -43,7 +42,7 @@ typedef struct {
     dnnl_memory_t w_fwd, w_bwd, b, dw_chunk, db_chunk;
     float *dw_chunk_buf, *dw_acc, *db_chunk_buf;
     size_t dw_elems;
-    bool wgrad_f32; /* backward-weights from f32 copies (precision_wgrad_in_f32) */
+    bool wgrad_f32; /* backward-weights from f32 copies (net_layer_wgrad_f32) */
     void *src_f32;  /* then: a backward chunk's input in f32 */
     void (*to_bf16)(bf16 *dst, const float *src, size_t n); /* remakes a stale bf16 weight copy */
     dnnl_op w_to_fwd, w_to_bwd, dw_to_user;
@@ -149,7 +148,7 @@ static int init_state(net *n, layer *l, conv_pool_state **out)
     GC_TRY(dnnl_ctx_alloc(&n->ctx, sizeof *st, "conv_pool state", (void **)&st));
     GC_TRY(md_4d(&st->w_user_md, dnnl_f32, l->filters, l->in.c, l->kernel, l->kernel, dnnl_oihw));
     GC_TRY(md_1d(&st->b_md, dnnl_f32, l->filters));
-    st->wgrad_f32 = precision_wgrad_in_f32(n->act_dt, n->act_tag, l->d_in != NULL);
+    st->wgrad_f32 = net_layer_wgrad_f32(n, l);
     st->to_bf16 = simd_best()->f32_to_bf16;
     if (st->wgrad_f32) {
         dnnl_memory_desc_t in32;
