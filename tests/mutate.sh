@@ -73,7 +73,7 @@ median-sorts-descending @@ release @@ engine/base/median.c @@ return (x > y) - (
 neon-tail-store-whole-vector @@ release @@ simd/vec_neon.h @@ memcpy(p, buf, n * sizeof *p); @@ memcpy(p, buf, VF_LANES * sizeof *p);
 pool-bf16-store-truncates @@ release @@ engine/net/layers/pool_rows_body.h @@ vu##V nearest = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16; @@ vu##V nearest = u >> 16;
 pool-bf16-nan-not-quieted @@ release @@ engine/net/layers/pool_rows_body.h @@ vu##V quiet = (u >> 16) | BF16_QUIET_BIT; @@ vu##V quiet = (u >> 16);
-pool-bf16-load-shifted-wrong @@ release @@ engine/net/layers/pool_rows_body.h @@ return (vf##V)(__builtin_convertvector(h, vu##V) << 16); @@ return (vf##V)(__builtin_convertvector(h, vu##V) << 15);
+pool-bf16-load-shifted-wrong @@ release @@ engine/net/layers/pool_rows_body.h @@ return (vf##V)(u32_from_u16_##V(h) << 16); @@ return (vf##V)(u32_from_u16_##V(h) << 15);
 bf16-pool-output-at-float-offsets @@ release @@ engine/net/layers/conv_pool.c @@ maxpool_fused_forward(n->chunk_buf, (char *)l->out_buf + o * es, (uint8_t *)l->workspace + o, &g, &d); @@ maxpool_fused_forward(n->chunk_buf, (char *)l->out_buf + o * es * 2, (uint8_t *)l->workspace + o, &g, &d);
 bf16-flatten-keeps-bf16 @@ release @@ engine/net/layers/flatten.c @@ GC_TRY(md_4d(&nhwc, out_md.data_type, b, l->in.c, l->in.h, l->in.w, dnnl_nhwc)); @@ GC_TRY(md_4d(&nhwc, n->act_dt, b, l->in.c, l->in.h, l->in.w, dnnl_nhwc));
 bf16-pool-reads-f32 @@ release @@ engine/net/layers/conv_pool.c @@ .elem = n->act_dt == dnnl_bf16 ? POOL_BF16 : POOL_F32}; @@ .elem = POOL_F32};
@@ -98,6 +98,9 @@ step-skips-bf16-copy @@ release @@ engine/optim/optimizer.c @@ opt->kernels->f32
 bf16-stale-copy-not-remade @@ release @@ engine/net/layers/conv_pool.c @@ if (n->weight_dt == dnnl_bf16 && !params_bf16_copy_current(&n->params)) { @@ if (0) {
 plan-chunk-gradient-overwrites @@ release @@ engine/net/layers/conv_pool.c @@ accumulate(st->dw_acc, st->dw_chunk_buf, st->dw_elems, k == 0); @@ accumulate(st->dw_acc, st->dw_chunk_buf, st->dw_elems, true);
 bf16-first-layer-f32-copies-in-any-layout @@ release @@ engine/net/precision.c @@ return act_dt == dnnl_bf16 && act_tag == dnnl_nhwc && !input_grad; @@ return act_dt == dnnl_bf16 && !input_grad;
+pool-avx512-keep-fields-sign-extended @@ release @@ engine/net/layers/pool_rows_convert.h @@ return (vu16)_mm512_cvtepu16_epi32((__m256i)h); @@ return (vu16)_mm512_cvtepi16_epi32((__m256i)h);
+pool-avx2-narrowing-halves-swapped @@ release @@ engine/net/layers/pool_rows_convert.h @@ _mm256_permute4x64_epi64(p, 0x08) @@ _mm256_permute4x64_epi64(p, 0x02)
+pool-avx2-codes-from-wrong-bytes @@ release @@ engine/net/layers/pool_rows_convert.h @@ const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, @@ const __m256i pick = _mm256_setr_epi8(0, 4, 12, 8,
 EOF
 }
 

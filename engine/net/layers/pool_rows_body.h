@@ -13,6 +13,7 @@
 
 #include "engine/base/rng.h"
 #include "engine/net/layers/pool_rows.h"
+#include "engine/net/layers/pool_rows_convert.h"
 #include "simd/bf16.h"
 
 #define POOL_CAT2_(a, b) a##_##b
@@ -20,17 +21,19 @@
 #define POOL_STR2_(x) #x
 #define POOL_STR_(x) POOL_STR2_(x)
 
-/* Vectors of V lanes. Byte <-> int32 conversions go through int16: gcc 12 lowers the
- * one-step conversion to scalar code. */
-#define DEFINE_VECTORS(V)                                                                            \
+/* Vectors of V lanes; the conversions between their widths are pool_rows_convert.h's. */
+#define DEFINE_VECTOR_TYPES(V)                                                                       \
     typedef float vf##V __attribute__((vector_size(4 * V)));                                         \
     typedef int32_t vi##V __attribute__((vector_size(4 * V)));                                       \
     typedef uint32_t vu##V __attribute__((vector_size(4 * V)));                                      \
     typedef int16_t vh##V __attribute__((vector_size(2 * V)));                                       \
     typedef uint16_t vw##V __attribute__((vector_size(2 * V)));                                      \
     typedef uint64_t vq##V __attribute__((vector_size(2 * V))); /* V / 4 draws */                    \
-    typedef uint8_t vb##V __attribute__((vector_size(V)));                                           \
-                                                                                                     \
+    typedef uint8_t vb##V __attribute__((vector_size(V)));
+
+#define DEFINE_VECTORS(V) DEFINE_VECTOR_TYPES(V) POOL_ROWS_CONVERSIONS(V) DEFINE_VECTOR_OPS(V)
+
+#define DEFINE_VECTOR_OPS(V)                                                                         \
     /* All ones in the lanes of the V channels at NHWC indices i .. i + V - 1 (i % 4 == 0) that      \
      * dropout keeps. Channel j is field j % 4 of draw i / 4 + j / 4, so the draws' 16-bit           \
      * fields in memory order are the channels in order. splitmix64's state of draw i / 4 + q        \
@@ -41,7 +44,7 @@
         z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);                                          \
         z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);                                          \
         z ^= z >> 31;                                                                                \
-        return __builtin_convertvector((vw##V)z, vi##V) >= threshold;                                \
+        return (vi##V)u32_from_u16_##V((vw##V)z) >= threshold;                                       \
     }                                                                                                \
                                                                                                      \
     /* V elements of each type from and to memory, as f32 vectors. bf16 widens exactly and           \
@@ -57,7 +60,7 @@
     {                                                                                                \
         vw##V h;                                                                                     \
         memcpy(&h, p, sizeof h);                                                                     \
-        return (vf##V)(__builtin_convertvector(h, vu##V) << 16);                                     \
+        return (vf##V)(u32_from_u16_##V(h) << 16);                                                   \
     }                                                                                                \
     static inline vw##V narrow_bf16_##V(vf##V v)                                                     \
     {                                                                                                \
@@ -65,7 +68,7 @@
         vu##V nearest = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;                                      \
         vu##V quiet = (u >> 16) | BF16_QUIET_BIT;                                                    \
         vu##V nan = (vu##V)((u & 0x7fffffffu) > 0x7f800000u);                                        \
-        return __builtin_convertvector((nan & quiet) | (~nan & nearest), vw##V);                     \
+        return u16_from_u32_##V((nan & quiet) | (~nan & nearest));                                   \
     }                                                                                                \
     static inline void store_bf16_##V(void *p, vf##V v)                                              \
     {                                                                                                \
@@ -77,7 +80,7 @@
      * bf16, g is narrowed once and routed as 16-bit lanes (narrowing 0 gives 0). */                 \
     static inline void route_f32_##V(void *const out[4], vf##V g, vb##V a8)                          \
     {                                                                                                \
-        vi##V a = __builtin_convertvector(__builtin_convertvector(a8, vh##V), vi##V);                \
+        vi##V a = i32_from_u8_##V(a8);                                                               \
         for (int k = 0; k < 4; k++) {                                                                \
             vf##V o = (vf##V)((vi##V)g & (a == k));                                                  \
             memcpy(out[k], &o, sizeof o);                                                            \
@@ -85,7 +88,7 @@
     }                                                                                                \
     static inline void route_bf16_##V(void *const out[4], vf##V g, vb##V a8)                         \
     {                                                                                                \
-        vh##V a = __builtin_convertvector(a8, vh##V);                                                \
+        vh##V a = i16_from_u8_##V(a8);                                                               \
         vw##V h = narrow_bf16_##V(g);                                                                \
         for (int k = 0; k < 4; k++) {                                                                \
             vw##V o = h & (vw##V)(a == (int16_t)k);                                                  \
@@ -129,7 +132,7 @@
                 for (int k = 1; k < 4; k++) select##V(v[k], k, &best, &arg);                         \
                 vi##V positive = best > 0.0f; /* else code 4: no gradient flows back */              \
                 arg = (arg & positive) | (4 & ~positive);                                            \
-                vb##V a = __builtin_convertvector(__builtin_convertvector(arg, vh##V), vb##V);       \
+                vb##V a = u8_from_i32_##V(arg);                                                      \
                 store_##T##_##V((char *)r->out + (size_t)(ow * X + p * V) * E, best);                \
                 memcpy(r->arg + ow * X + p * V, &a, sizeof a);                                       \
             }                                                                                        \
