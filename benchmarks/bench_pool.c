@@ -4,7 +4,7 @@
  * the pooling backward. They are what --profile's "own s" column sums per layer; this tool
  * times each alone, so a change to one kernel can be judged without the noise of a training step.
  *
- *   bench_pool [--image-size N] [--chunks LIST] [--threads N] [--block 16|8] [--bf16] [--reps N] [--json] */
+ *   bench_pool [--image-size N] [--chunks LIST] [--threads N] [--block 16|8|last] [--bf16] [--reps N] [--json] */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +21,10 @@
 #define MAX_POOLS 16
 #define MAX_CHUNKS 16
 
+enum { BLOCK_CHANNELS_LAST = 0 }; /* --block last: one block of all the channels of a pixel */
+
 typedef struct {
-    int image_size, threads, block, reps, nchunks, chunks[MAX_CHUNKS];
+    int image_size, threads, block, reps, nchunks, chunks[MAX_CHUNKS]; /* block: or BLOCK_CHANNELS_LAST */
     bool json, bf16;
 } pool_options;
 
@@ -68,15 +70,17 @@ static int parse(int argc, char **argv, pool_options *o)
         else if (strcmp(a, "--reps") == 0) { GC_TRY(parse_int(a, v, 1, 1000, &o->reps)); i++; }
         else if (strcmp(a, "--chunks") == 0) { GC_TRY(parse_chunks(v, o)); i++; }
         else if (strcmp(a, "--block") == 0) {
-            GC_TRY(parse_int(a, v, 8, 16, &o->block));
+            if (!v || (strcmp(v, "16") != 0 && strcmp(v, "8") != 0 && strcmp(v, "last") != 0))
+                return gc_fail(GC_EUSAGE, "--block: expected 16, 8 or last, got '%s'", v ? v : "nothing");
+            o->block = strcmp(v, "last") == 0 ? BLOCK_CHANNELS_LAST : atoi(v);
             i++;
-            if (o->block != 8 && o->block != 16) return gc_fail(GC_EUSAGE, "--block: expected 16 or 8");
         } else if (strcmp(a, "--help") == 0) {
-            printf("usage: bench_pool [--image-size N] [--chunks LIST] [--threads N] [--block 16|8] [--bf16] [--reps N]\n"
-                   "                  [--json]\n"
+            printf("usage: bench_pool [--image-size N] [--chunks LIST] [--threads N] [--block 16|8|last] [--bf16]\n"
+                   "                  [--reps N] [--json]\n"
                    "ms per image of the fused layers' own kernels (pooling forward without and with\n"
                    "dropout, pooling backward) on the model's shapes, median of N repetitions.\n"
-                   "--block: channels per block of the activations (16: nChw16c, as on AVX-512).\n"
+                   "--block: channels per block of the activations (16: nChw16c, as on AVX-512;\n"
+                   "         last: channels-last, every channel of a pixel together, as bf16 with AMX).\n"
                    "--bf16: activations and gradients in bf16 (computed in f32).\n");
             exit(0);
         } else return gc_fail(GC_EUSAGE, "unknown option '%s' (see --help)", a);
@@ -119,7 +123,8 @@ static int bench_shape(const pool_options *o, const pool_shape *p)
 {
     int most = 0;
     for (int i = 0; i < o->nchunks; i++) most = o->chunks[i] > most ? o->chunks[i] : most;
-    pool_geometry g = {.n = most, .c = p->c, .h = p->side, .w = p->side, .block = o->block,
+    pool_geometry g = {.n = most, .c = p->c, .h = p->side, .w = p->side,
+                       .block = o->block == BLOCK_CHANNELS_LAST ? p->c : o->block,
                        .elem = o->bf16 ? POOL_BF16 : POOL_F32};
     pool_dropout d = {p->rate, rng_key(1, RNG_STREAM_DROPOUT, 0, 0)};
     pool_timing_buffers b;
@@ -149,10 +154,14 @@ int main(int argc, char **argv)
     int count = 0, rc = parse(argc, argv, &o);
     if (rc == GC_OK) rc = threads_setup(o.threads ? o.threads : threads_physical_cores(), PIN_COMPACT, &pin);
     if (rc == GC_OK) rc = model_pools(o.image_size, shapes, &count);
-    if (rc == GC_OK && !o.json)
-        printf("bench_pool: the fused layers' own kernels, %dx%d, %d threads, blocks of %d channels, %s (median of %d)\n"
-               "%-9s %-14s %6s %10s\n", o.image_size, o.image_size, pin.threads, o.block, o.bf16 ? "bf16" : "f32", o.reps, "layer", "kernel",
-               "chunk", "ms/image");
+    if (rc == GC_OK && !o.json) {
+        char layout[32];
+        if (o.block == BLOCK_CHANNELS_LAST) snprintf(layout, sizeof layout, "channels-last");
+        else snprintf(layout, sizeof layout, "blocks of %d channels", o.block);
+        printf("bench_pool: the fused layers' own kernels, %dx%d, %d threads, %s, %s (median of %d)\n"
+               "%-9s %-14s %6s %10s\n", o.image_size, o.image_size, pin.threads, layout, o.bf16 ? "bf16" : "f32", o.reps,
+               "layer", "kernel", "chunk", "ms/image");
+    }
     for (int i = 0; rc == GC_OK && i < count; i++) rc = bench_shape(&o, &shapes[i]);
     if (rc != GC_OK) {
         fprintf(stderr, "bench_pool: error: %s\n", gc_error_message());
