@@ -32,9 +32,10 @@ typedef struct {
 /* The plan every conv_pool layer of n gets without one: max(threads, 4) images both ways. */
 void chunk_plan_default(const net *n, chunk_plan *p);
 
-/* How chunk_plan_calibrate measures; part of the plan cache's key, so that plans measured
- * another way are measured again. */
-#define CHUNK_PLAN_METHOD "conv+pool 5"
+/* How chunk_plan_calibrate measures, and the pooling kernels it measures with; part of the
+ * plan cache's key, so that plans measured another way, or against slower kernels, are
+ * measured again. */
+#define CHUNK_PLAN_METHOD "conv+pool 6"
 
 /* Measures, for every conv_pool layer of n (built, not yet planned), each implementation at
  * chunk sizes 1, 2, 4, ... 64 (at most the batch, and CHUNK_PLAN_MAX_BYTES of chunk buffer),
