@@ -101,6 +101,8 @@ bf16-first-layer-f32-copies-in-any-layout @@ release @@ engine/net/precision.c @
 pool-avx512-keep-fields-sign-extended @@ release @@ engine/net/layers/pool_rows_convert.h @@ return (vu16)_mm512_cvtepu16_epi32((__m256i)h); @@ return (vu16)_mm512_cvtepi16_epi32((__m256i)h);
 pool-avx2-narrowing-halves-swapped @@ release @@ engine/net/layers/pool_rows_convert.h @@ _mm256_permute4x64_epi64(p, 0x08) @@ _mm256_permute4x64_epi64(p, 0x02)
 pool-avx2-codes-from-wrong-bytes @@ release @@ engine/net/layers/pool_rows_convert.h @@ const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, @@ const __m256i pick = _mm256_setr_epi8(0, 4, 12, 8,
+dropout-channels-last-ignores-first @@ release @@ engine/net/layers/dropout.c @@ make_mask_channels_last(mask, total, (uint64_t)(s->first * s->h * s->w * s->c), threshold, key); @@ make_mask_channels_last(mask, total, 0, threshold, key);
+dropout-channels-last-draw-boundary @@ release @@ engine/net/layers/dropout.c @@ if (j > 0 && i % 4 == 0) r = rng_u64(key, i / 4); @@ if (j > 0 && i % 4 == 1) r = rng_u64(key, i / 4);
 EOF
 }
 

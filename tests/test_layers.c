@@ -207,6 +207,33 @@ static int kept_at(const uint64_t *mask, const dropout_shape *s, long n, long c,
     return (int)((mask[p / 64] >> (p % 64)) & 1);
 }
 
+/* Every layout's mask bit is dropout_keeps of the element's NHWC index in the whole batch,
+ * counted from the chunk's first image: channels-last draws a run of consecutive counters, and
+ * a first image whose index is not a multiple of 4 starts mid-draw. */
+Test(dropout, masks_follow_the_definition_from_the_first_image)
+{
+    dnnl_format_tag_t tags[] = {dnnl_nhwc, dnnl_nc, dnnl_nchw, dnnl_nChw16c};
+    for (int t = 0; t < 4; t++) {
+        bool flat = tags[t] == dnnl_nc;
+        dropout_shape s = flat ? (dropout_shape){3, 67, 1, 1, dnnl_nc, 5} : (dropout_shape){2, 7, 3, 5, tags[t], 1};
+        size_t words = dropout_mask_words(dropout_physical_elems(&s));
+        uint64_t *mask = calloc(words, sizeof *mask);
+        cr_assert(mask);
+        dropout_make_mask(mask, &s, 0.3f, 99);
+        for (long n = 0; n < s.n; n++)
+            for (long c = 0; c < s.c; c++)
+                for (long h = 0; h < s.h; h++)
+                    for (long w = 0; w < s.w; w++) {
+                        uint64_t i = (uint64_t)((((s.first + n) * s.h + h) * s.w + w) * s.c + c);
+                        dropout_shape as = s;
+                        if (flat) as.tag = dnnl_nhwc; /* nc is nhwc with h = w = 1 */
+                        cr_expect_eq(kept_at(mask, &as, n, c, h, w), dropout_keeps(99, dropout_threshold(0.3f), i),
+                                     "layout %d at (%ld,%ld,%ld,%ld)", t, n, c, h, w);
+                    }
+        free(mask);
+    }
+}
+
 Test(dropout, masks_are_the_same_in_every_layout)
 {
     dnnl_format_tag_t tags[] = {dnnl_nchw, dnnl_nhwc, dnnl_nChw8c, dnnl_nChw16c};

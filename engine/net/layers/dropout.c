@@ -45,11 +45,32 @@ size_t dropout_physical_elems(const dropout_shape *s)
     return count;
 }
 
+/* Channels-last (nhwc, and nc after a flatten): physical element p is NHWC index i0 + p, so the
+ * mask is a run of consecutive draws, without the general case's coordinates per element. */
+static void make_mask_channels_last(uint64_t *mask, size_t total, uint64_t i0, uint32_t threshold, uint64_t key)
+{
+    const size_t words = dropout_mask_words(total);
+#pragma omp parallel for schedule(static)
+    for (size_t wd = 0; wd < words; wd++) {
+        size_t end = total - wd * 64 < 64 ? total - wd * 64 : 64;
+        uint64_t bits = 0, i = i0 + wd * 64, r = rng_u64(key, i / 4);
+        for (size_t j = 0; j < end; j++, i++) {
+            if (j > 0 && i % 4 == 0) r = rng_u64(key, i / 4);
+            bits |= (uint64_t)(((uint32_t)(r >> (16 * (i % 4))) & 0xFFFFu) >= threshold) << j;
+        }
+        mask[wd] = bits;
+    }
+}
+
 void dropout_make_mask(uint64_t *mask, const dropout_shape *s, float rate, uint64_t key)
 {
     const uint32_t threshold = dropout_threshold(rate);
     const phys_order o = physical_order(s);
     const size_t total = dropout_physical_elems(s), words = dropout_mask_words(total);
+    if (o.role[o.ndims - 1] == DIM_C) {
+        make_mask_channels_last(mask, total, (uint64_t)(s->first * s->h * s->w * s->c), threshold, key);
+        return;
+    }
 
 #pragma omp parallel for schedule(static)
     for (size_t wd = 0; wd < words; wd++) {
