@@ -119,6 +119,12 @@ static double time_kernel(pool_kernel k, const pool_options *o, const pool_timin
     return pool_timing_run(b, g, k == KERNEL_FORWARD_NO_DROPOUT ? &none : d, k == KERNEL_BACKWARD, o->reps, 0.0);
 }
 
+/* The activations' layout as oneDNN names it (--block). */
+static const char *layout_name(int block)
+{
+    return block == BLOCK_CHANNELS_LAST ? "nhwc" : block == 16 ? "nChw16c" : "nChw8c";
+}
+
 static int bench_shape(const pool_options *o, const pool_shape *p)
 {
     int most = 0;
@@ -136,8 +142,9 @@ static int bench_shape(const pool_options *o, const pool_shape *p)
             double s = time_kernel((pool_kernel)k, o, &b, g, &d);
             if (o->json)
                 printf("{\"layer\":\"%s\",\"kernel\":\"%s\",\"chunk\":%d,\"ms_per_image\":%.4f,\"threads\":%d,"
-                       "\"precision\":\"%s\"}\n",
-                       p->name, kernel_names[k], (int)g.n, 1e3 * s, omp_get_max_threads(), o->bf16 ? "bf16" : "fp32");
+                       "\"precision\":\"%s\",\"layout\":\"%s\"}\n",
+                       p->name, kernel_names[k], (int)g.n, 1e3 * s, omp_get_max_threads(), o->bf16 ? "bf16" : "fp32",
+                       layout_name(o->block));
             else
                 printf("%-9s %-14s %6d %10.4f\n", p->name, kernel_names[k], (int)g.n, 1e3 * s);
         }
