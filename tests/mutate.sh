@@ -17,7 +17,9 @@
 #
 # A line of the list: name @@ preset @@ file @@ search text @@ replacement. The search text
 # must occur exactly once in the file. A sixth field, "equivalent: why", marks a mutant that
-# changes no observable behaviour: it is run and reported, but not scored.
+# changes no observable behaviour: it is run and reported, but not scored. "needs FLAG: why"
+# marks one that only a CPU with FLAG (a /proc/cpuinfo flag) can observe: scored there,
+# elsewhere run and reported like an equivalent one.
 set -u
 { # read whole before running: editing this file during a run must not change the run
 
@@ -90,7 +92,7 @@ adagrad-accumulator-reset-on-resume @@ release @@ engine/optim/optimizer.c @@ if
 resume-step-count-halved @@ release @@ engine/train/train_checkpoint.c @@     ps->updates = updates; @@     ps->updates = updates / 2;
 cli-optimizer-flag-unchecked @@ release @@ benchmarks/gcbench/options.c @@ if (given[k] && !(d->reads & hp_flags[k].reads)) @@ if (0)
 cli-gc-on-dropped @@ release @@ benchmarks/gcbench/session_runs.c @@     tc.gc_on_update = opt->gc_on_update; @@     tc.gc_on_update = false;
-bf16-layout-not-rechosen @@ release @@ engine/net/net.c @@ n->act_tag = net_native_layout(act); @@ n->act_tag = n->act_tag;
+bf16-layout-not-rechosen @@ release @@ engine/net/net.c @@ n->act_tag = net_native_layout(act); @@ n->act_tag = n->act_tag; @@ needs amx_bf16: without AMX bf16 trains in the f32 layout, so no layout changes
 pool-rows-64-as-32 @@ release @@ engine/net/layers/pool_rows.h @@ X == 32 ? 2 : X == 64 ? 3 : -1; @@ X == 32 ? 2 : X == 64 ? 2 : -1;
 bf16-first-layer-dx-not-widened @@ release @@ engine/net/layers/conv_pool.c @@ g.dx_f32 = st->wgrad_f32; @@ g.dx_f32 = false;
 pool-widening-as-bf16 @@ release @@ engine/net/layers/maxpool_fused.c @@ return e == dx ? k->backward[w][e] : k->backward_widening[w]; @@ return k->backward[w][e];
@@ -156,6 +158,10 @@ while IFS= read -r line; do
   name=$(field 1 "$line") preset=$(field 2 "$line") file=$(field 3 "$line")
   search=$(field 4 "$line") replace=$(field 5 "$line") note=$(field 6 "$line")
   want "$name" || continue
+  case "$note" in "needs "*)
+    flag=${note#needs }; flag=${flag%%:*}
+    if grep -qw -- "$flag" /proc/cpuinfo 2>/dev/null; then note=""; else note="not observable here: $note"; fi ;;
+  esac
   [ -f "$file" ] || die "$name: no file $file"
   original=$(cat "$file"; printf x)
   original=${original%x}
