@@ -119,10 +119,10 @@ static double time_kernel(pool_kernel k, const pool_options *o, const pool_timin
     return pool_timing_run(b, g, k == KERNEL_FORWARD_NO_DROPOUT ? &none : d, k == KERNEL_BACKWARD, o->reps, 0.0);
 }
 
-/* The activations' layout as oneDNN names it (--block). */
-static const char *layout_name(int block)
+/* The activations' layout (--block). */
+static dnnl_format_tag_t layout_tag(int block)
 {
-    return block == BLOCK_CHANNELS_LAST ? "nhwc" : block == 16 ? "nChw16c" : "nChw8c";
+    return block == BLOCK_CHANNELS_LAST ? dnnl_nhwc : block == 16 ? dnnl_nChw16c : dnnl_nChw8c;
 }
 
 static int bench_shape(const pool_options *o, const pool_shape *p)
@@ -144,7 +144,7 @@ static int bench_shape(const pool_options *o, const pool_shape *p)
                 printf("{\"layer\":\"%s\",\"kernel\":\"%s\",\"chunk\":%d,\"ms_per_image\":%.4f,\"threads\":%d,"
                        "\"precision\":\"%s\",\"layout\":\"%s\"}\n",
                        p->name, kernel_names[k], (int)g.n, 1e3 * s, omp_get_max_threads(), o->bf16 ? "bf16" : "fp32",
-                       layout_name(o->block));
+                       net_layout_name(layout_tag(o->block)));
             else
                 printf("%-9s %-14s %6d %10.4f\n", p->name, kernel_names[k], (int)g.n, 1e3 * s);
         }

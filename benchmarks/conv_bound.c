@@ -291,8 +291,7 @@ static int best_mode(const bound_options *o, const conv_shape *shapes, int nshap
             if (o->bf16 && d == CONV_BACKWARD_WEIGHTS && i == 0) {
                 /* f32 from widened copies: gcbench's route where precision_wgrad_in_f32 says, timed
                  * on every machine so that the limit holds the faster of the two */
-                conv_geometry gw = g;
-                gw.act_dt = gw.weight_dt = dnnl_f32;
+                conv_geometry gw = conv_wgrad_geometry(&g, true);
                 conv_bench *bench_w = NULL;
                 best_row rw;
                 rc = conv_bench_create(&n->ctx, &gw, o->batch, max_chunk, &bench_w);

@@ -63,8 +63,8 @@ static int calibrate_layer(net *n, const layer *l, int batch, double budget, chu
     int sizes[8], nsizes = 0;
     for (int c = 1; c <= 64 && c <= batch && (size_t)c * per_image <= CHUNK_PLAN_MAX_BYTES; c *= 2) sizes[nsizes++] = c;
     if (nsizes == 0) sizes[nsizes++] = 1;
-    /* the backward-weights' own types (precision_wgrad_in_f32), the pooling's gradient in them */
-    conv_geometry gw = conv_wgrad_geometry(&g, net_layer_input_grad(n, l));
+    /* the backward-weights' own types (net_layer_wgrad_f32), the pooling's gradient in them */
+    conv_geometry gw = conv_wgrad_geometry(&g, net_layer_wgrad_f32(n, l));
     pool_geometry pg = {.n = sizes[nsizes - 1], .c = l->filters, .h = conv_h(l), .w = conv_w(l),
                         .block = pool_block_of(n->act_tag, l->filters),
                         .elem = n->act_dt == dnnl_bf16 ? POOL_BF16 : POOL_F32, .dx_f32 = gw.act_dt != g.act_dt};

@@ -68,7 +68,7 @@ static conv_geometry geometry(const net *n, const layer *l, conv_direction d)
 {
     conv_geometry g = {l->in.c, l->in.h, l->in.w, l->filters, l->kernel, in_tag(n, l), n->act_tag, n->act_dt,
                        n->weight_dt};
-    return d == CONV_BACKWARD_WEIGHTS ? conv_wgrad_geometry(&g, l->d_in != NULL) : g;
+    return d == CONV_BACKWARD_WEIGHTS ? conv_wgrad_geometry(&g, net_layer_wgrad_f32(n, l)) : g;
 }
 
 /* Direction d's descriptor at `images`: the layer's implementation for it (a named one must

@@ -7,7 +7,6 @@
 #include "engine/base/alloc.h"
 #include "engine/base/clock.h"
 #include "engine/base/error.h"
-#include "engine/net/precision.h"
 #include "engine/base/median.h"
 #include "simd/bf16.h"
 
@@ -335,9 +334,9 @@ int conv_bench_time(conv_bench *b, conv_direction d, const_dnnl_primitive_desc_t
     return rc;
 }
 
-conv_geometry conv_wgrad_geometry(const conv_geometry *g, bool input_grad)
+conv_geometry conv_wgrad_geometry(const conv_geometry *g, bool f32)
 {
     conv_geometry w = *g;
-    if (precision_wgrad_in_f32(g->act_dt, g->dst_tag, input_grad)) w.act_dt = w.weight_dt = dnnl_f32;
+    if (f32) w.act_dt = w.weight_dt = dnnl_f32;
     return w;
 }

@@ -27,9 +27,9 @@ typedef struct {
     dnnl_data_type_t act_dt, weight_dt; /* activations; the weights' compute copy (gradients f32) */
 } conv_geometry;
 
-/* The geometry of the backward-weights of a layer of geometry g: g itself, or its f32 version
- * where precision_wgrad_in_f32 says so (engine/net/precision.h). */
-conv_geometry conv_wgrad_geometry(const conv_geometry *g, bool input_grad);
+/* The geometry of the backward-weights of a layer of geometry g: g itself, or with f32 its f32
+ * version (the layer's route, net_layer_wgrad_f32). */
+conv_geometry conv_wgrad_geometry(const conv_geometry *g, bool f32);
 
 /* The longest implementation name kept (oneDNN's are short: "brgconv_1x1:avx512_core"). */
 #define CONV_IMPL_NAME_MAX 48

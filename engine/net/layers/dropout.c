@@ -56,7 +56,7 @@ static void make_mask_channels_last(uint64_t *mask, size_t total, uint64_t i0, u
         uint64_t bits = 0, i = i0 + wd * 64, r = rng_u64(key, i / 4);
         for (size_t j = 0; j < end; j++, i++) {
             if (j > 0 && i % 4 == 0) r = rng_u64(key, i / 4);
-            bits |= (uint64_t)(((uint32_t)(r >> (16 * (i % 4))) & 0xFFFFu) >= threshold) << j;
+            bits |= (uint64_t)dropout_keeps_of_draw(r, threshold, i) << j;
         }
         mask[wd] = bits;
     }
@@ -101,8 +101,7 @@ void dropout_make_mask(uint64_t *mask, const dropout_shape *s, float rate, uint6
                     cached_draw = i / 4;
                     r = rng_u64(key, cached_draw);
                 }
-                uint32_t u = (uint32_t)(r >> (16 * (i % 4))) & 0xFFFFu;
-                bits |= (uint64_t)(u >= threshold) << j;
+                bits |= (uint64_t)dropout_keeps_of_draw(r, threshold, i) << j;
             }
             for (int d = o.ndims - 1; d >= 0 && ++coord[d] == o.size[d]; d--) coord[d] = 0;
         }

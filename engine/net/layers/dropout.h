@@ -19,11 +19,18 @@
 /* The 16-bit draws below which an element is dropped (rate 0.5 is exact). */
 static inline uint32_t dropout_threshold(float rate) { return (uint32_t)lrintf(rate * 65536.0f); }
 
+/* dropout_keeps for an element whose draw, rng_u64(key, i / 4), is already made (the masks
+ * reuse one draw for four elements). */
+static inline bool dropout_keeps_of_draw(uint64_t draw, uint32_t threshold, uint64_t i)
+{
+    return ((uint32_t)(draw >> (16 * (i % 4))) & 0xFFFFu) >= threshold;
+}
+
 /* Whether the element of NHWC index i is kept: the definition every mask and fused kernel
  * follows (the vectorized one is in pool_rows_body.h). */
 static inline bool dropout_keeps(uint64_t key, uint32_t threshold, uint64_t i)
 {
-    return ((uint32_t)(rng_u64(key, i / 4) >> (16 * (i % 4))) & 0xFFFFu) >= threshold;
+    return dropout_keeps_of_draw(rng_u64(key, i / 4), threshold, i);
 }
 
 /* The activation a mask covers: logical dims and the physical layout
