@@ -73,8 +73,8 @@ pool-any-arg-none-lost @@ release @@ engine/net/layers/maxpool_fused.c @@ r->arg
 median-even-upper-middle @@ release @@ engine/base/median.c @@ return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]); @@ return v[n / 2];
 median-sorts-descending @@ release @@ engine/base/median.c @@ return (x > y) - (x < y); @@ return (x < y) - (x > y);
 neon-tail-store-whole-vector @@ release @@ simd/vec_neon.h @@ memcpy(p, buf, n * sizeof *p); @@ memcpy(p, buf, VF_LANES * sizeof *p);
-pool-bf16-store-truncates @@ release @@ engine/net/layers/pool_rows_body.h @@ vu##V nearest = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16; @@ vu##V nearest = u >> 16;
-pool-bf16-nan-not-quieted @@ release @@ engine/net/layers/pool_rows_body.h @@ vu##V quiet = (u >> 16) | BF16_QUIET_BIT; @@ vu##V quiet = (u >> 16);
+pool-bf16-store-truncates @@ release @@ engine/net/layers/pool_rows_body.h @@ vu##L kept = exact ? u : u + 0x7fffu + ((u >> 16) & 1u); @@ vu##L kept = u;
+pool-bf16-nan-not-quieted @@ release @@ engine/net/layers/pool_rows_body.h @@ return (nan & (u | BF16_QUIET_BIT << 16)) | (~nan & kept); @@ return (nan & u) | (~nan & kept);
 pool-bf16-load-shifted-wrong @@ release @@ engine/net/layers/pool_rows_body.h @@ return (vf##V)(u32_from_u16_##V(h) << 16); @@ return (vf##V)(u32_from_u16_##V(h) << 15);
 bf16-pool-output-at-float-offsets @@ release @@ engine/net/layers/conv_pool.c @@ maxpool_fused_forward(n->chunk_buf, (char *)l->out_buf + o * es, (uint8_t *)l->workspace + o, &g, &d); @@ maxpool_fused_forward(n->chunk_buf, (char *)l->out_buf + o * es * 2, (uint8_t *)l->workspace + o, &g, &d);
 bf16-flatten-keeps-bf16 @@ release @@ engine/net/layers/flatten.c @@ GC_TRY(md_4d(&nhwc, out_md.data_type, b, l->in.c, l->in.h, l->in.w, dnnl_nhwc)); @@ GC_TRY(md_4d(&nhwc, n->act_dt, b, l->in.c, l->in.h, l->in.w, dnnl_nhwc));
@@ -105,6 +105,12 @@ pool-avx2-narrowing-halves-swapped @@ release @@ engine/net/layers/pool_rows_con
 pool-avx2-codes-from-wrong-bytes @@ release @@ engine/net/layers/pool_rows_convert.h @@ const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, @@ const __m256i pick = _mm256_setr_epi8(0, 4, 12, 8,
 dropout-channels-last-ignores-first @@ release @@ engine/net/layers/dropout.c @@ make_mask_channels_last(mask, total, (uint64_t)(s->first * s->h * s->w * s->c), threshold, key); @@ make_mask_channels_last(mask, total, 0, threshold, key);
 dropout-channels-last-draw-boundary @@ release @@ engine/net/layers/dropout.c @@ if (j > 0 && i % 4 == 0) r = rng_u64(key, i / 4); @@ if (j > 0 && i % 4 == 1) r = rng_u64(key, i / 4);
+pool-bf16-odd-channels-as-even @@ release @@ engine/net/layers/pool_rows_body.h @@ *odd = (vf##L)(w & 0xffff0000u); @@ *odd = (vf##L)(w << 16);
+pool-bf16-odd-keeps-from-even-fields @@ release @@ engine/net/layers/pool_rows_body.h @@ *odd = (vi##L)(f >> 16) >= threshold; @@ *odd = (vi##L)(f & 0xffffu) >= threshold;
+pool-bf16-pair-draw-counter-off-by-one @@ release @@ engine/net/layers/pool_rows_body.h @@ vpq##L z = lane_step + (key + (i / 4 + 1) * RNG_GOLDEN); @@ vpq##L z = lane_step + (key + (i / 4) * RNG_GOLDEN);
+pool-bf16-odd-codes-misplaced @@ release @@ engine/net/layers/pool_rows_body.h @@ vw##L codes = u16_from_u32_##L((vu##L)(ae | ao << 8)); @@ vw##L codes = u16_from_u32_##L((vu##L)(ae | ao << 4));
+pool-bf16-every-dropout-scale-exact @@ release @@ engine/net/layers/pool_rows_body.h @@ else if (pool_scale_is_exact(r->scale)) forward_pairs_##X(r, true, true); @@ else if (1) forward_pairs_##X(r, true, true);
+pool-bf16-backward-never-rounds @@ release @@ engine/net/layers/pool_rows_body.h @@ if (pool_scale_is_exact(r->scale)) backward_pairs_##X(r, true); @@ if (1) backward_pairs_##X(r, true);
 EOF
 }
 

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "engine/net/layers/maxpool_fused.h"
 
@@ -35,6 +36,16 @@ typedef struct {
 } pool_row;
 
 typedef void (*pool_row_fn)(const pool_row *r);
+
+/* Whether x * s is a bf16 value for every bf16 value x: s is a power of two of at least 1 (a
+ * product is then exact, or an infinity), so the bf16 kernels can skip rounding. */
+static inline bool pool_scale_is_exact(float s)
+{
+    uint32_t u;
+    memcpy(&u, &s, sizeof u);
+    uint32_t exponent = u >> 23 & 0xffu;
+    return (u & 0x807fffffu) == 0 && exponent >= 127 && exponent < 255;
+}
 
 /* The vector kernels draw the keep decisions of a block's channels four at a time, so they
  * need C % 4 == 0 (every block then starts on a draw); other shapes take the portable ones. */

@@ -6,6 +6,12 @@
  * are bit-identical across ISAs: integer hashing, compares, selects, one multiply, loads and
  * stores.
  *
+ * bf16 rows are read as pairs of channels: a 32-bit word of a row holds channel 2j in its low
+ * half and 2j + 1 in its high half, so P words widen to the even and the odd channels' f32
+ * vectors by a shift and a mask, and narrow back by a shift and an or, with no lane-width
+ * conversions (which made the bf16 kernels slower than f32's at half the bytes). Lane j of
+ * both vectors is word j's pair; the arithmetic is the f32 kernels', lane for lane.
+ *
  * Dropout's keep decisions are drawn inside the forward kernel, V channels at a time (V/4
  * splitmix64 draws of four 16-bit fields each, as dropout.h defines them), so no mask is ever
  * written or read: the draws' arithmetic overlaps the loads of the rows being pooled. */
@@ -47,8 +53,7 @@
         return (vi##V)u32_from_u16_##V((vw##V)z) >= threshold;                                       \
     }                                                                                                \
                                                                                                      \
-    /* V elements of each type from and to memory, as f32 vectors. bf16 widens exactly and           \
-     * narrows as simd/bf16.h defines it: nearest even on the dropped 16 bits, NaN kept quiet. */    \
+    /* V elements from and to memory, as f32 vectors (bf16 widens exactly). */                       \
     static inline vf##V load_f32_##V(const void *p)                                                  \
     {                                                                                                \
         vf##V v;                                                                                     \
@@ -62,36 +67,12 @@
         memcpy(&h, p, sizeof h);                                                                     \
         return (vf##V)(u32_from_u16_##V(h) << 16);                                                   \
     }                                                                                                \
-    static inline vw##V narrow_bf16_##V(vf##V v)                                                     \
-    {                                                                                                \
-        vu##V u = (vu##V)v;                                                                          \
-        vu##V nearest = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;                                      \
-        vu##V quiet = (u >> 16) | BF16_QUIET_BIT;                                                    \
-        vu##V nan = (vu##V)((u & 0x7fffffffu) > 0x7f800000u);                                        \
-        return u16_from_u32_##V((nan & quiet) | (~nan & nearest));                                   \
-    }                                                                                                \
-    static inline void store_bf16_##V(void *p, vf##V v)                                              \
-    {                                                                                                \
-        vw##V h = narrow_bf16_##V(v);                                                                \
-        memcpy(p, &h, sizeof h);                                                                     \
-    }                                                                                                \
-                                                                                                     \
-    /* The backward pass's four outputs of a window: g where the argmax code is k, else 0. In        \
-     * bf16, g is narrowed once and routed as 16-bit lanes (narrowing 0 gives 0). */                 \
+    /* The backward pass's four outputs of a window: g where the argmax code is k, else 0. */        \
     static inline void route_f32_##V(void *const out[4], vf##V g, vb##V a8)                          \
     {                                                                                                \
         vi##V a = i32_from_u8_##V(a8);                                                               \
         for (int k = 0; k < 4; k++) {                                                                \
             vf##V o = (vf##V)((vi##V)g & (a == k));                                                  \
-            memcpy(out[k], &o, sizeof o);                                                            \
-        }                                                                                            \
-    }                                                                                                \
-    static inline void route_bf16_##V(void *const out[4], vf##V g, vb##V a8)                         \
-    {                                                                                                \
-        vh##V a = i16_from_u8_##V(a8);                                                               \
-        vw##V h = narrow_bf16_##V(g);                                                                \
-        for (int k = 0; k < 4; k++) {                                                                \
-            vw##V o = h & (vw##V)(a == (int16_t)k);                                                  \
             memcpy(out[k], &o, sizeof o);                                                            \
         }                                                                                            \
     }                                                                                                \
@@ -101,6 +82,126 @@
         vi##V m = v > *best;                                                                         \
         *best = (vf##V)(((vi##V)v & m) | ((vi##V)*best & ~m));                                       \
         *arg = (*arg & ~m) | (m & k);                                                                \
+    }
+
+/* bf16 rows as pairs of channels (see the top): vectors of L 32-bit words, 2L channels. */
+#define DEFINE_PAIR_TYPES(L)                                                                         \
+    typedef uint16_t vpw##L __attribute__((vector_size(4 * L))); /* 2L bf16 or codes */              \
+    typedef uint8_t vpb##L __attribute__((vector_size(2 * L)));  /* 2L codes */                      \
+    typedef uint64_t vpq##L __attribute__((vector_size(4 * L))); /* their L / 2 draws */
+
+#define DEFINE_PAIRS(L) DEFINE_PAIR_TYPES(L) POOL_PAIR_CONVERSIONS(L) DEFINE_PAIR_OPS(L)
+
+#define DEFINE_PAIR_OPS(L)                                                                           \
+    static inline void widen_pair##L(const void *p, vf##L *even, vf##L *odd)                         \
+    {                                                                                                \
+        vu##L w;                                                                                     \
+        memcpy(&w, p, sizeof w);                                                                     \
+        *even = (vf##L)(w << 16);                                                                    \
+        *odd = (vf##L)(w & 0xffff0000u);                                                             \
+    }                                                                                                \
+    /* v's bf16 in the high half (the low half is left over): simd/bf16.h's narrowing, nearest      \
+     * even with a NaN made quiet; when v is known to be a bf16 value (exact), only the NaN part. */ \
+    static inline vu##L bf16_high##L(vf##L v, bool exact)                                            \
+    {                                                                                                \
+        vu##L u = (vu##L)v;                                                                          \
+        vu##L nan = (vu##L)((u & 0x7fffffffu) > 0x7f800000u);                                        \
+        vu##L kept = exact ? u : u + 0x7fffu + ((u >> 16) & 1u);                                     \
+        return (nan & (u | BF16_QUIET_BIT << 16)) | (~nan & kept);                                   \
+    }                                                                                                \
+    static inline vu##L narrow_pair##L(vf##L even, vf##L odd, bool exact)                           \
+    {                                                                                                \
+        return (bf16_high##L(odd, exact) & 0xffff0000u) | (bf16_high##L(even, exact) >> 16);         \
+    }                                                                                                \
+    /* keep##V's decisions for the 2L channels at NHWC index i, as the pairs' even and odd lanes:    \
+     * word j of the draws holds fields 2j and 2j + 1, the channels of word j of the row. */         \
+    static inline void keep_pair##L(uint64_t key, vi##L threshold, vpq##L lane_step, uint64_t i,     \
+                                    vi##L *even, vi##L *odd)                                         \
+    {                                                                                                \
+        vpq##L z = lane_step + (key + (i / 4 + 1) * RNG_GOLDEN);                                     \
+        z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);                                          \
+        z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);                                          \
+        z ^= z >> 31;                                                                                \
+        vu##L f = (vu##L)z;                                                                          \
+        *even = (vi##L)(f & 0xffffu) >= threshold;                                                   \
+        *odd = (vi##L)(f >> 16) >= threshold;                                                        \
+    }
+
+/* The bf16 kernels of blocks of X channels, Q = X / 2L pair vectors a pixel. Each is specialised
+ * for whether its products need rounding: without dropout the pooled values are loaded ones,
+ * and a power-of-two scale (rate 0.5) multiplies bf16 values exactly. */
+#define DEFINE_BF16_ROW_KERNELS(X, L)                                                                \
+    static inline __attribute__((always_inline)) void forward_pairs_##X(const pool_row *r, bool drop, \
+                                                                        bool exact)                  \
+    {                                                                                                \
+        enum { Q = X / (2 * L) };                                                                    \
+        vpq##L lane_step;                                                                            \
+        for (int q = 0; q < L / 2; q++) lane_step[q] = (uint64_t)q * RNG_GOLDEN;                     \
+        const vi##L threshold = (vi##L){0} + (int32_t)r->threshold;                                  \
+        float sc = r->scale;                                                                         \
+        int32_t sc_bits;                                                                             \
+        memcpy(&sc_bits, &sc, sizeof sc_bits);                                                       \
+        const vi##L scale = (vi##L){0} + sc_bits;                                                    \
+        for (long ow = 0; ow < r->OW; ow++) {                                                        \
+            const long at[4] = {2 * ow, 2 * ow + 1, r->W + 2 * ow, r->W + 2 * ow + 1};               \
+            for (int q = 0; q < Q; q++) {                                                            \
+                vf##L e[4], o[4];                                                                    \
+                for (int k = 0; k < 4; k++) {                                                        \
+                    widen_pair##L((const bf16 *)r->in0 + at[k] * X + q * 2 * L, &e[k], &o[k]);       \
+                    if (drop) { /* v * scale where kept, v * 0 where dropped */                      \
+                        vi##L ke, ko;                                                                \
+                        uint64_t i = r->row_index + (uint64_t)(at[k] * r->C + q * 2 * L);            \
+                        keep_pair##L(r->key, threshold, lane_step, i, &ke, &ko);                     \
+                        e[k] *= (vf##L)(ke & scale);                                                 \
+                        o[k] *= (vf##L)(ko & scale);                                                 \
+                    }                                                                                \
+                }                                                                                    \
+                vf##L be = e[0], bo = o[0];                                                          \
+                vi##L ae = {0}, ao = {0};                                                            \
+                for (int k = 1; k < 4; k++) select##L(e[k], k, &be, &ae), select##L(o[k], k, &bo, &ao); \
+                vi##L pe = be > 0.0f, po = bo > 0.0f; /* else code 4: no gradient flows back */      \
+                ae = (ae & pe) | (4 & ~pe);                                                          \
+                ao = (ao & po) | (4 & ~po);                                                          \
+                vu##L y = narrow_pair##L(be, bo, exact);                                             \
+                vw##L codes = u16_from_u32_##L((vu##L)(ae | ao << 8));                               \
+                memcpy((bf16 *)r->out + ow * X + q * 2 * L, &y, sizeof y);                           \
+                memcpy(r->arg + ow * X + q * 2 * L, &codes, sizeof codes);                           \
+            }                                                                                        \
+        }                                                                                            \
+    }                                                                                                \
+    static void forward_row_##X##_bf16(const pool_row *r)                                            \
+    {                                                                                                \
+        if (!r->drop) forward_pairs_##X(r, false, true);                                             \
+        else if (pool_scale_is_exact(r->scale)) forward_pairs_##X(r, true, true);                    \
+        else forward_pairs_##X(r, true, false);                                                      \
+    }                                                                                                \
+                                                                                                     \
+    /* g = dy * scale narrowed once, then routed as 16-bit lanes (narrowing 0 gives 0) */            \
+    static inline __attribute__((always_inline)) void backward_pairs_##X(const pool_row *r, bool exact) \
+    {                                                                                                \
+        enum { Q = X / (2 * L) };                                                                    \
+        bf16 *r0 = r->out, *r1 = (bf16 *)r->out + r->W * X;                                          \
+        for (long ow = 0; ow < r->OW; ow++)                                                          \
+            for (int q = 0; q < Q; q++) {                                                            \
+                long e = ow * X + q * 2 * L;                                                         \
+                vf##L ge, go;                                                                        \
+                widen_pair##L((const bf16 *)r->dy + e, &ge, &go);                                    \
+                vpw##L g = (vpw##L)narrow_pair##L(ge * r->scale, go * r->scale, exact);              \
+                vpb##L a8;                                                                           \
+                memcpy(&a8, r->arg_in + e, sizeof a8);                                               \
+                vpw##L a = pair_codes_widen##L(a8);                                                  \
+                bf16 *const out[4] = {r0 + 2 * ow * X + q * 2 * L, r0 + (2 * ow + 1) * X + q * 2 * L, \
+                                      r1 + 2 * ow * X + q * 2 * L, r1 + (2 * ow + 1) * X + q * 2 * L}; \
+                for (int k = 0; k < 4; k++) {                                                        \
+                    vpw##L o = g & (vpw##L)(a == (uint16_t)k);                                       \
+                    memcpy(out[k], &o, sizeof o);                                                    \
+                }                                                                                    \
+            }                                                                                        \
+    }                                                                                                \
+    static void backward_row_##X##_bf16(const pool_row *r)                                           \
+    {                                                                                                \
+        if (pool_scale_is_exact(r->scale)) backward_pairs_##X(r, true);                              \
+        else backward_pairs_##X(r, false);                                                           \
     }
 
 /* Blocks of X channels in P = X / V vectors of V lanes. */
@@ -161,29 +262,37 @@
             }                                                                                        \
     }
 
-/* Both element types of both block widths: T names the type, E its bytes. */
-#define DEFINE_BLOCK_KERNELS(X, V)                                                                   \
-    DEFINE_ROW_KERNELS(X, V, f32, 4) DEFINE_ROW_KERNELS(X, V, bf16, 2) DEFINE_BACKWARD_ROW(X, V, widening, bf16, 2, f32, 4)
+/* Every kernel of a block width: f32 in vectors of V lanes, bf16 in pairs of L words. */
+#define DEFINE_BLOCK_KERNELS(X, V, L)                                                                \
+    DEFINE_ROW_KERNELS(X, V, f32, 4) DEFINE_BACKWARD_ROW(X, V, widening, bf16, 2, f32, 4) DEFINE_BF16_ROW_KERNELS(X, L)
 
 #if POOL_ROWS_LANES >= 16
 DEFINE_VECTORS(16)
 DEFINE_VECTORS(8)
-DEFINE_BLOCK_KERNELS(64, 16)
-DEFINE_BLOCK_KERNELS(32, 16)
-DEFINE_BLOCK_KERNELS(16, 16)
-DEFINE_BLOCK_KERNELS(8, 8)
+DEFINE_VECTORS(4)
+DEFINE_PAIRS(16)
+DEFINE_PAIRS(8)
+DEFINE_PAIRS(4)
+DEFINE_BLOCK_KERNELS(64, 16, 16)
+DEFINE_BLOCK_KERNELS(32, 16, 16)
+DEFINE_BLOCK_KERNELS(16, 16, 8)
+DEFINE_BLOCK_KERNELS(8, 8, 4)
 #elif POOL_ROWS_LANES == 8
 DEFINE_VECTORS(8)
-DEFINE_BLOCK_KERNELS(64, 8)
-DEFINE_BLOCK_KERNELS(32, 8)
-DEFINE_BLOCK_KERNELS(16, 8)
-DEFINE_BLOCK_KERNELS(8, 8)
+DEFINE_VECTORS(4)
+DEFINE_PAIRS(8)
+DEFINE_PAIRS(4)
+DEFINE_BLOCK_KERNELS(64, 8, 8)
+DEFINE_BLOCK_KERNELS(32, 8, 8)
+DEFINE_BLOCK_KERNELS(16, 8, 8)
+DEFINE_BLOCK_KERNELS(8, 8, 4)
 #else
 DEFINE_VECTORS(4)
-DEFINE_BLOCK_KERNELS(64, 4)
-DEFINE_BLOCK_KERNELS(32, 4)
-DEFINE_BLOCK_KERNELS(16, 4)
-DEFINE_BLOCK_KERNELS(8, 4)
+DEFINE_PAIRS(4)
+DEFINE_BLOCK_KERNELS(64, 4, 4)
+DEFINE_BLOCK_KERNELS(32, 4, 4)
+DEFINE_BLOCK_KERNELS(16, 4, 4)
+DEFINE_BLOCK_KERNELS(8, 4, 4)
 #endif
 
 #define POOL_ROW_ENTRY(dir, X) {[POOL_F32] = dir##_row_##X##_f32, [POOL_BF16] = dir##_row_##X##_bf16}

@@ -1,9 +1,7 @@
 /* The lane-width conversions of the fused max-pool's row kernels (pool_rows_body.h), in the
  * instructions of the ISA the including file is compiled for. gcc 12 lowers
  * __builtin_convertvector's widenings to two half-width conversions and an insert (five
- * instructions where vpmovzxwd is one) and its narrowings to permutes; in the bf16 kernels,
- * which widen every element they read, that made the pooling forward slower than f32's at half
- * the bytes. Each function computes what its generic fallback does, bit for bit (truncation
+ * instructions where vpmovzxwd is one) and its narrowings to permutes. Each function computes what its generic fallback does, bit for bit (truncation
  * for the narrowings, zero extension for the widenings): test_pool_rows compares every ISA
  * against the baseline build.
  *
@@ -12,8 +10,9 @@
  *   u32_from_u16_V  (vwV -> vuV)   zero-extend
  *   u16_from_u32_V  (vuV -> vwV)   truncate
  *   u8_from_i32_V   (viV -> vbV)   truncate
- *   i16_from_u8_V   (vbV -> vhV)   zero-extend
- *   i32_from_u8_V   (vbV -> viV)   zero-extend */
+ *   i32_from_u8_V   (vbV -> viV)   zero-extend
+ * and, after DEFINE_PAIR_TYPES(L), POOL_PAIR_CONVERSIONS(L) for the bf16 kernels' 2L codes:
+ *   pair_codes_widenL (vpbL -> vpwL)   zero-extend */
 #ifndef GCBENCH_ENGINE_LAYERS_POOL_ROWS_CONVERT_H
 #define GCBENCH_ENGINE_LAYERS_POOL_ROWS_CONVERT_H
 
@@ -32,7 +31,6 @@
     {                                                                                                \
         return __builtin_convertvector(__builtin_convertvector(a, vh##V), vb##V);                    \
     }                                                                                                \
-    static inline vh##V i16_from_u8_##V(vb##V a) { return __builtin_convertvector(a, vh##V); }       \
     static inline vi##V i32_from_u8_##V(vb##V a)                                                     \
     {                                                                                                \
         return __builtin_convertvector(__builtin_convertvector(a, vh##V), vi##V);                    \
@@ -60,7 +58,6 @@ static inline void pool_lo64_out(void *b8, __m128i x)
     static inline vu16 u32_from_u16_16(vw16 h) { return (vu16)_mm512_cvtepu16_epi32((__m256i)h); }  \
     static inline vw16 u16_from_u32_16(vu16 u) { return (vw16)_mm512_cvtepi32_epi16((__m512i)u); }  \
     static inline vb16 u8_from_i32_16(vi16 a) { return (vb16)_mm512_cvtepi32_epi8((__m512i)a); }    \
-    static inline vh16 i16_from_u8_16(vb16 a) { return (vh16)_mm256_cvtepu8_epi16((__m128i)a); }    \
     static inline vi16 i32_from_u8_16(vb16 a) { return (vi16)_mm512_cvtepu8_epi32((__m128i)a); }
 #else
 #define POOL_CONVERSIONS_16 POOL_GENERIC_CONVERSIONS(16)
@@ -100,7 +97,6 @@ static inline void pool_lo64_out(void *b8, __m128i x)
 #if defined(__AVX2__)
 #define POOL_CONVERSIONS_8                                                                           \
     static inline vu8 u32_from_u16_8(vw8 h) { return (vu8)_mm256_cvtepu16_epi32((__m128i)h); }      \
-    static inline vh8 i16_from_u8_8(vb8 a) { return (vh8)_mm_cvtepu8_epi16(pool_lo64_in(&a)); }      \
     static inline vi8 i32_from_u8_8(vb8 a) { return (vi8)_mm256_cvtepu8_epi32(pool_lo64_in(&a)); }   \
     POOL_NARROWINGS_8
 #else
@@ -110,5 +106,25 @@ static inline void pool_lo64_out(void *b8, __m128i x)
 #define POOL_CONVERSIONS_4 POOL_GENERIC_CONVERSIONS(4)
 
 #define POOL_ROWS_CONVERSIONS(V) POOL_CONVERSIONS_##V
+
+/* 2L codes to 16-bit lanes: one vpmovzxbw (AVX-512BW for 32 lanes, AVX2 for 16 and 8) */
+#define POOL_GENERIC_PAIR_CONVERSIONS(L)                                                             \
+    static inline vpw##L pair_codes_widen##L(vpb##L a) { return __builtin_convertvector(a, vpw##L); }
+#if defined(__AVX512BW__)
+#define POOL_PAIR_CONVERSIONS_16                                                                     \
+    static inline vpw16 pair_codes_widen16(vpb16 a) { return (vpw16)_mm512_cvtepu8_epi16((__m256i)a); }
+#else
+#define POOL_PAIR_CONVERSIONS_16 POOL_GENERIC_PAIR_CONVERSIONS(16)
+#endif
+#if defined(__AVX2__)
+#define POOL_PAIR_CONVERSIONS_8                                                                      \
+    static inline vpw8 pair_codes_widen8(vpb8 a) { return (vpw8)_mm256_cvtepu8_epi16((__m128i)a); }
+#define POOL_PAIR_CONVERSIONS_4                                                                      \
+    static inline vpw4 pair_codes_widen4(vpb4 a) { return (vpw4)_mm_cvtepu8_epi16(pool_lo64_in(&a)); }
+#else
+#define POOL_PAIR_CONVERSIONS_8 POOL_GENERIC_PAIR_CONVERSIONS(8)
+#define POOL_PAIR_CONVERSIONS_4 POOL_GENERIC_PAIR_CONVERSIONS(4)
+#endif
+#define POOL_PAIR_CONVERSIONS(L) POOL_PAIR_CONVERSIONS_##L
 
 #endif
