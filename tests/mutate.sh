@@ -111,6 +111,7 @@ pool-bf16-pair-draw-counter-off-by-one @@ release @@ engine/net/layers/pool_rows
 pool-bf16-odd-codes-misplaced @@ release @@ engine/net/layers/pool_rows_body.h @@ vw##L codes = u16_from_u32_##L((vu##L)(ae | ao << 8)); @@ vw##L codes = u16_from_u32_##L((vu##L)(ae | ao << 4));
 pool-bf16-every-dropout-scale-exact @@ release @@ engine/net/layers/pool_rows_body.h @@ else if (pool_scale_is_exact(r->scale)) forward_pairs_##X(r, true, true); @@ else if (1) forward_pairs_##X(r, true, true);
 pool-bf16-backward-never-rounds @@ release @@ engine/net/layers/pool_rows_body.h @@ if (pool_scale_is_exact(r->scale)) backward_pairs_##X(r, true); @@ if (1) backward_pairs_##X(r, true);
+loader-planes-block-offset-lost @@ release @@ io/input/loader.c @@ for (size_t p = 0; p < n; p++) dst[c * pixels + p0 + p] = block[p * channels + c]; @@ for (size_t p = 0; p < n; p++) dst[c * pixels + p] = block[p * channels + c];
 EOF
 }
 
