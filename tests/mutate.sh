@@ -106,12 +106,15 @@ pool-avx2-codes-from-wrong-bytes @@ release @@ engine/net/layers/pool_rows_conve
 dropout-channels-last-ignores-first @@ release @@ engine/net/layers/dropout.c @@ make_mask_channels_last(mask, total, (uint64_t)(s->first * s->h * s->w * s->c), threshold, key); @@ make_mask_channels_last(mask, total, 0, threshold, key);
 dropout-channels-last-draw-boundary @@ release @@ engine/net/layers/dropout.c @@ if (j > 0 && i % 4 == 0) r = rng_u64(key, i / 4); @@ if (j > 0 && i % 4 == 1) r = rng_u64(key, i / 4);
 pool-bf16-odd-channels-as-even @@ release @@ engine/net/layers/pool_rows_body.h @@ *odd = (vf##L)(w & 0xffff0000u); @@ *odd = (vf##L)(w << 16);
-pool-bf16-odd-keeps-from-even-fields @@ release @@ engine/net/layers/pool_rows_body.h @@ *odd = (vi##L)(f >> 16) >= threshold; @@ *odd = (vi##L)(f & 0xffffu) >= threshold;
 pool-bf16-pair-draw-counter-off-by-one @@ release @@ engine/net/layers/pool_rows_body.h @@ vpq##L z = lane_step + (key + (i / 4 + 1) * RNG_GOLDEN); @@ vpq##L z = lane_step + (key + (i / 4) * RNG_GOLDEN);
 pool-bf16-odd-codes-misplaced @@ release @@ engine/net/layers/pool_rows_body.h @@ vw##L codes = u16_from_u32_##L((vu##L)(ae | ao << 8)); @@ vw##L codes = u16_from_u32_##L((vu##L)(ae | ao << 4));
 pool-bf16-every-dropout-scale-exact @@ release @@ engine/net/layers/pool_rows_body.h @@ else if (pool_scale_is_exact(r->scale)) forward_pairs_##X(r, true, true); @@ else if (1) forward_pairs_##X(r, true, true);
 pool-bf16-backward-never-rounds @@ release @@ engine/net/layers/pool_rows_body.h @@ if (pool_scale_is_exact(r->scale)) backward_pairs_##X(r, true); @@ if (1) backward_pairs_##X(r, true);
 loader-planes-block-offset-lost @@ release @@ io/input/loader.c @@ for (size_t p = 0; p < n; p++) dst[c * pixels + p0 + p] = block[p * channels + c]; @@ for (size_t p = 0; p < n; p++) dst[c * pixels + p] = block[p * channels + c];
+pool-dropped-times-zero @@ release @@ engine/net/layers/pool_rows_body.h @@ v[k] = (vf##V)((vi##V)(v[k] * r->scale) & keep##V(r->key, threshold, lane_step, i)); @@ v[k] *= (vf##V)(keep##V(r->key, threshold, lane_step, i) & (vi##V)((vf##V){0} + r->scale));
+pool-bf16-drop-mask-lost @@ release @@ engine/net/layers/pool_rows_body.h @@ w &= (vu##L)keep_pair##L(r->key, threshold, lane_step, i); @@ w &= (vu##L)keep_pair##L(r->key, threshold, lane_step, i) | w;
+pool-any-nan-first-replaced @@ release @@ engine/net/layers/maxpool_fused.c @@ if (k == 0 || v > best) best = v, arg = (uint8_t)k; @@ if (k == 0 ? v == v : v > best) best = v, arg = (uint8_t)k;
+pool-bf16-threshold-wraps @@ release @@ engine/net/layers/maxpool_fused.c @@ return C % 4 != 0 || w < 0 || threshold > UINT16_MAX ? forward_row_any : k->forward[w][e]; @@ return C % 4 != 0 || w < 0 ? forward_row_any : k->forward[w][e];
 EOF
 }
 

@@ -87,6 +87,59 @@ Test(pool_rows, blocked_16_every_isa_agrees_at_low_and_high_rates)
     check_isas(16, 16, 4, 8, 0.999f);
 }
 
+/* The vector kernels (and the portable one, for channels not a multiple of 4) compute the
+ * definition on any input, written out here element by element: a dropped unit is +0 and a
+ * kept one v / (1 - rate); the first of the window's strictly greatest values wins, a NaN in
+ * the window's first place stays, and the code is 4 where the maximum is not positive. The
+ * inputs hold negatives, zeros of both signs, infinities and NaN, which a ReLU output would
+ * not (the other tests' are). */
+static void check_definition(long block, long c, long h, long w, float rate)
+{
+    pool_geometry g = {.n = 2, .first = 5, .c = c, .h = h, .w = w, .block = block};
+    pool_dropout d = {.rate = rate, .key = 0xD1CE};
+    static const float specials[] = {-0.0f, 0.0f, INFINITY, -INFINITY, NAN, -1.0f};
+    size_t nin = pool_in_elems(&g), nout = pool_out_elems(&g);
+    long cb = (c + block - 1) / block, OH = h / 2, OW = w / 2;
+    float *x = calloc(nin, sizeof *x), *y = calloc(nout, sizeof *y);
+    uint8_t *arg = calloc(nout, 1);
+    cr_assert(x && y && arg);
+    for (size_t i = 0; i < nin; i++) {
+        long ci = (long)(i % (size_t)block) + (long)(i / (size_t)(block * h * w) % (size_t)cb) * block;
+        x[i] = ci >= c ? 0.0f : i % 5 == 2 ? specials[(i / 5) % 6] : rng_range(31, i, -1.0f, 1.0f);
+    }
+    maxpool_fused_forward(x, y, arg, &g, &d);
+    const uint32_t threshold = dropout_threshold(rate);
+    const float scale = 1.0f / (1.0f - rate);
+    for (long n = 0; n < g.n; n++)
+        for (long ch = 0; ch < c; ch++)
+            for (long oh = 0; oh < OH; oh++)
+                for (long ow = 0; ow < OW; ow++) {
+                    float best = 0.0f;
+                    int best_k = 0;
+                    for (int k = 0; k < 4; k++) {
+                        long hh = 2 * oh + k / 2, ww = 2 * ow + k % 2;
+                        float v = x[(((n * cb + ch / block) * h + hh) * w + ww) * block + ch % block];
+                        uint64_t nhwc = (uint64_t)(((g.first + n) * h + hh) * w + ww) * (uint64_t)c + (uint64_t)ch;
+                        v = dropout_keeps(d.key, threshold, nhwc) ? v * scale : 0.0f;
+                        if (k == 0 || v > best) best = v, best_k = k;
+                    }
+                    size_t o = (size_t)((((n * cb + ch / block) * OH + oh) * OW + ow) * block + ch % block);
+                    cr_assert(memcmp(&y[o], &best, sizeof best) == 0, "block %ld c %ld: y[%zu] %g, expected %g", block,
+                              c, o, (double)y[o], (double)best);
+                    cr_assert_eq(arg[o], best > 0.0f ? best_k : POOL_ARG_NONE, "block %ld c %ld: code %zu", block, c, o);
+                }
+    free(x), free(y), free(arg);
+}
+
+Test(pool_rows, every_kernel_computes_the_definition_on_any_input)
+{
+    check_definition(16, 32, 6, 8, 0.5f);
+    check_definition(16, 32, 5, 7, 0.3f);
+    check_definition(32, 32, 4, 6, 0.5f); /* channels last */
+    check_definition(8, 16, 4, 4, 0.25f);
+    check_definition(6, 6, 4, 6, 0.5f); /* channels not a multiple of 4: the portable kernel */
+}
+
 /* bf16 activations: every ISA's bf16 kernels give the f32 kernels' results on the widened
  * inputs, rounded once to bf16 (the kernels compute in f32 and narrow at the store), and the
  * same argmax codes. Inputs are bf16 values (so widening is exact); both the activation and
@@ -160,4 +213,5 @@ Test(pool_rows, bf16_is_the_f32_result_rounded_once_in_every_isa)
     check_bf16(5, 5, 6, 5, 0.3f);   /* channels last */
     check_bf16(32, 32, 5, 7, 0.3f); /* channels last, the vector kernels */
     check_bf16(64, 64, 6, 5, 0.5f);
+    check_bf16(16, 16, 4, 6, 0.999999f); /* threshold 65536, past the 16-bit compares: nothing kept */
 }

@@ -1,6 +1,5 @@
 #include "engine/net/layers/maxpool_fused.h"
 
-#include <math.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -51,7 +50,7 @@ static void forward_row_any(const pool_row *r)
 {
     for (long ow = 0; ow < r->OW; ow++)
         for (long ci = 0; ci < r->X; ci++) {
-            float best = -INFINITY;
+            float best = 0.0f;
             uint8_t arg = 0;
             for (int k = 0; k < 4; k++) {
                 long dy = k >> 1, dx = k & 1;
@@ -60,7 +59,7 @@ static void forward_row_any(const pool_row *r)
                     uint64_t i = r->row_index + (uint64_t)((dy * r->W + 2 * ow + dx) * r->C + ci);
                     v = ci < r->lanes && dropout_keeps(r->key, r->threshold, i) ? v * r->scale : 0.0f;
                 }
-                if (v > best) best = v, arg = (uint8_t)k;
+                if (k == 0 || v > best) best = v, arg = (uint8_t)k; /* a NaN first stays */
             }
             store_elem(r->bf16, r->out, ow * r->X + ci, best);
             r->arg[ow * r->X + ci] = best > 0.0f ? arg : POOL_ARG_NONE;
@@ -95,11 +94,13 @@ const pool_row_kernels *pool_rows_best(void)
 
 static size_t elem_bytes(pool_elem e) { return e == POOL_BF16 ? sizeof(bf16) : sizeof(float); }
 
-/* The vector kernels need whole draws per block (pool_rows.h). */
-static pool_row_fn forward_row(const pool_row_kernels *k, long X, long C, pool_elem e)
+/* The vector kernels need whole draws per block (pool_rows.h), and the bf16 ones compare the
+ * draws' fields in 16 bits: a threshold of 65536 (a rate within 2^-17 of 1) takes the portable
+ * kernel. */
+static pool_row_fn forward_row(const pool_row_kernels *k, long X, long C, pool_elem e, uint32_t threshold)
 {
     int w = pool_row_width_index(X);
-    return C % 4 != 0 || w < 0 ? forward_row_any : k->forward[w][e];
+    return C % 4 != 0 || w < 0 || threshold > UINT16_MAX ? forward_row_any : k->forward[w][e];
 }
 
 static pool_row_fn backward_row(const pool_row_kernels *k, long X, pool_elem e, pool_elem dx)
@@ -118,7 +119,7 @@ void maxpool_fused_forward(const void *x, void *y, uint8_t *argmax, const pool_g
     const uint32_t threshold = drop ? dropout_threshold(d->rate) : 0;
     const float scale = drop ? 1.0f / (1.0f - d->rate) : 1.0f;
     const size_t es = elem_bytes(g->elem);
-    const pool_row_fn kernel = forward_row(pool_rows_best(), X, C, g->elem);
+    const pool_row_fn kernel = forward_row(pool_rows_best(), X, C, g->elem, threshold);
 
 #pragma omp parallel for collapse(3) schedule(static)
     for (long n = 0; n < g->n; n++)

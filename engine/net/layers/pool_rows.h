@@ -24,7 +24,8 @@ typedef struct {
     const void *dy;       /* backward: the pooled row's gradient */
     const uint8_t *arg_in;
     long W, OW, X;
-    /* dropout: the keep decision of NHWC index i is dropout_keeps(key, threshold, i) */
+    /* dropout: the keep decision of NHWC index i is dropout_keeps(key, threshold, i); a kept
+     * unit is v * scale, a dropped one +0 (as dropout_apply), whatever v is */
     uint64_t key;
     uint32_t threshold;
     uint64_t row_index;   /* NHWC index of (h = 2*oh, w = 0, c = block's first channel) */

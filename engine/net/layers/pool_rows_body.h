@@ -93,10 +93,14 @@
 #define DEFINE_PAIRS(L) DEFINE_PAIR_TYPES(L) POOL_PAIR_CONVERSIONS(L) DEFINE_PAIR_OPS(L)
 
 #define DEFINE_PAIR_OPS(L)                                                                           \
-    static inline void widen_pair##L(const void *p, vf##L *even, vf##L *odd)                         \
+    static inline vu##L load_pair##L(const void *p)                                                  \
     {                                                                                                \
         vu##L w;                                                                                     \
         memcpy(&w, p, sizeof w);                                                                     \
+        return w;                                                                                    \
+    }                                                                                                \
+    static inline void widen_pair##L(vu##L w, vf##L *even, vf##L *odd)                               \
+    {                                                                                                \
         *even = (vf##L)(w << 16);                                                                    \
         *odd = (vf##L)(w & 0xffff0000u);                                                             \
     }                                                                                                \
@@ -113,18 +117,15 @@
     {                                                                                                \
         return (bf16_high##L(odd, exact) & 0xffff0000u) | (bf16_high##L(even, exact) >> 16);         \
     }                                                                                                \
-    /* keep##V's decisions for the 2L channels at NHWC index i, as the pairs' even and odd lanes:    \
-     * word j of the draws holds fields 2j and 2j + 1, the channels of word j of the row. */         \
-    static inline void keep_pair##L(uint64_t key, vi##L threshold, vpq##L lane_step, uint64_t i,     \
-                                    vi##L *even, vi##L *odd)                                         \
+    /* keep##V's decisions for the 2L channels at NHWC index i, as a mask of their 16-bit lanes: the \
+     * draws' fields are the channels in order, as the row's bf16 are (threshold < 65536). */        \
+    static inline vpw##L keep_pair##L(uint64_t key, vpw##L threshold, vpq##L lane_step, uint64_t i)  \
     {                                                                                                \
         vpq##L z = lane_step + (key + (i / 4 + 1) * RNG_GOLDEN);                                     \
         z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);                                          \
         z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);                                          \
         z ^= z >> 31;                                                                                \
-        vu##L f = (vu##L)z;                                                                          \
-        *even = (vi##L)(f & 0xffffu) >= threshold;                                                   \
-        *odd = (vi##L)(f >> 16) >= threshold;                                                        \
+        return (vpw##L)((vpw##L)z >= threshold);                                                     \
     }
 
 /* The bf16 kernels of blocks of X channels, Q = X / 2L pair vectors a pixel. Each is specialised
@@ -137,24 +138,19 @@
         enum { Q = X / (2 * L) };                                                                    \
         vpq##L lane_step;                                                                            \
         for (int q = 0; q < L / 2; q++) lane_step[q] = (uint64_t)q * RNG_GOLDEN;                     \
-        const vi##L threshold = (vi##L){0} + (int32_t)r->threshold;                                  \
-        float sc = r->scale;                                                                         \
-        int32_t sc_bits;                                                                             \
-        memcpy(&sc_bits, &sc, sizeof sc_bits);                                                       \
-        const vi##L scale = (vi##L){0} + sc_bits;                                                    \
+        const vpw##L threshold = (vpw##L){0} + (uint16_t)r->threshold;                               \
         for (long ow = 0; ow < r->OW; ow++) {                                                        \
             const long at[4] = {2 * ow, 2 * ow + 1, r->W + 2 * ow, r->W + 2 * ow + 1};               \
             for (int q = 0; q < Q; q++) {                                                            \
                 vf##L e[4], o[4];                                                                    \
                 for (int k = 0; k < 4; k++) {                                                        \
-                    widen_pair##L((const bf16 *)r->in0 + at[k] * X + q * 2 * L, &e[k], &o[k]);       \
-                    if (drop) { /* v * scale where kept, v * 0 where dropped */                      \
-                        vi##L ke, ko;                                                                \
+                    vu##L w = load_pair##L((const bf16 *)r->in0 + at[k] * X + q * 2 * L);            \
+                    if (drop) { /* +0 where dropped, before widening; v * scale where kept */        \
                         uint64_t i = r->row_index + (uint64_t)(at[k] * r->C + q * 2 * L);            \
-                        keep_pair##L(r->key, threshold, lane_step, i, &ke, &ko);                     \
-                        e[k] *= (vf##L)(ke & scale);                                                 \
-                        o[k] *= (vf##L)(ko & scale);                                                 \
+                        w &= (vu##L)keep_pair##L(r->key, threshold, lane_step, i);                   \
                     }                                                                                \
+                    widen_pair##L(w, &e[k], &o[k]);                                                  \
+                    if (drop) e[k] *= r->scale, o[k] *= r->scale;                                    \
                 }                                                                                    \
                 vf##L be = e[0], bo = o[0];                                                          \
                 vi##L ae = {0}, ao = {0};                                                            \
@@ -185,7 +181,7 @@
             for (int q = 0; q < Q; q++) {                                                            \
                 long e = ow * X + q * 2 * L;                                                         \
                 vf##L ge, go;                                                                        \
-                widen_pair##L((const bf16 *)r->dy + e, &ge, &go);                                    \
+                widen_pair##L(load_pair##L((const bf16 *)r->dy + e), &ge, &go);                      \
                 vpw##L g = (vpw##L)narrow_pair##L(ge * r->scale, go * r->scale, exact);              \
                 vpb##L a8;                                                                           \
                 memcpy(&a8, r->arg_in + e, sizeof a8);                                               \
@@ -212,10 +208,6 @@
         vq##V lane_step;                                                                             \
         for (int q = 0; q < V / 4; q++) lane_step[q] = (uint64_t)q * RNG_GOLDEN;                     \
         const vi##V threshold = (vi##V){0} + (int32_t)r->threshold;                                  \
-        float sc = r->scale;                                                                         \
-        int32_t sc_bits;                                                                             \
-        memcpy(&sc_bits, &sc, sizeof sc_bits);                                                       \
-        const vi##V scale = (vi##V){0} + sc_bits;                                                    \
         for (long ow = 0; ow < r->OW; ow++) {                                                        \
             /* the window's four pixels: top-left, top-right, bottom-left, bottom-right */           \
             const long at[4] = {2 * ow, 2 * ow + 1, r->W + 2 * ow, r->W + 2 * ow + 1};               \
@@ -223,9 +215,9 @@
                 vf##V v[4];                                                                          \
                 for (int k = 0; k < 4; k++) {                                                        \
                     v[k] = load_##T##_##V((const char *)r->in0 + (size_t)(at[k] * X + p * V) * E);   \
-                    if (r->drop) { /* v * scale where kept, v * 0 where dropped */                   \
+                    if (r->drop) { /* v * scale where kept, +0 where dropped */                      \
                         uint64_t i = r->row_index + (uint64_t)(at[k] * r->C + p * V);                \
-                        v[k] *= (vf##V)(keep##V(r->key, threshold, lane_step, i) & scale);           \
+                        v[k] = (vf##V)((vi##V)(v[k] * r->scale) & keep##V(r->key, threshold, lane_step, i)); \
                     }                                                                                \
                 }                                                                                    \
                 vf##V best = v[0];                                                                   \
