@@ -7,7 +7,7 @@
  * stores.
  *
  * bf16 rows are read as pairs of channels: a 32-bit word of a row holds channel 2j in its low
- * half and 2j + 1 in its high half, so P words widen to the even and the odd channels' f32
+ * half and 2j + 1 in its high half, so L words widen to the even and the odd channels' f32
  * vectors by a shift and a mask, and narrow back by a shift and an or, with no lane-width
  * conversions (which made the bf16 kernels slower than f32's at half the bytes). Lane j of
  * both vectors is word j's pair; the arithmetic is the f32 kernels', lane for lane.
@@ -258,29 +258,26 @@
 #define DEFINE_BLOCK_KERNELS(X, V, L)                                                                \
     DEFINE_ROW_KERNELS(X, V, f32, 4) DEFINE_BACKWARD_ROW(X, V, widening, bf16, 2, f32, 4) DEFINE_BF16_ROW_KERNELS(X, L)
 
+/* The vectors and pairs of one lane count. */
+#define DEFINE_LANES(V) DEFINE_VECTORS(V) DEFINE_PAIRS(V)
+
 #if POOL_ROWS_LANES >= 16
-DEFINE_VECTORS(16)
-DEFINE_VECTORS(8)
-DEFINE_VECTORS(4)
-DEFINE_PAIRS(16)
-DEFINE_PAIRS(8)
-DEFINE_PAIRS(4)
+DEFINE_LANES(16)
+DEFINE_LANES(8)
+DEFINE_LANES(4)
 DEFINE_BLOCK_KERNELS(64, 16, 16)
 DEFINE_BLOCK_KERNELS(32, 16, 16)
 DEFINE_BLOCK_KERNELS(16, 16, 8)
 DEFINE_BLOCK_KERNELS(8, 8, 4)
 #elif POOL_ROWS_LANES == 8
-DEFINE_VECTORS(8)
-DEFINE_VECTORS(4)
-DEFINE_PAIRS(8)
-DEFINE_PAIRS(4)
+DEFINE_LANES(8)
+DEFINE_LANES(4)
 DEFINE_BLOCK_KERNELS(64, 8, 8)
 DEFINE_BLOCK_KERNELS(32, 8, 8)
 DEFINE_BLOCK_KERNELS(16, 8, 8)
 DEFINE_BLOCK_KERNELS(8, 8, 4)
 #else
-DEFINE_VECTORS(4)
-DEFINE_PAIRS(4)
+DEFINE_LANES(4)
 DEFINE_BLOCK_KERNELS(64, 4, 4)
 DEFINE_BLOCK_KERNELS(32, 4, 4)
 DEFINE_BLOCK_KERNELS(16, 4, 4)

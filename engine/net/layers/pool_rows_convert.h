@@ -1,9 +1,9 @@
 /* The lane-width conversions of the fused max-pool's row kernels (pool_rows_body.h), in the
  * instructions of the ISA the including file is compiled for. gcc 12 lowers
  * __builtin_convertvector's widenings to two half-width conversions and an insert (five
- * instructions where vpmovzxwd is one) and its narrowings to permutes. Each function computes what its generic fallback does, bit for bit (truncation
- * for the narrowings, zero extension for the widenings): test_pool_rows compares every ISA
- * against the baseline build.
+ * instructions where vpmovzxwd is one) and its narrowings to permutes. Each function computes
+ * what its generic fallback does, bit for bit (truncation for the narrowings, zero extension
+ * for the widenings): test_pool_rows compares every ISA against the baseline build.
  *
  * Included by pool_rows_body.h after DEFINE_VECTOR_TYPES(V) for each V it builds:
  * POOL_ROWS_CONVERSIONS(V) defines, for vectors of V lanes,
