@@ -53,7 +53,8 @@
         return (vi##V)u32_from_u16_##V((vw##V)z) >= threshold;                                       \
     }                                                                                                \
                                                                                                      \
-    /* V elements from and to memory, as f32 vectors (bf16 widens exactly). */                       \
+    /* V elements from and to memory, as f32 vectors (bf16 widens exactly; the pair kernels read    \
+     * their 32-bit words through load_f32 and a cast). */                                           \
     static inline vf##V load_f32_##V(const void *p)                                                  \
     {                                                                                                \
         vf##V v;                                                                                     \
@@ -93,12 +94,6 @@
 #define DEFINE_PAIRS(L) DEFINE_PAIR_TYPES(L) POOL_PAIR_CONVERSIONS(L) DEFINE_PAIR_OPS(L)
 
 #define DEFINE_PAIR_OPS(L)                                                                           \
-    static inline vu##L load_pair##L(const void *p)                                                  \
-    {                                                                                                \
-        vu##L w;                                                                                     \
-        memcpy(&w, p, sizeof w);                                                                     \
-        return w;                                                                                    \
-    }                                                                                                \
     static inline void widen_pair##L(vu##L w, vf##L *even, vf##L *odd)                               \
     {                                                                                                \
         *even = (vf##L)(w << 16);                                                                    \
@@ -144,7 +139,7 @@
             for (int q = 0; q < Q; q++) {                                                            \
                 vf##L e[4], o[4];                                                                    \
                 for (int k = 0; k < 4; k++) {                                                        \
-                    vu##L w = load_pair##L((const bf16 *)r->in0 + at[k] * X + q * 2 * L);            \
+                    vu##L w = (vu##L)load_f32_##L((const bf16 *)r->in0 + at[k] * X + q * 2 * L);  \
                     if (drop) { /* +0 where dropped, before widening; v * scale where kept */        \
                         uint64_t i = r->row_index + (uint64_t)(at[k] * r->C + q * 2 * L);            \
                         w &= (vu##L)keep_pair##L(r->key, threshold, lane_step, i);                   \
@@ -181,7 +176,7 @@
             for (int q = 0; q < Q; q++) {                                                            \
                 long e = ow * X + q * 2 * L;                                                         \
                 vf##L ge, go;                                                                        \
-                widen_pair##L(load_pair##L((const bf16 *)r->dy + e), &ge, &go);                      \
+                widen_pair##L((vu##L)load_f32_##L((const bf16 *)r->dy + e), &ge, &go);            \
                 vpw##L g = (vpw##L)narrow_pair##L(ge * r->scale, go * r->scale, exact);              \
                 vpb##L a8;                                                                           \
                 memcpy(&a8, r->arg_in + e, sizeof a8);                                               \
@@ -200,9 +195,9 @@
         else backward_pairs_##X(r, false);                                                           \
     }
 
-/* Blocks of X channels in P = X / V vectors of V lanes. */
-#define DEFINE_ROW_KERNELS(X, V, T, E)                                                               \
-    static void forward_row_##X##_##T(const pool_row *r)                                             \
+/* The f32 kernels of blocks of X channels, in P = X / V vectors of V lanes. */
+#define DEFINE_F32_ROW_KERNELS(X, V)                                                                 \
+    static void forward_row_##X##_f32(const pool_row *r)                                             \
     {                                                                                                \
         enum { P = X / V };                                                                          \
         vq##V lane_step;                                                                             \
@@ -214,7 +209,7 @@
             for (int p = 0; p < P; p++) {                                                            \
                 vf##V v[4];                                                                          \
                 for (int k = 0; k < 4; k++) {                                                        \
-                    v[k] = load_##T##_##V((const char *)r->in0 + (size_t)(at[k] * X + p * V) * E);   \
+                    v[k] = load_f32_##V((const float *)r->in0 + at[k] * X + p * V);                 \
                     if (r->drop) { /* v * scale where kept, +0 where dropped */                      \
                         uint64_t i = r->row_index + (uint64_t)(at[k] * r->C + p * V);                \
                         v[k] = (vf##V)((vi##V)(v[k] * r->scale) & keep##V(r->key, threshold, lane_step, i)); \
@@ -226,13 +221,13 @@
                 vi##V positive = best > 0.0f; /* else code 4: no gradient flows back */              \
                 arg = (arg & positive) | (4 & ~positive);                                            \
                 vb##V a = u8_from_i32_##V(arg);                                                      \
-                store_##T##_##V((char *)r->out + (size_t)(ow * X + p * V) * E, best);                \
+                store_f32_##V((float *)r->out + ow * X + p * V, best);                                \
                 memcpy(r->arg + ow * X + p * V, &a, sizeof a);                                       \
             }                                                                                        \
         }                                                                                            \
     }                                                                                                \
                                                                                                      \
-    DEFINE_BACKWARD_ROW(X, V, T, T, E, T, E)
+    DEFINE_BACKWARD_ROW(X, V, f32, f32, 4, f32, 4)
 
 /* The backward row kernel NAME: dy of type TD (ED bytes), dx of type TX (EX bytes). */
 #define DEFINE_BACKWARD_ROW(X, V, NAME, TD, ED, TX, EX)                                              \
@@ -256,7 +251,7 @@
 
 /* Every kernel of a block width: f32 in vectors of V lanes, bf16 in pairs of L words. */
 #define DEFINE_BLOCK_KERNELS(X, V, L)                                                                \
-    DEFINE_ROW_KERNELS(X, V, f32, 4) DEFINE_BACKWARD_ROW(X, V, widening, bf16, 2, f32, 4) DEFINE_BF16_ROW_KERNELS(X, L)
+    DEFINE_F32_ROW_KERNELS(X, V) DEFINE_BACKWARD_ROW(X, V, widening, bf16, 2, f32, 4) DEFINE_BF16_ROW_KERNELS(X, L)
 
 /* The vectors and pairs of one lane count. */
 #define DEFINE_LANES(V) DEFINE_VECTORS(V) DEFINE_PAIRS(V)
